@@ -1,0 +1,289 @@
+//! Hostnames from minijinja templates, sandboxed.
+//!
+//! A template is user input that runs on every render (also in the browser and in CI), so the environment is
+//! locked down beyond minijinja's defaults: no loader (no file access), no global functions, only filters
+//! whose output is linear in their input (`lower`, `slug`, `default`, `trim`), expressions only (no `{% %}`
+//! statements, so no loops and no doubling through `set`), no `*` (string repetition), a source length limit,
+//! strict undefined variables and a fuel limit. The output must be a valid hostname, so nothing rendered can
+//! close a rule literal or start a Go template.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+
+use crate::diagnostics::{Diagnostic, KeyPath};
+use crate::names;
+use crate::spec::{Route, Spec};
+use crate::state::Slot;
+
+/// The longest host template accepted.
+pub const MAX_TEMPLATE_LEN: usize = 256;
+const FUEL: u64 = 2_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HostKind {
+    Production,
+    Slot,
+    Preview,
+}
+
+impl HostKind {
+    pub const ALL: [HostKind; 3] = [HostKind::Production, HostKind::Slot, HostKind::Preview];
+
+    pub fn default_template(self) -> &'static str {
+        match self {
+            HostKind::Production => "{{ app }}.{{ domain }}",
+            HostKind::Slot => "{{ slot }}-{{ app }}.{{ domain }}",
+            HostKind::Preview => "{{ version }}-{{ app }}.{{ domain }}",
+        }
+    }
+    pub fn key(self) -> &'static str {
+        match self {
+            HostKind::Production => "production",
+            HostKind::Slot => "slot",
+            HostKind::Preview => "preview",
+        }
+    }
+}
+
+/// What a host is computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostFor<'a> {
+    Production,
+    Slot(Slot),
+    /// The version's slug (one DNS label).
+    Preview(&'a str),
+}
+
+impl HostFor<'_> {
+    fn kind(self) -> HostKind {
+        match self {
+            HostFor::Production => HostKind::Production,
+            HostFor::Slot(_) => HostKind::Slot,
+            HostFor::Preview(_) => HostKind::Preview,
+        }
+    }
+}
+
+/// Why a host could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostError {
+    #[error("no app {app:?} with an environment {env:?} in the spec")]
+    UnknownEnvironment { app: String, env: String },
+    #[error("the {kind} host template failed: {message}")]
+    Template { kind: &'static str, message: String },
+    #[error("the {kind} host template made {host:?}, which {reason}")]
+    Invalid { kind: &'static str, host: String, reason: String },
+}
+
+/// The compiled host templates of a spec.
+pub struct Hosts {
+    env: Environment<'static>,
+    /// (app, environment, kind) -> (template name in `env`, domain).
+    templates: BTreeMap<(String, String, HostKind), String>,
+    domains: BTreeMap<(String, String), String>,
+}
+
+impl fmt::Debug for Hosts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hosts").field("templates", &self.templates).finish_non_exhaustive()
+    }
+}
+
+fn sandbox() -> Environment<'static> {
+    let mut env = Environment::empty();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(16);
+    env.add_filter("lower", |s: &str| s.to_ascii_lowercase());
+    env.add_filter("trim", |s: &str| s.trim().to_string());
+    env.add_filter("slug", |s: &str| names::slug(s));
+    env.add_filter("default", |v: Value, d: Value| if v.is_undefined() || v.is_none() { d } else { v });
+    env
+}
+
+/// Refuses what the sandbox does not allow before minijinja sees it.
+fn precheck(source: &str) -> Result<(), String> {
+    if source.len() > MAX_TEMPLATE_LEN {
+        return Err(format!("it is {} bytes long; a host template has at most {MAX_TEMPLATE_LEN}", source.len()));
+    }
+    if source.contains("{%") {
+        return Err("it uses a `{% ... %}` statement; host templates are expressions only, e.g. `{{ app }}.{{ domain }}` or `{{ 'www' if env == 'prod' else env }}.{{ domain }}`".into());
+    }
+    if source.contains('*') {
+        return Err("it uses `*`; host templates may not repeat strings".into());
+    }
+    Ok(())
+}
+
+impl Hosts {
+    /// Compiles every host template of `spec`, reporting each that does not compile or renders no valid
+    /// hostname. None when any failed.
+    pub fn compile(spec: &Spec, out: &mut Vec<Diagnostic>) -> Option<Hosts> {
+        let mut env = sandbox();
+        let mut names_by_source: BTreeMap<String, String> = BTreeMap::new();
+        let mut templates = BTreeMap::new();
+        let mut domains = BTreeMap::new();
+        let mut failed = false;
+        for (app_name, app) in &spec.apps {
+            let app_path = KeyPath::root().key("apps").key(app_name);
+            for (env_name, environment) in &app.environments {
+                let env_path = app_path.key("environments").key(env_name);
+                domains.insert((app_name.clone(), env_name.clone()), environment.domain.clone());
+                for kind in HostKind::ALL {
+                    let source = environment.hosts.resolve(&app.hosts, kind);
+                    let empty = crate::spec::HostTemplates::default();
+                    let path = if app.hosts.resolve(&empty, kind) == source
+                        && environment.hosts.resolve(&empty, kind) != source
+                    {
+                        app_path.key("hosts").key(kind.key())
+                    } else {
+                        env_path.key("hosts").key(kind.key())
+                    };
+                    let name = match names_by_source.get(source) {
+                        Some(name) => name.clone(),
+                        None => {
+                            let name = format!("t{}", names_by_source.len());
+                            let compiled = precheck(source).and_then(|()| {
+                                env.add_template_owned(name.clone(), source.to_string()).map_err(|e| template_error(&e))
+                            });
+                            if let Err(message) = compiled {
+                                failed = true;
+                                out.push(
+                                    Diagnostic::error(
+                                        "SY0140",
+                                        format!(
+                                            "the {} host template {source:?} does not compile: {message}",
+                                            kind.key()
+                                        ),
+                                    )
+                                    .at(path.as_str())
+                                    .hint(format!("the default is `{}`", kind.default_template())),
+                                );
+                                continue;
+                            }
+                            names_by_source.insert(source.to_string(), name.clone());
+                            name
+                        }
+                    };
+                    templates.insert((app_name.clone(), env_name.clone(), kind), name);
+                }
+            }
+        }
+        if failed {
+            return None;
+        }
+        let hosts = Hosts { env, templates, domains };
+        // Render each with sample values: it must make hostnames, and distinct ones where it must.
+        let mut ok = true;
+        for ((app, env, kind), _) in &hosts.templates {
+            let path = KeyPath::root().key("apps").key(app).key("environments").key(env).key("hosts").key(kind.key());
+            let samples: &[HostFor<'_>] = match kind {
+                HostKind::Production => &[HostFor::Production],
+                HostKind::Slot => &[HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)],
+                HostKind::Preview => &[HostFor::Preview("v1-2-0"), HostFor::Preview("v2-0-0-rc-1")],
+            };
+            let rendered: Vec<_> = samples.iter().map(|s| hosts.base_host(app, env, *s)).collect();
+            match rendered.as_slice() {
+                [Err(e), ..] | [_, Err(e)] => {
+                    ok = false;
+                    out.push(Diagnostic::error("SY0141", e.to_string()).at(path.as_str()).hint("a host template must make a lowercase hostname from `app`, `env`, `domain` and, for slots and previews, `slot` or `version`"));
+                }
+                [Ok(a), Ok(b)] if a == b => {
+                    ok = false;
+                    let var = if *kind == HostKind::Slot { "slot" } else { "version" };
+                    out.push(
+                        Diagnostic::error(
+                            "SY0142",
+                            format!("the {} host template makes the same host {a:?} for every {var}", kind.key()),
+                        )
+                        .at(path.as_str())
+                        .hint(format!("use `{{{{ {var} }}}}` in it, e.g. `{}`", kind.default_template())),
+                    );
+                }
+                _ => {}
+            }
+        }
+        ok.then_some(hosts)
+    }
+
+    /// The host of an app in an environment, before any route prefix.
+    pub fn base_host(&self, app: &str, env: &str, what: HostFor<'_>) -> Result<String, HostError> {
+        let kind = what.kind();
+        let unknown = || HostError::UnknownEnvironment { app: app.into(), env: env.into() };
+        let name = self.templates.get(&(app.to_string(), env.to_string(), kind)).ok_or_else(unknown)?;
+        let domain = self.domains.get(&(app.to_string(), env.to_string())).ok_or_else(unknown)?;
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| HostError::Template { kind: kind.key(), message: template_error(&e) })?;
+        let ctx = match what {
+            HostFor::Production => context! { app, env, domain },
+            HostFor::Slot(slot) => context! { app, env, domain, slot => slot.as_str() },
+            HostFor::Preview(version) => context! { app, env, domain, version },
+        };
+        let host =
+            template.render(ctx).map_err(|e| HostError::Template { kind: kind.key(), message: template_error(&e) })?;
+        names::check_hostname(&host).map_err(|reason| HostError::Invalid {
+            kind: kind.key(),
+            host: host.clone(),
+            reason,
+        })?;
+        Ok(host)
+    }
+
+    /// Every production and slot host of the spec must be unique: two routers on one host would shadow each
+    /// other in Traefik.
+    pub fn check_spec_hosts(&self, spec: &Spec, out: &mut Vec<Diagnostic>) {
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (app_name, app) in &spec.apps {
+            for env_name in app.environments.keys() {
+                let path = KeyPath::root().key("apps").key(app_name).key("environments").key(env_name);
+                for what in [HostFor::Production, HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)] {
+                    let Ok(base) = self.base_host(app_name, env_name, what) else { continue };
+                    for (service, route) in &app.routes {
+                        let host = route_host(&base, route);
+                        let key = format!("{host}{}", route.path_prefix.as_deref().unwrap_or(""));
+                        let here = format!("{app_name}/{env_name} ({}, route {service})", what_label(what));
+                        if let Some(other) = seen.insert(key, here.clone()) {
+                            out.push(
+                                Diagnostic::error("SY0143", format!("{here} and {other} both answer on {host}"))
+                                    .at(path.as_str())
+                                    .hint("give the environments different domains or host templates"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn what_label(what: HostFor<'_>) -> String {
+    match what {
+        HostFor::Production => "production".into(),
+        HostFor::Slot(s) => format!("slot {s}"),
+        HostFor::Preview(v) => format!("preview {v}"),
+    }
+}
+
+/// The host a route answers on: its prefix, if any, before the base host.
+pub fn route_host(base: &str, route: &Route) -> String {
+    match &route.host_prefix {
+        Some(prefix) => format!("{prefix}.{base}"),
+        None => base.to_string(),
+    }
+}
+
+fn template_error(e: &minijinja::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}

@@ -1,0 +1,42 @@
+//! # switchyard-model
+//!
+//! The pure core of switchyard: blue/green and preview deployments of Docker Compose apps behind Traefik.
+//! It does no I/O, reads no clock and uses no randomness (`clippy.toml` enforces it); time and observations
+//! come in as arguments. The CLI, the browser playground and the policy step all run this same code.
+//!
+//! The pipeline:
+//! 1. **Parse** the spec ([`Spec::parse`]): serde with unknown keys refused, then validation of every value,
+//!    returning every problem at once as [`Diagnostic`]s with file, line and key path ([`yaml::SourceMap`]).
+//!    Host templates compile into a sandboxed minijinja environment ([`hosts::Hosts`]).
+//! 2. **Transition** ([`transition::apply`]): a [`Request`] (deploy, promote, shift, complete, roll back,
+//!    retire, clean up) on an environment's [`EnvState`] gives an [`Outcome`]: the new state, an ordered
+//!    [`Plan`] of steps for an executor (health waits come before any traffic moves), an undo plan, the
+//!    configuration before and after, and diagnostics. Impossible requests are typed [`TransitionError`]s.
+//! 3. **Render** ([`render::render_env`]): the state becomes Traefik v3 dynamic configuration
+//!    ([`traefik::DynamicConfig`]), checked against [`invariants`] (no weight 0, no dangling references,
+//!    explicit priorities, safe names and rule literals), serialised to YAML or JSON with no `{{` in it.
+//! 4. **View** ([`view`]): plans and configuration diffs as text.
+
+pub mod diagnostics;
+pub mod hosts;
+pub mod invariants;
+pub mod names;
+pub mod plan;
+pub mod render;
+pub mod spec;
+pub mod state;
+pub mod time;
+pub mod traefik;
+pub mod transition;
+pub mod view;
+pub mod yaml;
+
+pub use diagnostics::{Diagnostic, Location, Severity};
+pub use plan::{Plan, Step};
+pub use spec::{Spec, ValidSpec};
+pub use state::{EnvKey, EnvState, Slot, World};
+pub use time::{Duration, Timestamp};
+pub use transition::{Context, Outcome, Request, TransitionError, apply};
+
+/// The bundled example spec (`examples/whoami/switchyard.yaml`), for demos, the playground and tests.
+pub const EXAMPLE_SPEC: &str = include_str!("../../../examples/whoami/switchyard.yaml");

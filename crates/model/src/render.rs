@@ -1,0 +1,249 @@
+//! From a spec and an environment's state to Traefik dynamic configuration.
+//!
+//! Per routed compose service of an app in an environment:
+//! - a `loadBalancer` service per deployed version, with the spec's active health check;
+//! - a preview router per version (`v1-2-0-whoami.dev.example.com`);
+//! - a slot router per filled slot (`blue-whoami.dev.example.com`);
+//! - once something is live, a production router to a `weighted` service with `healthCheck: {}` whose
+//!   children are the live slot and, during a promotion, the candidate slot with its share. The idle slot is
+//!   left out, never given weight 0. Sticky cookies only during a split.
+
+use serde::Serialize;
+
+use crate::diagnostics::Diagnostic;
+use crate::hosts::{HostError, HostFor, route_host};
+use crate::invariants;
+use crate::spec::{Environment, Route, ValidSpec};
+use crate::state::{Deployment, EnvState, Slot};
+use crate::traefik::{
+    ActiveHealthCheck, Cookie, DynamicConfig, Empty, Http, LoadBalancer, Router, RouterTls, Server, Service, Sticky,
+    Weighted, WeightedChild,
+};
+use crate::yaml;
+
+/// Every generated router's priority starts here, far above Traefik's default (the rule's length), so a
+/// user's own catch-all router never shadows ours; a longer path prefix adds to it so it wins on its host.
+pub const BASE_PRIORITY: u32 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error("the state is for {found}, not {expected}")]
+    WrongState { expected: String, found: String },
+    #[error("internal error: the generated configuration breaks an invariant: {0}; please report this")]
+    Invariant(String),
+    #[error("could not serialise the configuration: {0}")]
+    Serialise(String),
+}
+
+/// A rendered configuration and what was noticed while rendering.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rendered {
+    pub config: DynamicConfig,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Traefik names for one app in one environment. Components never contain `_` (apps and environments are DNS
+/// labels, version slugs are labels), except the compose service name, which always comes last: so the
+/// names are unambiguous and free of `@` and dots.
+pub mod naming {
+    pub fn production(app: &str, env: &str, service: &str) -> String {
+        format!("{app}_{env}_prod_{service}")
+    }
+    pub fn slot(app: &str, env: &str, slot: super::Slot, service: &str) -> String {
+        format!("{app}_{env}_slot_{slot}_{service}")
+    }
+    pub fn preview(app: &str, env: &str, slug: &str, service: &str) -> String {
+        format!("{app}_{env}_preview_{slug}_{service}")
+    }
+    pub fn version(app: &str, env: &str, slug: &str, service: &str) -> String {
+        format!("{app}_{env}_ver_{slug}_{service}")
+    }
+    /// The compose project (and network) of a version: `whoami-dev-v1-2-0`.
+    pub fn stack(app: &str, env: &str, slug: &str) -> String {
+        format!("{app}-{env}-{slug}")
+    }
+    /// The container of a compose service in a stack, as compose names it and Docker's DNS resolves it.
+    pub fn container(stack: &str, service: &str) -> String {
+        format!("{stack}-{service}-1")
+    }
+    /// The file in Traefik's dynamic directory: top level, `.yml`, unambiguous.
+    pub fn config_file(app: &str, env: &str) -> String {
+        format!("switchyard_{app}_{env}.yml")
+    }
+}
+
+/// A rule literal: the value is validated when it enters the model; this refuses anything that could close
+/// the backtick literal anyway.
+fn literal(value: &str) -> Result<String, RenderError> {
+    if value.is_empty()
+        || value.chars().any(|c| c == '`' || c == '"' || c == '\\' || c.is_control() || c == '{' || c == '}')
+    {
+        return Err(RenderError::Invariant(format!("unsafe rule literal {value:?}")));
+    }
+    Ok(format!("`{value}`"))
+}
+
+fn rule(host: &str, route: &Route) -> Result<String, RenderError> {
+    let mut r = format!("Host({})", literal(host)?);
+    if let Some(path) = route.path_prefix.as_deref().filter(|p| *p != "/") {
+        r.push_str(&format!(" && PathPrefix({})", literal(path)?));
+    }
+    Ok(r)
+}
+
+fn priority(route: &Route) -> u32 {
+    BASE_PRIORITY + route.path_prefix.as_deref().filter(|p| *p != "/").map_or(0, |p| p.len() as u32)
+}
+
+fn router(environment: &Environment, host: &str, route: &Route, service: String) -> Result<Router, RenderError> {
+    Ok(Router {
+        entry_points: environment.entry_points.clone(),
+        rule: rule(host, route)?,
+        priority: priority(route),
+        service,
+        middlewares: environment.middlewares.clone(),
+        tls: environment.tls.as_ref().map(|t| RouterTls { cert_resolver: t.cert_resolver.clone() }),
+    })
+}
+
+/// Renders one environment of one app.
+pub fn render_env(spec: &ValidSpec, state: &EnvState) -> Result<Rendered, RenderError> {
+    let (app_name, env_name) = (state.app.as_str(), state.env.as_str());
+    let unknown = || RenderError::Host(HostError::UnknownEnvironment { app: app_name.into(), env: env_name.into() });
+    let app = spec.spec.apps.get(app_name).ok_or_else(unknown)?;
+    let environment = app.environments.get(env_name).ok_or_else(unknown)?;
+    let mut http = Http::default();
+    let mut warnings = Vec::new();
+    let health = ActiveHealthCheck {
+        path: app.health.path.clone(),
+        interval: app.health.interval.to_string(),
+        timeout: app.health.timeout.to_string(),
+    };
+
+    // A load balancer and a preview router per version and routed service.
+    for d in &state.deployments {
+        let preview_base = spec.hosts.base_host(app_name, env_name, HostFor::Preview(&d.slug))?;
+        for (service, route) in &app.routes {
+            let Some(endpoint) = d.endpoints.get(service) else {
+                warnings.push(missing_endpoint(state, d, service));
+                continue;
+            };
+            let lb = naming::version(app_name, env_name, &d.slug, service);
+            http.services.insert(
+                lb.clone(),
+                Service {
+                    load_balancer: Some(LoadBalancer {
+                        servers: vec![Server { url: endpoint.url.clone() }],
+                        health_check: Some(health.clone()),
+                    }),
+                    weighted: None,
+                },
+            );
+            let host = route_host(&preview_base, route);
+            http.routers
+                .insert(naming::preview(app_name, env_name, &d.slug, service), router(environment, &host, route, lb)?);
+        }
+    }
+
+    // Slot routers, for testing a slot on its own host.
+    for slot in Slot::BOTH {
+        let Some(d) = state.slot_deployment(slot) else { continue };
+        let base = spec.hosts.base_host(app_name, env_name, HostFor::Slot(slot))?;
+        for (service, route) in &app.routes {
+            if !d.endpoints.contains_key(service) {
+                continue;
+            }
+            let host = route_host(&base, route);
+            let lb = naming::version(app_name, env_name, &d.slug, service);
+            http.routers
+                .insert(naming::slot(app_name, env_name, slot, service), router(environment, &host, route, lb)?);
+        }
+    }
+
+    // Production: only once something is live, never a router to an empty service.
+    let traffic = state.traffic();
+    if !traffic.is_empty() {
+        let base = spec.hosts.base_host(app_name, env_name, HostFor::Production)?;
+        let split = traffic.len() > 1;
+        for (service, route) in &app.routes {
+            let children: Vec<WeightedChild> = traffic
+                .iter()
+                .filter(|(_, _, share)| *share > 0)
+                .filter_map(|(_, version, share)| {
+                    let d = state.deployment(version)?;
+                    d.endpoints.contains_key(service).then(|| WeightedChild {
+                        name: naming::version(app_name, env_name, &d.slug, service),
+                        weight: u32::from(*share),
+                    })
+                })
+                .collect();
+            if children.is_empty() {
+                continue;
+            }
+            let sticky = environment.sticky.as_ref().filter(|_| split).map(|s| Sticky {
+                cookie: Cookie {
+                    name: s.cookie.clone(),
+                    secure: environment.tls.is_some(),
+                    http_only: true,
+                    same_site: "lax".into(),
+                },
+            });
+            let name = naming::production(app_name, env_name, service);
+            http.services.insert(
+                name.clone(),
+                Service {
+                    load_balancer: None,
+                    weighted: Some(Weighted { services: children, sticky, health_check: Some(Empty {}) }),
+                },
+            );
+            let host = route_host(&base, route);
+            http.routers.insert(name.clone(), router(environment, &host, route, name)?);
+        }
+    }
+
+    let config = if http.routers.is_empty() && http.services.is_empty() {
+        DynamicConfig::default()
+    } else {
+        DynamicConfig { http: Some(http) }
+    };
+    if let Some(problem) = invariants::check(&config).into_iter().next() {
+        return Err(RenderError::Invariant(problem));
+    }
+    Ok(Rendered { config, warnings })
+}
+
+fn missing_endpoint(state: &EnvState, d: &Deployment, service: &str) -> Diagnostic {
+    Diagnostic::warning("SY0301", format!("{}/{}: version {} has no endpoint for the routed service {service:?}; it was deployed before that route existed", state.app, state.env, d.version))
+        .hint("deploy a new version to route it")
+}
+
+/// The header every generated file starts with.
+pub const HEADER: &str = "# Generated by switchyard; changes made here are overwritten.\n";
+
+/// YAML for Traefik's file provider. Refuses to produce a literal `{{`, since every file is a Go template
+/// to Traefik.
+pub fn to_yaml(config: &DynamicConfig) -> Result<String, RenderError> {
+    let body =
+        if config.is_empty() { "{}\n".to_string() } else { yaml::to_string(config).map_err(RenderError::Serialise)? };
+    let text = format!("{HEADER}{body}");
+    guard_template(&text)?;
+    Ok(text)
+}
+
+/// JSON, for tools and the schema check.
+pub fn to_json(config: &DynamicConfig) -> Result<String, RenderError> {
+    let mut text = serde_json::to_string_pretty(config).map_err(|e| RenderError::Serialise(e.to_string()))?;
+    text.push('\n');
+    guard_template(&text)?;
+    Ok(text)
+}
+
+fn guard_template(text: &str) -> Result<(), RenderError> {
+    if text.contains("{{") || text.contains("}}") {
+        return Err(RenderError::Invariant("the output contains a Go template delimiter".into()));
+    }
+    Ok(())
+}

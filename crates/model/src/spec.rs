@@ -1,0 +1,425 @@
+//! The spec users write (`switchyard.yaml`): apps, their routed compose services, health checks and
+//! environments. Parsing rejects unknown keys and wrong types; [`Spec::parse`] then validates every value and
+//! returns all problems at once, each with the file, line and key path.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::{Diagnostic, KeyPath, has_errors};
+use crate::hosts::{HostKind, Hosts};
+use crate::names;
+use crate::time::Duration;
+use crate::yaml::{self, SourceMap};
+
+/// The whole spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(
+        title = "switchyard spec",
+        description = "Blue/green and preview deployments of Docker Compose apps behind Traefik."
+    )
+)]
+pub struct Spec {
+    /// Editors may point at `switchyard.schema.json` here; switchyard ignores it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The apps, by name. A name is a DNS label (`whoami`).
+    pub apps: BTreeMap<String, App>,
+}
+
+/// One app: a compose project deployed once per version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct App {
+    /// The compose file, relative to this spec file.
+    pub compose: String,
+    /// The compose services that receive traffic, by compose service name.
+    pub routes: BTreeMap<String, Route>,
+    /// How to tell that a version is healthy. Traffic only moves to a healthy version.
+    #[serde(default)]
+    pub health: Health,
+    /// Hostname templates for every environment of this app (an environment may override them).
+    #[serde(default, skip_serializing_if = "HostTemplates::is_empty")]
+    pub hosts: HostTemplates,
+    /// The environments, by name (a DNS label such as `dev` or `prod`).
+    pub environments: BTreeMap<String, Environment>,
+}
+
+/// How a routed compose service is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Route {
+    /// The port the service listens on inside its container.
+    pub port: u16,
+    /// A prefix put before the app's hostname: `api` answers on `api.whoami.dev.example.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_prefix: Option<String>,
+    /// A path prefix on the app's hostname: `/api` answers on `whoami.dev.example.com/api`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+}
+
+/// The active health check every version's services get. Traefik probes it; switchyard waits for it before
+/// moving traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Health {
+    /// The path probed on each routed service (may carry a query string).
+    #[serde(default = "default_health_path")]
+    pub path: String,
+    /// How often Traefik probes. Must be longer than the timeout.
+    #[serde(default = "default_interval")]
+    pub interval: Duration,
+    /// How long one probe may take.
+    #[serde(default = "default_timeout")]
+    pub timeout: Duration,
+}
+
+fn default_health_path() -> String {
+    "/".into()
+}
+fn default_interval() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(3)
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health { path: default_health_path(), interval: default_interval(), timeout: default_timeout() }
+    }
+}
+
+/// minijinja templates for hostnames. Variables: `app`, `env`, `domain`; `slot` (blue or green) in `slot`;
+/// `version` (the version as one DNS label, `v1-2-0`) in `preview`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct HostTemplates {
+    /// Default `{{ app }}.{{ domain }}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production: Option<String>,
+    /// Default `{{ slot }}-{{ app }}.{{ domain }}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
+    /// Default `{{ version }}-{{ app }}.{{ domain }}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
+}
+
+impl HostTemplates {
+    pub fn is_empty(&self) -> bool {
+        self.production.is_none() && self.slot.is_none() && self.preview.is_none()
+    }
+    /// The template for `kind`: this one's, else the fallback's, else the default.
+    pub fn resolve<'a>(&'a self, fallback: &'a HostTemplates, kind: HostKind) -> &'a str {
+        let pick = |t: &'a HostTemplates| match kind {
+            HostKind::Production => t.production.as_deref(),
+            HostKind::Slot => t.slot.as_deref(),
+            HostKind::Preview => t.preview.as_deref(),
+        };
+        pick(self).or_else(|| pick(fallback)).unwrap_or(kind.default_template())
+    }
+}
+
+/// One environment of an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Environment {
+    /// The domain hosts are made under (`dev.example.com`).
+    pub domain: String,
+    /// Traefik entry points the routers listen on.
+    #[serde(default = "default_entry_points")]
+    pub entry_points: Vec<String>,
+    /// Terminate TLS on the routers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
+    /// Extra middlewares for every router of this environment, with their provider (`secure-headers@file`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub middlewares: Vec<String>,
+    /// Keep each visitor on one version while traffic is split between the slots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky: Option<Sticky>,
+    /// Which versions `cleanup` removes. A version a slot holds is never removed.
+    #[serde(default)]
+    pub retention: Retention,
+    /// Hostname templates for this environment, over the app's.
+    #[serde(default, skip_serializing_if = "HostTemplates::is_empty")]
+    pub hosts: HostTemplates,
+}
+
+fn default_entry_points() -> Vec<String> {
+    vec!["web".into()]
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Tls {
+    /// The certificate resolver of Traefik's static configuration (e.g. `letsencrypt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_resolver: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Sticky {
+    /// The cookie that pins a visitor to a slot.
+    pub cookie: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Retention {
+    /// Keep at least the N most recently deployed versions.
+    #[serde(default = "default_keep_last")]
+    pub keep_last: u32,
+    /// Only remove versions deployed longer ago than this (e.g. `7d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub older_than: Option<Duration>,
+}
+
+fn default_keep_last() -> u32 {
+    3
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { keep_last: default_keep_last(), older_than: None }
+    }
+}
+
+/// A parsed spec that passed validation, with its compiled host templates and any warnings.
+#[derive(Debug)]
+pub struct ValidSpec {
+    pub spec: Spec,
+    pub hosts: Hosts,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Spec {
+    /// Parses and validates a spec. On failure, every problem found, each located in `file`.
+    pub fn parse(source: &str, file: &str) -> Result<ValidSpec, Vec<Diagnostic>> {
+        let spec: Spec = yaml::from_str(source, file).map_err(|d| vec![*d])?;
+        let mut diagnostics = Vec::new();
+        let hosts = spec.validate(&mut diagnostics);
+        SourceMap::new(source, file).attach(&mut diagnostics);
+        match hosts {
+            Some(hosts) if !has_errors(&diagnostics) => Ok(ValidSpec { spec, hosts, warnings: diagnostics }),
+            _ => Err(diagnostics),
+        }
+    }
+
+    /// Checks every value; returns the compiled host templates when they all compile.
+    pub fn validate(&self, out: &mut Vec<Diagnostic>) -> Option<Hosts> {
+        let root = KeyPath::root();
+        let apps_path = root.key("apps");
+        if self.apps.is_empty() {
+            out.push(
+                Diagnostic::error("SY0102", "the spec declares no apps")
+                    .at(apps_path.as_str())
+                    .hint("add an app under `apps:`; see examples/whoami/switchyard.yaml"),
+            );
+        }
+        for (name, app) in &self.apps {
+            let p = apps_path.key(name);
+            if let Err(e) = names::check_label(name) {
+                out.push(
+                    Diagnostic::error("SY0103", format!("the app name {name:?} {e}"))
+                        .at(p.as_str())
+                        .hint("app names become hostnames and compose project names"),
+                );
+            }
+            app.validate(&p, out);
+        }
+        let hosts = Hosts::compile(self, out)?;
+        hosts.check_spec_hosts(self, out);
+        Some(hosts)
+    }
+
+    pub fn app(&self, app: &str) -> Option<&App> {
+        self.apps.get(app)
+    }
+}
+
+impl App {
+    fn validate(&self, p: &KeyPath, out: &mut Vec<Diagnostic>) {
+        if self.compose.trim().is_empty() || self.compose.contains('\0') {
+            out.push(
+                Diagnostic::error("SY0104", "the compose file path is empty")
+                    .at(p.key("compose").as_str())
+                    .hint("name the compose file, relative to the spec, e.g. `compose: compose.yaml`"),
+            );
+        }
+        let rp = p.key("routes");
+        if self.routes.is_empty() {
+            out.push(
+                Diagnostic::error("SY0105", "the app routes no compose service")
+                    .at(rp.as_str())
+                    .hint("add the compose service that serves HTTP, e.g. `routes: {web: {port: 80}}`"),
+            );
+        }
+        let mut seen: BTreeMap<(Option<&str>, Option<&str>), &str> = BTreeMap::new();
+        for (service, route) in &self.routes {
+            let sp = rp.key(service);
+            if let Err(e) = names::check_service_name(service) {
+                out.push(
+                    Diagnostic::error("SY0106", format!("the compose service name {service:?} {e}")).at(sp.as_str()),
+                );
+            }
+            if route.port == 0 {
+                out.push(
+                    Diagnostic::error("SY0107", "port 0 cannot be routed")
+                        .at(sp.key("port").as_str())
+                        .hint("give the port the service listens on inside its container, 1 to 65535"),
+                );
+            }
+            if let Some(prefix) = &route.host_prefix {
+                if let Err(e) = names::check_hostname(prefix) {
+                    out.push(Diagnostic::error("SY0108", format!("the host prefix {prefix:?} {e}")).at(sp.key("host_prefix").as_str()).hint("a host prefix is one or more DNS labels, e.g. `api`; leave it out to answer on the app's own host"));
+                }
+            }
+            if let Some(path) = &route.path_prefix {
+                if let Err(e) = names::check_url_path(path, false) {
+                    out.push(
+                        Diagnostic::error("SY0109", format!("the path prefix {path:?} {e}"))
+                            .at(sp.key("path_prefix").as_str()),
+                    );
+                } else if path == "/" {
+                    out.push(
+                        Diagnostic::warning("SY0110", "a path prefix of `/` matches everything; leave it out")
+                            .at(sp.key("path_prefix").as_str()),
+                    );
+                }
+            }
+            let key = (route.host_prefix.as_deref(), route.path_prefix.as_deref().filter(|p| *p != "/"));
+            if let Some(other) = seen.insert(key, service) {
+                out.push(
+                    Diagnostic::error(
+                        "SY0111",
+                        format!("the routes {other:?} and {service:?} answer on the same host and path"),
+                    )
+                    .at(sp.as_str())
+                    .hint("give one of them a different `host_prefix` or `path_prefix`"),
+                );
+            }
+        }
+        self.health.validate(&p.key("health"), out);
+        let ep = p.key("environments");
+        if self.environments.is_empty() {
+            out.push(
+                Diagnostic::error("SY0112", "the app has no environments")
+                    .at(ep.as_str())
+                    .hint("add one, e.g. `environments: {dev: {domain: dev.example.com}}`"),
+            );
+        }
+        for (name, env) in &self.environments {
+            let p = ep.key(name);
+            if let Err(e) = names::check_label(name) {
+                out.push(Diagnostic::error("SY0113", format!("the environment name {name:?} {e}")).at(p.as_str()));
+            }
+            env.validate(&p, out);
+        }
+    }
+}
+
+impl Health {
+    fn validate(&self, p: &KeyPath, out: &mut Vec<Diagnostic>) {
+        if let Err(e) = names::check_url_path(&self.path, true) {
+            out.push(
+                Diagnostic::error("SY0120", format!("the health check path {:?} {e}", self.path))
+                    .at(p.key("path").as_str()),
+            );
+        }
+        if self.timeout.as_millis() == 0 {
+            out.push(Diagnostic::error("SY0121", "the health check timeout is zero").at(p.key("timeout").as_str()));
+        }
+        if self.interval <= self.timeout {
+            out.push(
+                Diagnostic::error(
+                    "SY0122",
+                    format!(
+                        "the health check interval ({}) must be longer than its timeout ({})",
+                        self.interval, self.timeout
+                    ),
+                )
+                .at(p.key("interval").as_str())
+                .hint("Traefik would silently stretch the interval to timeout + 1s; set it explicitly"),
+            );
+        }
+    }
+}
+
+impl Environment {
+    fn validate(&self, p: &KeyPath, out: &mut Vec<Diagnostic>) {
+        if let Err(e) = names::check_hostname(&self.domain) {
+            out.push(
+                Diagnostic::error("SY0130", format!("the domain {:?} {e}", self.domain)).at(p.key("domain").as_str()),
+            );
+        }
+        let ep = p.key("entry_points");
+        if self.entry_points.is_empty() {
+            out.push(
+                Diagnostic::error("SY0131", "no entry points: the routers would listen nowhere")
+                    .at(ep.as_str())
+                    .hint("name the entry points of Traefik's static configuration, e.g. `[websecure]`"),
+            );
+        }
+        for (i, name) in self.entry_points.iter().enumerate() {
+            if let Err(e) = names::check_identifier(name) {
+                out.push(Diagnostic::error("SY0132", format!("the entry point {name:?} {e}")).at(ep.index(i).as_str()));
+            }
+        }
+        if let Some(resolver) = self.tls.as_ref().and_then(|t| t.cert_resolver.as_ref()) {
+            if let Err(e) = names::check_identifier(resolver) {
+                out.push(
+                    Diagnostic::error("SY0133", format!("the certificate resolver {resolver:?} {e}"))
+                        .at(p.key("tls").key("cert_resolver").as_str()),
+                );
+            }
+        }
+        let mp = p.key("middlewares");
+        for (i, name) in self.middlewares.iter().enumerate() {
+            if let Err(e) = names::check_middleware_ref(name) {
+                out.push(Diagnostic::error("SY0134", format!("the middleware {name:?} {e}")).at(mp.index(i).as_str()));
+            }
+        }
+        if let Some(sticky) = &self.sticky {
+            if let Err(e) = names::check_identifier(&sticky.cookie) {
+                out.push(
+                    Diagnostic::error("SY0135", format!("the cookie name {:?} {e}", sticky.cookie))
+                        .at(p.key("sticky").key("cookie").as_str()),
+                );
+            }
+        }
+        if self.retention.older_than.is_some_and(|d| d.as_millis() == 0) {
+            out.push(
+                Diagnostic::warning(
+                    "SY0136",
+                    "`older_than: 0s` lets cleanup remove a version the moment it is replaced",
+                )
+                .at(p.key("retention").key("older_than").as_str()),
+            );
+        }
+    }
+}
+
+#[cfg(feature = "schema")]
+/// The JSON Schema of the spec, as committed in `switchyard.schema.json`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Spec);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
