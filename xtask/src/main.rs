@@ -1,1 +1,137 @@
-fn main() {}
+//! Build tasks that are more than one cargo call. `cargo xtask help` lists them.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+cargo xtask <task>
+
+  ci          everything CI runs: install what is missing (the wasm target), then
+              fmt --check, clippy -D warnings, the wasm build and every test
+  wasm        build crates/wasm for wasm32-unknown-unknown (profile `wasm`)
+  bench       run the benchmarks
+  fuzz [SECS] run the spec parser fuzz target with cargo-fuzz (needs a nightly toolchain)
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("wasm") => wasm(),
+        Some("bench") => cargo(&["bench", "-p", "switchyard-model"]),
+        Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
+        Some("help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown task {other:?}\n\n{USAGE}"),
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program).args(args).status().with_context(|| format!("could not run {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    run(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), args)
+}
+
+fn output(program: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(program).args(args).output().with_context(|| format!("could not run {program}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// What a fresh machine lacks, installed the way a new user would.
+fn install_prerequisites() -> Result<()> {
+    let targets = output("rustup", &["target", "list", "--installed"])?;
+    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    }
+    let components = output("rustup", &["component", "list", "--installed"])?;
+    for component in ["rustfmt", "clippy"] {
+        if !components.lines().any(|c| c.starts_with(component)) {
+            run("rustup", &["component", "add", component])?;
+        }
+    }
+    Ok(())
+}
+
+fn wasm() -> Result<()> {
+    install_prerequisites()?;
+    cargo(&["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])
+}
+
+fn ci() -> Result<()> {
+    install_prerequisites()?;
+    cargo(&["fmt", "--all", "--check"])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])?;
+    let doc = tests(&["test", "--workspace", "--doc"])?;
+    let all = tests(&["test", "--workspace", "--all-targets"])?;
+    let (passed, failed) = (doc.0 + all.0, doc.1 + all.1);
+    // One closing line for the whole run, summed over every test binary.
+    println!("\nci: {passed} passed, {failed} failed");
+    if failed > 0 || passed == 0 {
+        bail!("the tests did not pass");
+    }
+    Ok(())
+}
+
+/// Runs `cargo test`, echoing its output, and sums the "test result" lines: (passed, failed).
+fn tests(args: &[&str]) -> Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("$ cargo {}", args.join(" "));
+    let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("could not run cargo test")?;
+    let (mut passed, mut failed) = (0, 0);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                for part in rest.split([';', '.']) {
+                    let mut words = part.split_whitespace();
+                    if let (Some(n), Some(what)) = (words.next(), words.next()) {
+                        match (n.parse::<u64>(), what) {
+                            (Ok(n), "passed") => passed += n,
+                            (Ok(n), "failed") => failed += n,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("`cargo {}` failed with {status} ({passed} passed, {failed} failed)", args.join(" "));
+    }
+    Ok((passed, failed))
+}
+
+fn fuzz(seconds: &str) -> Result<()> {
+    let installed = output("cargo", &["fuzz", "--version"]).unwrap_or_default();
+    if installed.is_empty() {
+        run("cargo", &["install", "cargo-fuzz"])?;
+    }
+    let time = format!("-max_total_time={seconds}");
+    run("cargo", &["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", "spec_parse", "--", &time])
+}

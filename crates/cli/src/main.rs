@@ -1,1 +1,516 @@
-fn main() {}
+//! switchyard: blue/green and preview deployments of Docker Compose apps behind Traefik.
+//!
+//! This binary is the I/O edge: it reads files and the clock, takes locks, and executes the plans that
+//! `switchyard-model` computes. Every decision about routing, slots, weights and retention is the model's.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod exec;
+mod fsio;
+mod report;
+mod store;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, anyhow};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use switchyard_model::render::{render_env, to_json, to_yaml};
+use switchyard_model::state::HealthStatus;
+use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::view::{status, unified_diff};
+use switchyard_model::{
+    Context, Diagnostic, EXAMPLE_SPEC, EnvKey, Outcome, Request, Spec, Timestamp, ValidSpec, World,
+};
+
+use crate::exec::LocalExecutor;
+use crate::store::{LockHolder, Store};
+
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, about, long_about = None, propagate_version = true)]
+/// Blue/green and preview deployments of Docker Compose apps behind Traefik.
+///
+/// Without Docker, switchyard works on a local directory: state files and a Traefik file-provider directory.
+struct Cli {
+    /// The spec file.
+    #[arg(long, global = true, env = "SWITCHYARD_SPEC", default_value = "switchyard.yaml")]
+    spec: PathBuf,
+    /// Where state lives (state/) and, unless --dynamic-dir is given, Traefik's configuration (dynamic/).
+    #[arg(long, global = true, env = "SWITCHYARD_DIR", default_value = ".switchyard")]
+    dir: PathBuf,
+    /// Traefik's file-provider directory (the `providers.file.directory` of its static configuration).
+    #[arg(long, global = true, env = "SWITCHYARD_DYNAMIC_DIR")]
+    dynamic_dir: Option<PathBuf>,
+    /// The time to record, as 2026-11-27T06:55:53Z or Unix seconds (default: now).
+    #[arg(long, global = true, value_name = "TIME")]
+    now: Option<String>,
+    /// Who makes the change, for the history (default: $USER).
+    #[arg(long, global = true, env = "SWITCHYARD_ACTOR")]
+    actor: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Target {
+    /// The app (may be left out when the spec has one).
+    #[arg(short, long)]
+    app: Option<String>,
+    /// The environment (may be left out when the app has one).
+    #[arg(short, long)]
+    env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ChangeOpts {
+    #[command(flatten)]
+    target: Target,
+    /// Show the plan and the configuration diff; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Remove a lock left by a change that died, then go on.
+    #[arg(long)]
+    break_lock: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Observed {
+    Healthy,
+    Unhealthy,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create an environment: its state and its (empty) Traefik file.
+    Create(ChangeOpts),
+    /// Deploy a version as a preview on its own stack and preview hosts.
+    Deploy {
+        #[arg(value_name = "VERSION")]
+        name: String,
+        #[command(flatten)]
+        opts: ChangeOpts,
+    },
+    /// Record a health observation of a version (the local executor runs no probes itself).
+    Observe {
+        #[arg(value_name = "VERSION")]
+        name: String,
+        #[arg(value_enum)]
+        status: Observed,
+        #[command(flatten)]
+        opts: ChangeOpts,
+    },
+    /// Put a version into the idle slot with a share of production traffic, once it is healthy.
+    Promote {
+        #[arg(value_name = "VERSION")]
+        name: String,
+        /// Percent of production traffic, 1 to 100 (100 switches completely).
+        #[arg(long, default_value = "100", value_parser = parse_share)]
+        share: u8,
+        #[command(flatten)]
+        opts: ChangeOpts,
+    },
+    /// Change the candidate's share during a promotion.
+    Shift {
+        #[arg(long, value_parser = parse_share)]
+        share: u8,
+        #[command(flatten)]
+        opts: ChangeOpts,
+    },
+    /// Finish a promotion: the candidate takes all traffic.
+    Complete(ChangeOpts),
+    /// Send all traffic back to the previous slot at once; nothing is redeployed.
+    Rollback(ChangeOpts),
+    /// Remove a version no slot holds.
+    Retire {
+        #[arg(value_name = "VERSION")]
+        name: String,
+        #[command(flatten)]
+        opts: ChangeOpts,
+    },
+    /// Remove versions by the environment's retention policy (never one a slot holds).
+    Cleanup(ChangeOpts),
+    /// Show slots, traffic, versions and URLs.
+    Status {
+        #[command(flatten)]
+        target: Target,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the Traefik dynamic configuration for the spec and the recorded state.
+    Render {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum, default_value = "yaml")]
+        format: Format,
+    },
+    /// Check the spec and report every problem.
+    Validate {
+        /// Print the diagnostics as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the spec (the committed switchyard.schema.json).
+    Schema,
+    /// Run the whole workflow on the bundled example in a fresh directory; no Docker needed.
+    Demo {
+        /// Keep the demo's files in this directory (it must not exist yet).
+        #[arg(long)]
+        into: Option<PathBuf>,
+    },
+}
+
+fn parse_share(s: &str) -> Result<u8, String> {
+    s.trim_end_matches('%').parse::<u8>().map_err(|_| format!("{s:?} is not a share; give a percent from 1 to 100"))
+}
+
+/// Exit codes: 0 done, 1 refused (problems in the spec or the request, health gate closed), 2 could not run.
+enum Failure {
+    Refused(String),
+    Broken(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Broken(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Broken(e.into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match run(&cli, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Refused(text)) => {
+            let _ = out.flush();
+            eprint!("{text}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Broken(err)) => {
+            let _ = out.flush();
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct Session {
+    spec: ValidSpec,
+    store: Store,
+    now: Timestamp,
+    actor: String,
+}
+
+fn load_spec(path: &Path) -> Result<ValidSpec, Failure> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read the spec {}; give its path with --spec", path.display()))?;
+    parse_spec(&text, &path.display().to_string())
+}
+
+fn parse_spec(text: &str, file: &str) -> Result<ValidSpec, Failure> {
+    match Spec::parse(text, file) {
+        Ok(spec) => {
+            if !spec.warnings.is_empty() {
+                eprint!("{}", report::render(&spec.warnings, Some(text)));
+            }
+            Ok(spec)
+        }
+        Err(diagnostics) => Err(Failure::Refused(report::render(&diagnostics, Some(text)))),
+    }
+}
+
+fn clock(now: Option<&str>) -> Result<Timestamp> {
+    match now {
+        Some(s) => Timestamp::parse(s).map_err(|e| anyhow!("--now: {e}")),
+        None => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .context("the system clock is before 1970")?
+                .as_secs();
+            Ok(Timestamp(secs))
+        }
+    }
+}
+
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
+    let session = |spec: ValidSpec| -> Result<Session, Failure> {
+        Ok(Session {
+            spec,
+            store: Store::new(&cli.dir, cli.dynamic_dir.as_deref()),
+            now: clock(cli.now.as_deref())?,
+            actor: cli.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into()),
+        })
+    };
+    let change = |opts: &ChangeOpts, request: Request, out: &mut dyn Write| -> Result<(), Failure> {
+        let s = session(load_spec(&cli.spec)?)?;
+        let key = resolve(&s.spec, &opts.target)?;
+        apply_change(&s, &key, &request, opts, out).map(|_| ())
+    };
+    match &cli.command {
+        Command::Create(opts) => change(opts, Request::Create, out),
+        Command::Deploy { name, opts } => change(opts, Request::Deploy { version: name.clone() }, out),
+        Command::Observe { name, status, opts } => {
+            let status = match status {
+                Observed::Healthy => HealthStatus::Healthy,
+                Observed::Unhealthy => HealthStatus::Unhealthy,
+            };
+            change(opts, Request::ObserveHealth { version: name.clone(), status }, out)
+        }
+        Command::Promote { name, share, opts } => {
+            change(opts, Request::Promote { version: name.clone(), share: *share }, out)
+        }
+        Command::Shift { share, opts } => change(opts, Request::SetShare { share: *share }, out),
+        Command::Complete(opts) => change(opts, Request::Complete, out),
+        Command::Rollback(opts) => change(opts, Request::Rollback, out),
+        Command::Retire { name, opts } => change(opts, Request::Retire { version: name.clone() }, out),
+        Command::Cleanup(opts) => change(opts, Request::Cleanup, out),
+        Command::Status { target, json } => {
+            let s = session(load_spec(&cli.spec)?)?;
+            print_status(&s, target, *json, out)
+        }
+        Command::Render { target, format } => {
+            let s = session(load_spec(&cli.spec)?)?;
+            let world = s.store.load_world()?;
+            let config = render_world(&s.spec, &world, target)?;
+            let text = match format {
+                Format::Yaml => to_yaml(&config),
+                Format::Json => to_json(&config),
+            }
+            .map_err(|e| Failure::Broken(e.into()))?;
+            out.write_all(text.as_bytes())?;
+            Ok(())
+        }
+        Command::Validate { json } => {
+            let text = std::fs::read_to_string(&cli.spec)
+                .with_context(|| format!("could not read the spec {}", cli.spec.display()))?;
+            let diagnostics = match Spec::parse(&text, &cli.spec.display().to_string()) {
+                Ok(spec) => spec.warnings,
+                Err(diagnostics) => diagnostics,
+            };
+            let failed = switchyard_model::diagnostics::has_errors(&diagnostics);
+            if *json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&diagnostics).map_err(anyhow::Error::from)?)?;
+            } else if diagnostics.is_empty() {
+                writeln!(out, "{}: ok", cli.spec.display())?;
+            } else {
+                out.write_all(report::render(&diagnostics, Some(&text)).as_bytes())?;
+            }
+            if failed { Err(Failure::Refused(String::new())) } else { Ok(()) }
+        }
+        Command::Schema => {
+            out.write_all(switchyard_model::spec::json_schema().as_bytes())?;
+            Ok(())
+        }
+        Command::Demo { into } => demo(into.as_deref(), out),
+    }
+}
+
+/// The app and environment a command is about; either may be left out when there is only one.
+fn resolve(spec: &ValidSpec, target: &Target) -> Result<EnvKey, Failure> {
+    let apps: Vec<&String> = spec.spec.apps.keys().collect();
+    let app = match &target.app {
+        Some(a) => a.clone(),
+        None if apps.len() == 1 => apps[0].clone(),
+        None => return Err(refuse(format!("the spec has several apps ({}); choose one with --app", join(&apps)))),
+    };
+    let envs: Vec<&String> = match spec.spec.apps.get(&app) {
+        Some(a) => a.environments.keys().collect(),
+        None => return Err(refuse(format!("the spec has no app {app:?}; its apps are: {}", join(&apps)))),
+    };
+    let env = match &target.env {
+        Some(e) => e.clone(),
+        None if envs.len() == 1 => envs[0].clone(),
+        None => return Err(refuse(format!("{app} has several environments ({}); choose one with --env", join(&envs)))),
+    };
+    Ok(EnvKey::new(&app, &env))
+}
+
+fn join(items: &[&String]) -> String {
+    items.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn refuse(message: String) -> Failure {
+    Failure::Refused(format!("error: {message}\n"))
+}
+
+fn refuse_diagnostic(d: &Diagnostic) -> Failure {
+    Failure::Refused(report::render(std::slice::from_ref(d), None))
+}
+
+fn apply_change(
+    s: &Session,
+    key: &EnvKey,
+    request: &Request,
+    opts: &ChangeOpts,
+    out: &mut dyn Write,
+) -> Result<Outcome, Failure> {
+    let holder =
+        LockHolder { actor: s.actor.clone(), pid: std::process::id(), since: s.now, change: request.describe() };
+    // A dry run changes nothing, so it takes no lock.
+    let _lock = if opts.dry_run { None } else { Some(s.store.lock(key, &holder, opts.break_lock)?) };
+    let world = s.store.load_world()?;
+    let ctx = Context { now: s.now, actor: Some(s.actor.clone()) };
+    let outcome = switchyard_model::apply(&s.spec, &world, key, request, &ctx)
+        .map_err(|e| refuse_diagnostic(&e.to_diagnostic()))?;
+    if !outcome.diagnostics.is_empty() {
+        out.write_all(report::render(&outcome.diagnostics, None).as_bytes())?;
+    }
+    writeln!(out, "{key}: {}", request.describe())?;
+    if !outcome.changed {
+        writeln!(out, "nothing to do")?;
+        return Ok(outcome);
+    }
+    if opts.dry_run {
+        writeln!(out, "plan (dry run, nothing changed):")?;
+        write!(out, "{}", outcome.plan)?;
+        let file = switchyard_model::render::naming::config_file(&key.app, &key.env);
+        let diff = unified_diff(
+            &to_yaml(&outcome.before).map_err(|e| Failure::Broken(e.into()))?,
+            &to_yaml(&outcome.after).map_err(|e| Failure::Broken(e.into()))?,
+            &format!("a/{file}"),
+            &format!("b/{file}"),
+        );
+        if diff.is_empty() {
+            writeln!(out, "the Traefik configuration does not change")?;
+        } else {
+            writeln!(out, "configuration diff:")?;
+            out.write_all(diff.as_bytes())?;
+        }
+        return Ok(outcome);
+    }
+    LocalExecutor { store: &s.store, out }.run(&outcome).map_err(|e| refuse(format!("{e:#}")))?;
+    writeln!(out, "done: revision {}, production {}", outcome.state.revision, outcome.state.traffic_summary())?;
+    Ok(outcome)
+}
+
+fn print_status(s: &Session, target: &Target, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let world = s.store.load_world()?;
+    let mut statuses = Vec::new();
+    for (key, state) in &world {
+        if target.app.as_ref().is_some_and(|a| *a != key.app) || target.env.as_ref().is_some_and(|e| *e != key.env) {
+            continue;
+        }
+        statuses.push(status(&s.spec, state).map_err(|e| Failure::Broken(e.into()))?);
+    }
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&statuses).map_err(anyhow::Error::from)?)?;
+    } else if statuses.is_empty() {
+        writeln!(out, "no environment has been created yet; run `switchyard create`")?;
+    } else {
+        for st in statuses {
+            write!(out, "{st}")?;
+        }
+    }
+    Ok(())
+}
+
+fn render_world(spec: &ValidSpec, world: &World, target: &Target) -> Result<DynamicConfig, Failure> {
+    let mut config = DynamicConfig::default();
+    for (key, state) in world {
+        if target.app.as_ref().is_some_and(|a| *a != key.app) || target.env.as_ref().is_some_and(|e| *e != key.env) {
+            continue;
+        }
+        let rendered = render_env(spec, state).map_err(|e| Failure::Broken(e.into()))?;
+        if !rendered.warnings.is_empty() {
+            eprint!("{}", report::render(&rendered.warnings, None));
+        }
+        config.merge(rendered.config);
+    }
+    Ok(config)
+}
+
+/// The whole workflow on the bundled example, with a fixed clock so its output is the same every run.
+fn demo(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failure> {
+    let (dir, keep) = match into {
+        Some(d) if d.exists() => {
+            return Err(refuse(format!("{} already exists; --into wants a new directory", d.display())));
+        }
+        Some(d) => (d.to_path_buf(), true),
+        None => (std::env::temp_dir().join(format!("switchyard-demo-{}", std::process::id())), false),
+    };
+    let spec = parse_spec(EXAMPLE_SPEC, "examples/whoami/switchyard.yaml")?;
+    let mut s = Session { spec, store: Store::new(&dir, None), now: Timestamp(0), actor: "demo".into() };
+    let start = Timestamp::parse("2026-01-05T09:00:00Z").map_err(|e| anyhow!(e))?;
+    let key = EnvKey::new("whoami", "dev");
+    let opts = ChangeOpts { target: Target { app: None, env: None }, dry_run: false, break_lock: false };
+    let dry = ChangeOpts { target: Target { app: None, env: None }, dry_run: true, break_lock: false };
+    let healthy = |v: &str| Request::ObserveHealth { version: v.into(), status: HealthStatus::Healthy };
+    let steps: Vec<(&str, Request, &ChangeOpts)> = vec![
+        ("Create the environment", Request::Create, &opts),
+        ("Deploy v1.2.0 as a preview", Request::Deploy { version: "v1.2.0".into() }, &opts),
+        ("Its health check passes", healthy("v1.2.0"), &opts),
+        (
+            "Promote it: nothing is live yet, so it takes all traffic",
+            Request::Promote { version: "v1.2.0".into(), share: 100 },
+            &opts,
+        ),
+        ("Deploy v1.3.0 beside it", Request::Deploy { version: "v1.3.0".into() }, &opts),
+        (
+            "Promoting before it is healthy is refused; traffic stays",
+            Request::Promote { version: "v1.3.0".into(), share: 10 },
+            &opts,
+        ),
+        ("It becomes healthy", healthy("v1.3.0"), &opts),
+        ("Preview the promotion at 10% (dry run)", Request::Promote { version: "v1.3.0".into(), share: 10 }, &dry),
+        ("Promote it at 10%", Request::Promote { version: "v1.3.0".into(), share: 10 }, &opts),
+        ("Shift to 50%", Request::SetShare { share: 50 }, &opts),
+        ("Complete the switch", Request::Complete, &opts),
+        ("Roll back: blue takes all traffic again, nothing redeployed", Request::Rollback, &opts),
+    ];
+    let result = (|| -> Result<(), Failure> {
+        for (i, (title, request, opts)) in steps.iter().enumerate() {
+            s.now = Timestamp(start.0 + 60 * i as u64);
+            writeln!(out, "\n== {}. {title}", i + 1)?;
+            match apply_change(&s, &key, request, opts, out) {
+                Ok(_) => {}
+                Err(Failure::Refused(text)) => write!(out, "refused, as intended:\n{text}")?,
+                Err(e) => return Err(e),
+            }
+        }
+        writeln!(out, "\n== Status")?;
+        print_status(&s, &Target { app: None, env: None }, false, out)?;
+        let file = s.store.config_path(&switchyard_model::render::naming::config_file(&key.app, &key.env))?;
+        writeln!(
+            out,
+            "\n== Traefik's file {}",
+            if keep { file.display().to_string() } else { "(in a temporary directory)".into() }
+        )?;
+        out.write_all(std::fs::read(&file).with_context(|| format!("could not read {}", file.display()))?.as_slice())?;
+        Ok(())
+    })();
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shares_accept_a_percent_sign() {
+        assert_eq!(super::parse_share("10%"), Ok(10));
+        assert_eq!(super::parse_share("50"), Ok(50));
+        assert!(super::parse_share("ten").is_err());
+    }
+}

@@ -7,7 +7,7 @@
 //! strict undefined variables and a fuel limit. The output must be a valid hostname, so nothing rendered can
 //! close a rule literal or start a Go template.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use minijinja::{Environment, UndefinedBehavior, Value, context};
@@ -178,7 +178,12 @@ impl Hosts {
         let hosts = Hosts { env, templates, domains };
         // Render each with sample values: it must make hostnames, and distinct ones where it must.
         let mut ok = true;
-        for ((app, env, kind), _) in &hosts.templates {
+        for (app, env, kind) in hosts.templates.keys() {
+            // A bad domain is reported where it is written; its templates would only repeat that.
+            if hosts.domains.get(&(app.clone(), env.clone())).is_none_or(|d| names::check_hostname(d).is_err()) {
+                ok = false;
+                continue;
+            }
             let path = KeyPath::root().key("apps").key(app).key("environments").key(env).key("hosts").key(kind.key());
             let samples: &[HostFor<'_>] = match kind {
                 HostKind::Production => &[HostFor::Production],
@@ -237,23 +242,43 @@ impl Hosts {
     /// Every production and slot host of the spec must be unique: two routers on one host would shadow each
     /// other in Traefik.
     pub fn check_spec_hosts(&self, spec: &Spec, out: &mut Vec<Diagnostic>) {
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        // host and path -> (environment, kind of host, who answers there). The first owner is kept.
+        let mut seen: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+        // One report per pair of environments: a shared domain collides on every route and kind of host.
+        let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
         for (app_name, app) in &spec.apps {
             for env_name in app.environments.keys() {
                 let path = KeyPath::root().key("apps").key(app_name).key("environments").key(env_name);
+                let env_id = format!("{app_name}/{env_name}");
                 for what in [HostFor::Production, HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)] {
                     let Ok(base) = self.base_host(app_name, env_name, what) else { continue };
+                    let what_id = what_label(what);
                     for (service, route) in &app.routes {
                         let host = route_host(&base, route);
-                        let key = format!("{host}{}", route.path_prefix.as_deref().unwrap_or(""));
-                        let here = format!("{app_name}/{env_name} ({}, route {service})", what_label(what));
-                        if let Some(other) = seen.insert(key, here.clone()) {
-                            out.push(
-                                Diagnostic::error("SY0143", format!("{here} and {other} both answer on {host}"))
-                                    .at(path.as_str())
-                                    .hint("give the environments different domains or host templates"),
-                            );
+                        // As rendered: a path prefix of `/` is no path prefix.
+                        let key = format!("{host}{}", route.path_prefix.as_deref().filter(|p| *p != "/").unwrap_or(""));
+                        let here = format!("{env_id} ({what_id}, route {service})");
+                        let Some((other_env, other_what, other)) = seen.get(&key) else {
+                            seen.insert(key, (env_id.clone(), what_id.clone(), here));
+                            continue;
+                        };
+                        // Two routes of one app on the same host and path: reported once, as SY0111.
+                        if *other_env == env_id && *other_what == what_id {
+                            continue;
                         }
+                        if !reported.insert((env_id.clone(), other_env.clone())) {
+                            continue;
+                        }
+                        let hint = if *other_env == env_id {
+                            "change the host templates so that production and slot hosts differ"
+                        } else {
+                            "give the environments different domains or host templates"
+                        };
+                        out.push(
+                            Diagnostic::error("SY0143", format!("{here} and {other} both answer on {host}"))
+                                .at(path.as_str())
+                                .hint(hint),
+                        );
                     }
                 }
             }

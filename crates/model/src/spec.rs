@@ -285,10 +285,10 @@ impl App {
                         .hint("give the port the service listens on inside its container, 1 to 65535"),
                 );
             }
-            if let Some(prefix) = &route.host_prefix {
-                if let Err(e) = names::check_hostname(prefix) {
-                    out.push(Diagnostic::error("SY0108", format!("the host prefix {prefix:?} {e}")).at(sp.key("host_prefix").as_str()).hint("a host prefix is one or more DNS labels, e.g. `api`; leave it out to answer on the app's own host"));
-                }
+            if let Some(prefix) = &route.host_prefix
+                && let Err(e) = names::check_hostname(prefix)
+            {
+                out.push(Diagnostic::error("SY0108", format!("the host prefix {prefix:?} {e}")).at(sp.key("host_prefix").as_str()).hint("a host prefix is one or more DNS labels, e.g. `api`; leave it out to answer on the app's own host"));
             }
             if let Some(path) = &route.path_prefix {
                 if let Err(e) = names::check_url_path(path, false) {
@@ -381,13 +381,13 @@ impl Environment {
                 out.push(Diagnostic::error("SY0132", format!("the entry point {name:?} {e}")).at(ep.index(i).as_str()));
             }
         }
-        if let Some(resolver) = self.tls.as_ref().and_then(|t| t.cert_resolver.as_ref()) {
-            if let Err(e) = names::check_identifier(resolver) {
-                out.push(
-                    Diagnostic::error("SY0133", format!("the certificate resolver {resolver:?} {e}"))
-                        .at(p.key("tls").key("cert_resolver").as_str()),
-                );
-            }
+        if let Some(resolver) = self.tls.as_ref().and_then(|t| t.cert_resolver.as_ref())
+            && let Err(e) = names::check_identifier(resolver)
+        {
+            out.push(
+                Diagnostic::error("SY0133", format!("the certificate resolver {resolver:?} {e}"))
+                    .at(p.key("tls").key("cert_resolver").as_str()),
+            );
         }
         let mp = p.key("middlewares");
         for (i, name) in self.middlewares.iter().enumerate() {
@@ -395,13 +395,13 @@ impl Environment {
                 out.push(Diagnostic::error("SY0134", format!("the middleware {name:?} {e}")).at(mp.index(i).as_str()));
             }
         }
-        if let Some(sticky) = &self.sticky {
-            if let Err(e) = names::check_identifier(&sticky.cookie) {
-                out.push(
-                    Diagnostic::error("SY0135", format!("the cookie name {:?} {e}", sticky.cookie))
-                        .at(p.key("sticky").key("cookie").as_str()),
-                );
-            }
+        if let Some(sticky) = &self.sticky
+            && let Err(e) = names::check_identifier(&sticky.cookie)
+        {
+            out.push(
+                Diagnostic::error("SY0135", format!("the cookie name {:?} {e}", sticky.cookie))
+                    .at(p.key("sticky").key("cookie").as_str()),
+            );
         }
         if self.retention.older_than.is_some_and(|d| d.as_millis() == 0) {
             out.push(

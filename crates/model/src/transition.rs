@@ -323,7 +323,7 @@ impl Transition<'_> {
             }
             Request::Rollback => self.rollback(),
             Request::Retire { version } => {
-                self.remove_versions(&[version.clone()], "retire")?;
+                self.remove_versions(std::slice::from_ref(version), "retire")?;
                 Ok(true)
             }
             Request::Cleanup => {
@@ -417,10 +417,10 @@ impl Transition<'_> {
             });
         }
         let live = self.old.live;
-        if let Some(live) = live {
-            if self.old.slots.get(&live).is_some_and(|v| v == version) {
-                return Err(TransitionError::AlreadyLive { key: self.key.clone(), version: version.into() });
-            }
+        if let Some(live) = live
+            && self.old.slots.get(&live).is_some_and(|v| v == version)
+        {
+            return Err(TransitionError::AlreadyLive { key: self.key.clone(), version: version.into() });
         }
         let target = live.map_or(Slot::Blue, Slot::other);
         if self.old.deployment(version).is_some_and(|d| d.health.status == HealthStatus::Unhealthy) {
@@ -507,8 +507,9 @@ impl Transition<'_> {
     fn retention_victims(&self) -> Vec<String> {
         let env = &self.spec.spec.apps[&self.key.app].environments[&self.key.env];
         let policy = &env.retention;
-        let mut newest_first: Vec<&Deployment> = self.old.deployments.iter().collect();
-        newest_first.sort_by(|a, b| b.deployed_at.cmp(&a.deployed_at));
+        // Newest first; among equal times, the later deployment counts as newer (stable sort of reversed order).
+        let mut newest_first: Vec<&Deployment> = self.old.deployments.iter().rev().collect();
+        newest_first.sort_by_key(|d| std::cmp::Reverse(d.deployed_at));
         newest_first
             .iter()
             .skip(policy.keep_last as usize)

@@ -23,7 +23,10 @@ pub fn from_str<T: DeserializeOwned>(source: &str, file: &str) -> Result<T, Box<
             inner.location().map(|l| Location { file: file.to_string(), line: l.line(), column: l.column() });
         let mut message = strip_location(&inner.to_string());
         // serde_yaml prefixes the path itself on some errors; we carry it separately.
-        if let Some(rest) = message.strip_prefix(&format!("{path}: ")) {
+        if let Some((prefix, rest)) = message.split_once(": ")
+            && !prefix.contains(' ')
+            && path.starts_with(prefix)
+        {
             message = rest.to_string();
         }
         let mut diag = Diagnostic::error("SY0001", message.clone());
@@ -162,10 +165,10 @@ impl SourceMap {
     /// Fills in the location of every diagnostic that has a path but no location.
     pub fn attach(&self, diagnostics: &mut [Diagnostic]) {
         for d in diagnostics.iter_mut() {
-            if d.location.is_none() {
-                if let Some(path) = &d.path {
-                    d.location = self.locate(path);
-                }
+            if d.location.is_none()
+                && let Some(path) = &d.path
+            {
+                d.location = self.locate(path);
             }
         }
     }

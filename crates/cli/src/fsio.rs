@@ -1,0 +1,65 @@
+//! File writes that never leave a half-written file where a reader looks. Traefik's file provider applies an
+//! empty or truncated-yet-valid file (its routers vanish), so every write goes to a temporary name Traefik
+//! ignores (not `.yml`/`.yaml`/`.toml`), in the same directory, is fsynced, then renamed over the target, and
+//! the directory is fsynced so the rename survives a crash.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+/// The temporary name used while writing `target`: hidden, and ending in `.tmp` so Traefik never reads it.
+pub(crate) fn temp_path(target: &Path) -> PathBuf {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    target.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Writes `contents` to `target` atomically.
+pub(crate) fn write_atomic(target: &Path, contents: &[u8]) -> Result<()> {
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).with_context(|| format!("could not create the directory {}", dir.display()))?;
+    let tmp = temp_path(target);
+    let result = (|| -> Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .with_context(|| format!("could not create {}", tmp.display()))?;
+        file.write_all(contents).with_context(|| format!("could not write {}", tmp.display()))?;
+        file.sync_all().with_context(|| format!("could not flush {}", tmp.display()))?;
+        fs::rename(&tmp, target)
+            .with_context(|| format!("could not rename {} to {}", tmp.display(), target.display()))?;
+        // Make the rename durable; some file systems do not support syncing a directory, which is fine.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_replace_the_target_and_leave_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("switchyard-fsio-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let target = dir.join("a.yml");
+        write_atomic(&target, b"one").unwrap();
+        write_atomic(&target, b"two").unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "two");
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.yml")]);
+        let tmp = temp_path(&target);
+        let ext = tmp.extension().unwrap().to_string_lossy().into_owned();
+        assert!(!["yml", "yaml", "toml"].contains(&ext.as_str()), "Traefik would read {tmp:?}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
