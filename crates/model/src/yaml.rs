@@ -19,8 +19,12 @@ pub fn from_str<T: DeserializeOwned>(source: &str, file: &str) -> Result<T, Box<
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let location =
-            inner.location().map(|l| Location { file: file.to_string(), line: l.line(), column: l.column() });
+        // serde_yaml gives no location for some errors (a second document), and puts end-of-input errors on a
+        // line after the last one; every diagnostic points at a place in the file.
+        let (line, column) =
+            inner.location().map(|l| (l.line(), l.column())).or_else(|| second_document(source)).unwrap_or((1, 1));
+        let (line, column) = within(source, line, column);
+        let location = Some(Location { file: file.to_string(), line, column });
         let mut message = strip_location(&inner.to_string());
         // serde_yaml prefixes the path itself on some errors; we carry it separately.
         if let Some((prefix, rest)) = message.split_once(": ")
@@ -50,10 +54,48 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
     serde_yaml::to_string(value).map_err(|e| e.to_string())
 }
 
+/// Removes every " at line N column M" from a message: the location is carried separately (and corrected).
 fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(" column ") => message[..i].to_string(),
-        _ => message.to_string(),
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(" at line ") {
+        let after = &rest[i + " at line ".len()..];
+        let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+        let n = digits(after);
+        let tail = after[n..].strip_prefix(" column ").filter(|_| n > 0);
+        match tail {
+            Some(tail) if digits(tail) > 0 => {
+                out.push_str(&rest[..i]);
+                rest = &tail[digits(tail)..];
+            }
+            _ => {
+                out.push_str(&rest[..i + 1]);
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The line and column (1-based) where the second document of `source` starts, if it has one.
+fn second_document(source: &str) -> Option<(usize, usize)> {
+    use saphyr_parser::{Event, Parser};
+    Parser::new_from_str(source)
+        .map_while(Result::ok)
+        .filter(|(event, _)| matches!(event, Event::DocumentStart(_)))
+        .nth(1)
+        .map(|(_, span)| (span.start.line(), span.start.col() + 1))
+}
+
+/// Moves a position past the end of `source` (as libyaml reports an unexpected end) to the end of its last
+/// line, so that editors can jump to it.
+fn within(source: &str, line: usize, column: usize) -> (usize, usize) {
+    let lines: Vec<&str> = source.split('\n').collect();
+    match line {
+        0 => (1, column.max(1)),
+        l if l > lines.len() => (lines.len(), lines.last().map_or(0, |s| s.chars().count()) + 1),
+        l => (l, column.max(1)),
     }
 }
 
