@@ -17,6 +17,7 @@
 //!    explicit priorities, safe names and rule literals), serialised to YAML or JSON with no `{{` in it.
 //! 4. **View** ([`view`]): plans and configuration diffs as text.
 
+pub mod compose;
 pub mod diagnostics;
 pub mod hosts;
 pub mod invariants;
