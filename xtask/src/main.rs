@@ -71,6 +71,40 @@ fn install_prerequisites() -> Result<()> {
     Ok(())
 }
 
+/// A running Docker engine for the end-to-end tests: Debian's docker.io when dockerd is missing, started
+/// when its socket is absent (as root, without iptables and with the vfs driver, which work in containers).
+fn docker_engine() -> Result<()> {
+    let socket = Path::new("/var/run/docker.sock");
+    let alive = || std::os::unix::net::UnixStream::connect(socket).is_ok();
+    if alive() {
+        return Ok(());
+    }
+    if Command::new("dockerd").arg("--version").output().is_err() {
+        run("apt-get", &["update", "-q"])?;
+        run("apt-get", &["install", "-y", "-q", "docker.io"])?;
+    }
+    if socket.exists() {
+        // Left by a daemon that is gone.
+        std::fs::remove_file(socket).context("could not remove the stale /var/run/docker.sock")?;
+    }
+    std::fs::create_dir_all("target")?;
+    let log = std::fs::File::create("target/dockerd.log")?;
+    eprintln!("$ dockerd --iptables=false --storage-driver=vfs (log: target/dockerd.log)");
+    Command::new("dockerd")
+        .args(["--iptables=false", "--storage-driver=vfs"])
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("could not start dockerd")?;
+    for _ in 0..120 {
+        if alive() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    bail!("dockerd did not answer on {} within 60 s; see target/dockerd.log", socket.display())
+}
+
 fn wasm() -> Result<()> {
     install_prerequisites()?;
     cargo(&["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])
@@ -78,6 +112,7 @@ fn wasm() -> Result<()> {
 
 fn ci() -> Result<()> {
     install_prerequisites()?;
+    docker_engine()?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])?;

@@ -5,8 +5,10 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod exec;
+mod backend;
+mod docker;
 mod fsio;
+mod local;
 mod report;
 mod store;
 
@@ -24,7 +26,8 @@ use switchyard_model::{
     Context, Diagnostic, EXAMPLE_SPEC, EnvKey, Outcome, Request, Spec, Timestamp, ValidSpec, World,
 };
 
-use crate::exec::LocalExecutor;
+use crate::backend::{Backend, run_plan};
+use crate::local::LocalBackend;
 use crate::store::{LockHolder, Store};
 
 #[derive(Debug, Parser)]
@@ -48,6 +51,21 @@ struct Cli {
     /// Who makes the change, for the history (default: $USER).
     #[arg(long, global = true, env = "SWITCHYARD_ACTOR")]
     actor: Option<String>,
+    /// Work on a Docker host (state, locks and Traefik's files live there) instead of a local directory.
+    #[arg(long, global = true, env = "SWITCHYARD_DOCKER")]
+    docker: bool,
+    /// The Docker CLI context to use (implies --docker); default: DOCKER_HOST, DOCKER_CONTEXT, the current context.
+    #[arg(long, global = true, value_name = "NAME")]
+    context: Option<String>,
+    /// The proxy (Traefik) container on the Docker host.
+    #[arg(long, global = true, default_value = "switchyard-traefik", value_name = "NAME")]
+    proxy: String,
+    /// How long to wait for a version to become healthy before traffic moves (e.g. 90s, 5m).
+    #[arg(long, global = true, default_value = "2m", value_parser = parse_duration)]
+    health_timeout: std::time::Duration,
+    /// A lock older than this is stale and is taken over.
+    #[arg(long, global = true, default_value = "15m", value_parser = parse_duration)]
+    lock_ttl: std::time::Duration,
     #[command(subcommand)]
     command: Command,
 }
@@ -88,6 +106,19 @@ enum Format {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Make sure the Traefik container runs on the Docker host, with the file provider on switchyard's volume.
+    Install {
+        /// The Traefik image.
+        #[arg(long, default_value = "traefik:v3.5")]
+        image: String,
+        /// An entry point and its address, e.g. `websecure=:443` (default: the spec's entry points, with web on
+        /// :80 and websecure on :443).
+        #[arg(long = "entry-point", value_name = "NAME=ADDRESS")]
+        entry_points: Vec<String>,
+        /// Do not publish the entry points' ports on the host.
+        #[arg(long)]
+        no_publish: bool,
+    },
     /// Create an environment: its state and its (empty) Traefik file.
     Create(ChangeOpts),
     /// Deploy a version as a preview on its own stack and preview hosts.
@@ -167,6 +198,10 @@ enum Command {
     },
 }
 
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    switchyard_model::Duration::parse(s).map(|d| std::time::Duration::from_millis(d.as_millis()))
+}
+
 fn parse_share(s: &str) -> Result<u8, String> {
     s.trim_end_matches('%').parse::<u8>().map_err(|_| format!("{s:?} is not a share; give a percent from 1 to 100"))
 }
@@ -210,7 +245,6 @@ fn main() -> ExitCode {
 
 struct Session {
     spec: ValidSpec,
-    store: Store,
     now: Timestamp,
     actor: String,
 }
@@ -250,7 +284,6 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
     let session = |spec: ValidSpec| -> Result<Session, Failure> {
         Ok(Session {
             spec,
-            store: Store::new(&cli.dir, cli.dynamic_dir.as_deref()),
             now: clock(cli.now.as_deref())?,
             actor: cli.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into()),
         })
@@ -258,9 +291,20 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
     let change = |opts: &ChangeOpts, request: Request, out: &mut dyn Write| -> Result<(), Failure> {
         let s = session(load_spec(&cli.spec)?)?;
         let key = resolve(&s.spec, &opts.target)?;
-        apply_change(&s, &key, &request, opts, out).map(|_| ())
+        let mut backend = backend(cli)?;
+        apply_change(&s, backend.as_mut(), &key, &request, opts, out).map(|_| ())
     };
     match &cli.command {
+        Command::Install { image, entry_points: given, no_publish } => {
+            let spec = load_spec(&cli.spec)?;
+            let install = docker::InstallOptions {
+                image: image.clone(),
+                entry_points: entry_points(&spec, given)?,
+                publish: !no_publish,
+            };
+            docker::install(&docker_options(cli), &install, out)?;
+            Ok(())
+        }
         Command::Create(opts) => change(opts, Request::Create, out),
         Command::Deploy { name, opts } => change(opts, Request::Deploy { version: name.clone() }, out),
         Command::Observe { name, status, opts } => {
@@ -280,11 +324,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Cleanup(opts) => change(opts, Request::Cleanup, out),
         Command::Status { target, json } => {
             let s = session(load_spec(&cli.spec)?)?;
-            print_status(&s, target, *json, out)
+            print_status(&s, backend(cli)?.as_mut(), target, *json, out)
         }
         Command::Render { target, format } => {
             let s = session(load_spec(&cli.spec)?)?;
-            let world = s.store.load_world()?;
+            let world = backend(cli)?.load_world()?;
             let config = render_world(&s.spec, &world, target)?;
             let text = match format {
                 Format::Yaml => to_yaml(&config),
@@ -317,6 +361,55 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
         }
         Command::Demo { into } => demo(into.as_deref(), out),
     }
+}
+
+/// The backend the global options choose.
+fn backend(cli: &Cli) -> Result<Box<dyn Backend>> {
+    if cli.docker || cli.context.is_some() {
+        return Ok(Box::new(docker::DockerBackend::connect(docker_options(cli))?));
+    }
+    Ok(Box::new(LocalBackend::new(Store::new(&cli.dir, cli.dynamic_dir.as_deref()))))
+}
+
+fn docker_options(cli: &Cli) -> docker::DockerOptions {
+    docker::DockerOptions {
+        context: cli.context.clone(),
+        proxy: cli.proxy.clone(),
+        spec_dir: cli.spec.parent().map(Path::to_path_buf).unwrap_or_default(),
+        health_timeout: cli.health_timeout,
+        lock_ttl: cli.lock_ttl,
+    }
+}
+
+/// The entry points `install` opens: given ones, else the spec's with the usual ports.
+fn entry_points(spec: &ValidSpec, given: &[String]) -> Result<std::collections::BTreeMap<String, String>, Failure> {
+    let mut map = std::collections::BTreeMap::new();
+    for item in given {
+        let (name, address) = item
+            .split_once('=')
+            .ok_or_else(|| refuse(format!("--entry-point {item:?}: write it as NAME=ADDRESS, e.g. web=:80")))?;
+        map.insert(name.to_string(), address.to_string());
+    }
+    for app in spec.spec.apps.values() {
+        for env in app.environments.values() {
+            for name in &env.entry_points {
+                if map.contains_key(name) {
+                    continue;
+                }
+                let address = match name.as_str() {
+                    "web" => ":80",
+                    "websecure" => ":443",
+                    _ => {
+                        return Err(refuse(format!(
+                            "the spec uses the entry point {name:?}; give its address with --entry-point {name}=:PORT"
+                        )));
+                    }
+                };
+                map.insert(name.clone(), address.to_string());
+            }
+        }
+    }
+    Ok(map)
 }
 
 /// The app and environment a command is about; either may be left out when there is only one.
@@ -353,16 +446,43 @@ fn refuse_diagnostic(d: &Diagnostic) -> Failure {
 
 fn apply_change(
     s: &Session,
+    backend: &mut dyn Backend,
     key: &EnvKey,
     request: &Request,
     opts: &ChangeOpts,
     out: &mut dyn Write,
 ) -> Result<Outcome, Failure> {
+    // A dry run changes nothing, so it takes no lock.
+    if opts.dry_run {
+        return plan_change(s, backend, key, request, opts, out);
+    }
     let holder =
         LockHolder { actor: s.actor.clone(), pid: std::process::id(), since: s.now, change: request.describe() };
-    // A dry run changes nothing, so it takes no lock.
-    let _lock = if opts.dry_run { None } else { Some(s.store.lock(key, &holder, opts.break_lock)?) };
-    let world = s.store.load_world()?;
+    backend.lock(key, &holder, opts.break_lock)?;
+    let result = plan_change(s, backend, key, request, opts, out).and_then(|outcome| {
+        if !outcome.changed {
+            return Ok(outcome);
+        }
+        let state = run_plan(backend, &outcome, s.now, out).map_err(|e| refuse(format!("{e:#}")))?;
+        writeln!(out, "done: revision {}, production {}", state.revision, state.traffic_summary())?;
+        Ok(outcome)
+    });
+    let released = backend.unlock(key);
+    let outcome = result?;
+    released?;
+    Ok(outcome)
+}
+
+/// Computes the change and shows it; for a dry run, with the plan and the configuration diff.
+fn plan_change(
+    s: &Session,
+    backend: &mut dyn Backend,
+    key: &EnvKey,
+    request: &Request,
+    opts: &ChangeOpts,
+    out: &mut dyn Write,
+) -> Result<Outcome, Failure> {
+    let world = backend.load_world()?;
     let ctx = Context { now: s.now, actor: Some(s.actor.clone()) };
     let outcome = switchyard_model::apply(&s.spec, &world, key, request, &ctx)
         .map_err(|e| refuse_diagnostic(&e.to_diagnostic()))?;
@@ -390,15 +510,18 @@ fn apply_change(
             writeln!(out, "configuration diff:")?;
             out.write_all(diff.as_bytes())?;
         }
-        return Ok(outcome);
     }
-    LocalExecutor { store: &s.store, out }.run(&outcome).map_err(|e| refuse(format!("{e:#}")))?;
-    writeln!(out, "done: revision {}, production {}", outcome.state.revision, outcome.state.traffic_summary())?;
     Ok(outcome)
 }
 
-fn print_status(s: &Session, target: &Target, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
-    let world = s.store.load_world()?;
+fn print_status(
+    s: &Session,
+    backend: &mut dyn Backend,
+    target: &Target,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let world = backend.load_world()?;
     let mut statuses = Vec::new();
     for (key, state) in &world {
         if target.app.as_ref().is_some_and(|a| *a != key.app) || target.env.as_ref().is_some_and(|e| *e != key.env) {
@@ -443,7 +566,9 @@ fn demo(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failure> {
         None => (std::env::temp_dir().join(format!("switchyard-demo-{}", std::process::id())), false),
     };
     let spec = parse_spec(EXAMPLE_SPEC, "examples/whoami/switchyard.yaml")?;
-    let mut s = Session { spec, store: Store::new(&dir, None), now: Timestamp(0), actor: "demo".into() };
+    let mut s = Session { spec, now: Timestamp(0), actor: "demo".into() };
+    let store = Store::new(&dir, None);
+    let mut backend = LocalBackend::new(store.clone());
     let start = Timestamp::parse("2026-01-05T09:00:00Z").map_err(|e| anyhow!(e))?;
     let key = EnvKey::new("whoami", "dev");
     let opts = ChangeOpts { target: Target { app: None, env: None }, dry_run: false, break_lock: false };
@@ -475,15 +600,15 @@ fn demo(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failure> {
         for (i, (title, request, opts)) in steps.iter().enumerate() {
             s.now = Timestamp(start.0 + 60 * i as u64);
             writeln!(out, "\n== {}. {title}", i + 1)?;
-            match apply_change(&s, &key, request, opts, out) {
+            match apply_change(&s, &mut backend, &key, request, opts, out) {
                 Ok(_) => {}
                 Err(Failure::Refused(text)) => write!(out, "refused, as intended:\n{text}")?,
                 Err(e) => return Err(e),
             }
         }
         writeln!(out, "\n== Status")?;
-        print_status(&s, &Target { app: None, env: None }, false, out)?;
-        let file = s.store.config_path(&switchyard_model::render::naming::config_file(&key.app, &key.env))?;
+        print_status(&s, &mut backend, &Target { app: None, env: None }, false, out)?;
+        let file = store.config_path(&switchyard_model::render::naming::config_file(&key.app, &key.env))?;
         writeln!(
             out,
             "\n== Traefik's file {}",

@@ -26,8 +26,12 @@ pub enum Step {
         stack: String,
         network: String,
         version: String,
+        /// The compose file, relative to the spec.
         compose: String,
+        /// The routed compose services.
         services: Vec<String>,
+        /// What `${...}` in the compose file may use: `SWITCHYARD_VERSION`, `SWITCHYARD_STACK`, hosts.
+        variables: std::collections::BTreeMap<String, String>,
     },
     /// Connect the Traefik container to a stack's network (apps never share a network).
     ConnectProxy {

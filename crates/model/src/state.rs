@@ -167,6 +167,17 @@ impl EnvState {
         self.deployments.iter_mut().find(|d| d.version == version)
     }
 
+    /// Records an executor's health observation; false when the version is not deployed.
+    pub fn record_health(&mut self, version: &str, status: HealthStatus, at: Timestamp) -> bool {
+        match self.deployment_mut(version) {
+            Some(d) => {
+                d.health = Health { status, observed_at: Some(at) };
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The version a slot holds, with its deployment.
     pub fn slot_deployment(&self, slot: Slot) -> Option<&Deployment> {
         self.slots.get(&slot).and_then(|v| self.deployment(v))

@@ -376,6 +376,17 @@ impl Transition<'_> {
                 return Err(TransitionError::HostTaken { host, owner: owner.clone() });
             }
         }
+        let mut variables = BTreeMap::from([
+            ("SWITCHYARD_APP".to_string(), app_name.to_string()),
+            ("SWITCHYARD_ENV".to_string(), env_name.to_string()),
+            ("SWITCHYARD_VERSION".to_string(), version.to_string()),
+            ("SWITCHYARD_VERSION_SLUG".to_string(), slug.clone()),
+            ("SWITCHYARD_STACK".to_string(), stack.clone()),
+            ("SWITCHYARD_PREVIEW_HOST".to_string(), base.clone()),
+        ]);
+        if let Ok(production) = self.spec.hosts.base_host(app_name, env_name, HostFor::Production) {
+            variables.insert("SWITCHYARD_PRODUCTION_HOST".to_string(), production);
+        }
         self.new.deployments.push(Deployment {
             version: version.into(),
             slug,
@@ -390,6 +401,7 @@ impl Transition<'_> {
             version: version.into(),
             compose: app.compose.clone(),
             services: app.routes.keys().cloned().collect(),
+            variables,
         });
         self.steps.push(Step::ConnectProxy { network: stack.clone() });
         self.write_config(&format!("add the preview routes of {version}"))?;

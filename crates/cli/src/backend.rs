@@ -1,0 +1,57 @@
+//! Where plans are carried out. A backend knows how to lock an environment, read every environment's
+//! state and carry out one step; running a plan, showing progress and undoing a failed run is shared.
+
+use std::io::Write;
+
+use anyhow::Result;
+use switchyard_model::plan::Step;
+use switchyard_model::{EnvKey, EnvState, Outcome, Timestamp, World};
+
+use crate::store::LockHolder;
+
+pub(crate) trait Backend {
+    /// Takes the environment's lock, or fails naming who holds it.
+    fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()>;
+    fn unlock(&mut self, key: &EnvKey) -> Result<()>;
+    /// Every environment's state.
+    fn load_world(&mut self) -> Result<World>;
+    /// Carries out one step. `state` is the state the plan leads to; a step may record observations in it
+    /// (a health check that passed) before `SaveState` writes it. Returns a note to show.
+    fn step(
+        &mut self,
+        step: &Step,
+        state: &mut EnvState,
+        now: Timestamp,
+        out: &mut dyn Write,
+    ) -> Result<Option<String>>;
+}
+
+/// Runs the plan; on the first failing step runs the undo plan (best effort) and returns the failure.
+pub(crate) fn run_plan(
+    backend: &mut dyn Backend,
+    outcome: &Outcome,
+    now: Timestamp,
+    out: &mut dyn Write,
+) -> Result<EnvState> {
+    let mut state = outcome.state.clone();
+    let total = outcome.plan.steps.len();
+    for (i, step) in outcome.plan.steps.iter().enumerate() {
+        writeln!(out, "[{}/{total}] {step}", i + 1)?;
+        match backend.step(step, &mut state, now, out) {
+            Ok(Some(note)) => writeln!(out, "      {note}")?,
+            Ok(None) => {}
+            Err(err) => {
+                writeln!(out, "      failed: {err:#}")?;
+                let mut scratch = outcome.state.clone();
+                for undo in &outcome.undo.steps {
+                    writeln!(out, "undo: {undo}")?;
+                    if let Err(e) = backend.step(undo, &mut scratch, now, out) {
+                        writeln!(out, "      undo failed: {e:#}")?;
+                    }
+                }
+                return Err(err.context(format!("step {} of {total} failed; the change was undone", i + 1)));
+            }
+        }
+    }
+    Ok(state)
+}

@@ -1,0 +1,155 @@
+//! switchyard's files on the Docker host, inside the proxy (Traefik) container's data volume, so every
+//! machine that runs the CLI sees the same truth:
+//!
+//! ```text
+//! /switchyard/dynamic/   Traefik's file-provider directory (top level only)
+//! /switchyard/state/     <app>_<env>.json
+//! /switchyard/locks/     <app>_<env>/holder  (mkdir is the atomic test-and-set)
+//! /switchyard/audit/     <app>_<env>.jsonl   one line per change: who, what, when, before and after
+//! ```
+//!
+//! Files are uploaded under a temporary name Traefik ignores and renamed into place by one `sh` command, so
+//! Traefik never reads a half-written file. Values reach the shell only as positional arguments or
+//! environment variables, never inside the script text.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use bollard::Docker;
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder};
+use futures_util::{StreamExt, TryStreamExt};
+
+pub(crate) const ROOT: &str = "/switchyard";
+
+/// What a command printed and how it ended.
+#[derive(Debug)]
+pub(crate) struct ExecOutput {
+    pub(crate) code: i64,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// The proxy container, where switchyard keeps its files.
+#[derive(Debug, Clone)]
+pub(crate) struct ProxyHost {
+    pub(crate) docker: Docker,
+    pub(crate) container: String,
+}
+
+impl ProxyHost {
+    /// Runs `argv` in the proxy container.
+    pub(crate) async fn exec(&self, argv: &[&str], env: &[(&str, &str)]) -> Result<ExecOutput> {
+        let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let created = self
+            .docker
+            .create_exec(
+                &self.container,
+                CreateExecOptions {
+                    cmd: Some(argv.iter().map(|s| s.to_string()).collect()),
+                    env: Some(env),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .with_context(|| format!("could not run a command in the proxy container {}", self.container))?;
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        if let StartExecResults::Attached { mut output, .. } = self.docker.start_exec(&created.id, None).await? {
+            while let Some(chunk) = output.next().await {
+                match chunk? {
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        stdout.extend_from_slice(&message)
+                    }
+                    LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
+                    LogOutput::StdIn { .. } => {}
+                }
+            }
+        }
+        let code = self.docker.inspect_exec(&created.id).await?.exit_code.unwrap_or(-1);
+        Ok(ExecOutput {
+            code,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+
+    /// Runs a shell script with positional arguments; fails with its stderr when it exits non-zero.
+    pub(crate) async fn sh(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<ExecOutput> {
+        let mut argv = vec!["sh", "-c", script, "switchyard"];
+        argv.extend_from_slice(args);
+        let out = self.exec(&argv, env).await?;
+        if out.code != 0 {
+            bail!(
+                "`{}` failed in {} (exit {}): {}",
+                script.lines().next().unwrap_or(""),
+                self.container,
+                out.code,
+                out.stderr.trim()
+            );
+        }
+        Ok(out)
+    }
+
+    /// Uploads files (paths relative to /switchyard) in one archive.
+    pub(crate) async fn upload(&self, files: &[(String, Vec<u8>)]) -> Result<()> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, data) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_mtime(0);
+            header.set_cksum();
+            builder.append_data(&mut header, path, data.as_slice())?;
+        }
+        let archive = builder.into_inner()?;
+        let options = UploadToContainerOptionsBuilder::default().path(ROOT).build();
+        self.docker
+            .upload_to_container(&self.container, Some(options), bollard::body_full(archive.into()))
+            .await
+            .with_context(|| format!("could not upload to {}:{ROOT}", self.container))
+    }
+
+    /// Every regular file directly in `dir` (relative to /switchyard): name -> contents. A missing directory
+    /// gives an empty map.
+    pub(crate) async fn read_dir(&self, dir: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+        let path = format!("{ROOT}/{dir}");
+        let options = DownloadFromContainerOptionsBuilder::default().path(&path).build();
+        let bytes: Vec<u8> = match self
+            .docker
+            .download_from_container(&self.container, Some(options))
+            .map_ok(|b| b.to_vec())
+            .try_concat()
+            .await
+        {
+            Ok(b) => b,
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+                return Ok(BTreeMap::new());
+            }
+            Err(e) => return Err(e).with_context(|| format!("could not read {}:{path}", self.container)),
+        };
+        let mut files = BTreeMap::new();
+        let mut archive = tar::Archive::new(bytes.as_slice());
+        for entry in archive.entries()? {
+            let mut entry = entry?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let entry_path = entry.path()?.into_owned();
+            // Entries are `<dir>/<name>`; only direct children count.
+            let parts: Vec<_> = entry_path.components().collect();
+            if parts.len() != 2 {
+                continue;
+            }
+            let name =
+                entry_path.file_name().map(|n| n.to_string_lossy().into_owned()).ok_or_else(|| anyhow!("bad entry"))?;
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data)?;
+            files.insert(name, data);
+        }
+        Ok(files)
+    }
+}

@@ -1,0 +1,457 @@
+//! The Docker backend: carries out plans on a Docker host through bollard. The host is the source of truth:
+//! state, locks, the audit log and Traefik's files live in the proxy container's data volume
+//! ([`host`]); stacks are found by their labels ([`stack`]).
+
+pub(crate) mod connect;
+pub(crate) mod host;
+pub(crate) mod stack;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use bollard::Docker;
+use bollard::models::{
+    ContainerCreateBody, HostConfig, Mount, MountType, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    VolumeCreateRequest,
+};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, StartContainerOptions};
+use serde::Serialize;
+use switchyard_model::plan::{Probe, Step};
+use switchyard_model::render::to_yaml;
+use switchyard_model::state::HealthStatus;
+use switchyard_model::{EnvKey, EnvState, Timestamp, World};
+use tokio::runtime::Runtime;
+
+use crate::backend::Backend;
+use crate::store::LockHolder;
+use host::ProxyHost;
+
+/// The data volume mounted at /switchyard in the proxy container.
+pub(crate) const DATA_VOLUME: &str = "switchyard-data";
+/// The proxy's own network. A container created on Docker's default bridge gets the host's resolv.conf and
+/// cannot resolve container names on the stack networks it joins later; on a user-defined network it uses
+/// Docker's embedded DNS, which resolves names on every network it is connected to. Apps never join it.
+pub(crate) const PROXY_NETWORK: &str = "switchyard-proxy";
+
+/// How to reach the engine and the proxy container.
+#[derive(Debug, Clone)]
+pub(crate) struct DockerOptions {
+    pub(crate) context: Option<String>,
+    pub(crate) proxy: String,
+    /// The spec's directory: compose files are relative to it.
+    pub(crate) spec_dir: PathBuf,
+    pub(crate) health_timeout: Duration,
+    /// A lock older than this is stale and is taken over.
+    pub(crate) lock_ttl: Duration,
+}
+
+pub(crate) struct DockerBackend {
+    rt: Runtime,
+    host: ProxyHost,
+    opts: DockerOptions,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Serialize)]
+struct AuditLine<'a> {
+    at: Timestamp,
+    actor: Option<&'a str>,
+    app: &'a str,
+    env: &'a str,
+    revision: u64,
+    change: &'a str,
+    before: &'a str,
+    after: &'a str,
+}
+
+pub(crate) fn runtime() -> Result<Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().context("could not start the async runtime")
+}
+
+impl DockerBackend {
+    pub(crate) fn connect(opts: DockerOptions) -> Result<Self> {
+        let rt = runtime()?;
+        let endpoint = connect::resolve(&connect::Inputs::from_process(opts.context.clone()))?;
+        let docker = rt.block_on(connect::connect(&endpoint))?;
+        let host = ProxyHost { docker, container: opts.proxy.clone() };
+        let backend = DockerBackend { rt, host, opts };
+        backend.rt.block_on(backend.require_proxy())?;
+        Ok(backend)
+    }
+
+    async fn require_proxy(&self) -> Result<()> {
+        let proxy = &self.host.container;
+        let info = self.host.docker.inspect_container(proxy, None).await.map_err(|_| {
+            anyhow!(
+                "there is no proxy container {proxy:?} on this Docker host; run `switchyard --docker install` first"
+            )
+        })?;
+        if !info.state.and_then(|s| s.running).unwrap_or(false) {
+            bail!(
+                "the proxy container {proxy:?} is not running; `docker start {proxy}` or `switchyard --docker install`"
+            );
+        }
+        Ok(())
+    }
+
+    fn docker(&self) -> &Docker {
+        &self.host.docker
+    }
+
+    async fn write_files(&self, files: Vec<(String, String, Vec<u8>)>, audit: Option<(String, String)>) -> Result<()> {
+        // Upload every file under a temporary name, then rename them all (and append the audit line) in one go.
+        let uploads: Vec<(String, Vec<u8>)> =
+            files.iter().map(|(dir, name, data)| (format!("{dir}/.{name}.tmp"), data.clone())).collect();
+        self.host.upload(&uploads).await?;
+        let mut script = String::from("set -e\n");
+        let mut args: Vec<String> = Vec::new();
+        for (dir, name, _) in &files {
+            let n = args.len();
+            script.push_str(&format!("mv -f \"${}\" \"${}\"\n", n + 1, n + 2));
+            args.push(format!("{}/{dir}/.{name}.tmp", host::ROOT));
+            args.push(format!("{}/{dir}/{name}", host::ROOT));
+        }
+        let mut env = Vec::new();
+        if let Some((file, line)) = &audit {
+            let n = args.len();
+            script
+                .push_str(&format!("mkdir -p \"$(dirname \"${0}\")\"\nprintf '%s\\n' \"$AUDIT\" >> \"${0}\"\n", n + 1));
+            args.push(format!("{}/audit/{file}", host::ROOT));
+            env.push(("AUDIT", line.as_str()));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.host.sh(&script, &args, &env).await?;
+        Ok(())
+    }
+
+    async fn wait_healthy(&self, version: &str, stack: &str, probes: &[Probe], out: &mut dyn Write) -> Result<()> {
+        let deadline = Instant::now() + self.opts.health_timeout;
+        let mut last = String::new();
+        loop {
+            let mut problems = Vec::new();
+            for probe in probes {
+                let rest = probe.url.trim_start_matches("http://");
+                let container = rest.rsplit_once(':').map_or(rest, |(c, _)| c);
+                let Ok(info) = self.docker().inspect_container(container, None).await else {
+                    problems.push(format!("{}: no container {container}", probe.service));
+                    continue;
+                };
+                let state = info.state.clone().unwrap_or_default();
+                if state.running != Some(true) {
+                    problems.push(format!("{}: container not running", probe.service));
+                    continue;
+                }
+                // Docker's own health check, when the image or compose file has one.
+                if let Some(status) = state.health.and_then(|h| h.status) {
+                    use bollard::models::HealthStatusEnum as H;
+                    if status != H::HEALTHY && status != H::NONE && status != H::EMPTY {
+                        problems.push(format!("{}: Docker health {status}", probe.service));
+                        continue;
+                    }
+                }
+                // The check Traefik makes, by the same URL, from inside the stack's network (the proxy is
+                // connected to it). The time limit is enforced here rather than with wget's -T, which not every
+                // wget has.
+                let on_network = info.network_settings.and_then(|n| n.networks).is_some_and(|n| n.contains_key(stack));
+                if !on_network {
+                    problems.push(format!("{}: {container} is not on the network {stack}", probe.service));
+                    continue;
+                }
+                let url = format!("{}{}", probe.url, probe.path);
+                let limit = Duration::from_millis(probe.timeout_ms.max(100));
+                match tokio::time::timeout(limit, self.host.exec(&["wget", "-q", "-O", "/dev/null", &url], &[])).await {
+                    Ok(res) => {
+                        let res = res?;
+                        if res.code != 0 {
+                            let why = match res.stderr.trim() {
+                                "" => format!("exit {}", res.code),
+                                e => e.to_string(),
+                            };
+                            problems.push(format!("{}: {url} ({why})", probe.service));
+                        }
+                    }
+                    Err(_) => {
+                        problems.push(format!("{}: {url} (no answer within {}ms)", probe.service, limit.as_millis()))
+                    }
+                }
+            }
+            if problems.is_empty() {
+                return Ok(());
+            }
+            let now = problems.join("; ");
+            if now != last {
+                writeln!(out, "      waiting for {version}: {now}")?;
+                last = now;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{version} did not become healthy within {}s ({last}); traffic stays where it is",
+                    self.opts.health_timeout.as_secs()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+impl Backend for DockerBackend {
+    fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()> {
+        let name = format!("{}_{}", key.app, key.env);
+        let holder_json = serde_json::to_string(holder)?;
+        let script = "d=\"/switchyard/locks/$1\"\nmkdir -p /switchyard/locks\nif [ \"$2\" = break ]; then rm -rf \"$d\"; fi\n\
+                      if mkdir \"$d\" 2>/dev/null; then printf '%s' \"$HOLDER\" > \"$d/holder\"; exit 0; fi\ncat \"$d/holder\" 2>/dev/null\nexit 3";
+        for attempt in 0..2 {
+            let mode = if break_lock || attempt == 1 { "break" } else { "keep" };
+            let out = self
+                .rt
+                .block_on(self.host.exec(&["sh", "-c", script, "lock", &name, mode], &[("HOLDER", &holder_json)]))?;
+            match out.code {
+                0 => return Ok(()),
+                3 => {
+                    let held: Option<LockHolder> = serde_json::from_str(&out.stdout).ok();
+                    let stale = held
+                        .as_ref()
+                        .is_some_and(|h| holder.since.0.saturating_sub(h.since.0) > self.opts.lock_ttl.as_secs());
+                    let who = held.as_ref().map_or_else(
+                        || "an unknown holder".to_string(),
+                        |h| format!("{} (process {}) since {}, for \"{}\"", h.actor, h.pid, h.since, h.change),
+                    );
+                    if stale && attempt == 0 {
+                        eprintln!("warning: taking over the stale lock of {key} held by {who}");
+                        continue;
+                    }
+                    bail!(
+                        "{key} is locked by {who}; wait for that change to finish, or if it died, run again with --break-lock"
+                    );
+                }
+                code => bail!("could not take the lock of {key} (exit {code}): {}", out.stderr.trim()),
+            }
+        }
+        bail!("could not take the lock of {key}")
+    }
+
+    fn unlock(&mut self, key: &EnvKey) -> Result<()> {
+        let name = format!("{}_{}", key.app, key.env);
+        self.rt.block_on(self.host.sh("rm -rf \"/switchyard/locks/$1\"", &[&name], &[]))?;
+        Ok(())
+    }
+
+    fn load_world(&mut self) -> Result<World> {
+        let files = self.rt.block_on(self.host.read_dir("state"))?;
+        let mut world = World::new();
+        for (name, data) in files {
+            if !name.ends_with(".json") || name.starts_with('.') {
+                continue;
+            }
+            let state: EnvState = serde_json::from_slice(&data).with_context(|| {
+                format!("{}:/switchyard/state/{name} is not a switchyard state file", self.host.container)
+            })?;
+            world.insert(EnvKey::new(&state.app, &state.env), state);
+        }
+        Ok(world)
+    }
+
+    fn step(
+        &mut self,
+        step: &Step,
+        state: &mut EnvState,
+        now: Timestamp,
+        out: &mut dyn Write,
+    ) -> Result<Option<String>> {
+        let docker = self.host.docker.clone();
+        Ok(match step {
+            Step::CreateStack { stack, version, compose, services, variables, .. } => {
+                let path = self.opts.spec_dir.join(compose);
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("could not read the compose file {}", path.display()))?;
+                let options = switchyard_model::compose::Options {
+                    stack: stack.clone(),
+                    variables: variables.clone(),
+                    routed: services.iter().cloned().collect(),
+                };
+                let file = path.display().to_string();
+                let parsed = switchyard_model::compose::parse(&text, &file, &options)
+                    .map_err(|d| anyhow!("{}", crate::report::render(&d, Some(&text))))?;
+                let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+                let mut env_files = BTreeMap::new();
+                for f in parsed.env_files() {
+                    let p = if f.relative { dir.join(&f.path) } else { PathBuf::from(&f.path) };
+                    match std::fs::read_to_string(&p) {
+                        Ok(t) => {
+                            env_files.insert(f.path.clone(), t);
+                        }
+                        Err(_) if !f.required => {}
+                        Err(e) => {
+                            return Err(e).with_context(|| format!("could not read the env file {}", p.display()));
+                        }
+                    }
+                }
+                let project =
+                    parsed.finish(&env_files).map_err(|d| anyhow!("{}", crate::report::render(&d, Some(&text))))?;
+                let labels = stack::labels(&state.app, &state.env, version, stack, "app");
+                self.rt.block_on(stack::create(&docker, &project, &labels, &dir, out))?;
+                None
+            }
+            Step::ConnectProxy { network } => {
+                self.rt.block_on(stack::connect_proxy(&docker, &self.opts.proxy, network))?;
+                None
+            }
+            Step::DisconnectProxy { network } => {
+                self.rt.block_on(stack::disconnect_proxy(&docker, &self.opts.proxy, network))?;
+                None
+            }
+            Step::RemoveStack { stack, .. } => {
+                let n = self.rt.block_on(stack::remove(&docker, stack))?;
+                Some(format!("removed {n} containers"))
+            }
+            Step::WriteConfig { file, config, .. } => {
+                let text = to_yaml(config)?;
+                self.rt.block_on(self.write_files(vec![("dynamic".into(), file.clone(), text.into_bytes())], None))?;
+                Some(format!("wrote {}:/switchyard/dynamic/{file}", self.host.container))
+            }
+            Step::WaitHealthy { version, stack, probes } => {
+                self.rt.block_on(self.wait_healthy(version, stack, probes, out))?;
+                state.record_health(version, HealthStatus::Healthy, now);
+                Some(format!("{version} is healthy"))
+            }
+            Step::SaveState { .. } => {
+                let name = format!("{}_{}", state.app, state.env);
+                let mut text = serde_json::to_string_pretty(state)?;
+                text.push('\n');
+                let audit = state.history.last().map(|c| {
+                    let line = AuditLine {
+                        at: c.at,
+                        actor: c.actor.as_deref(),
+                        app: &state.app,
+                        env: &state.env,
+                        revision: c.revision,
+                        change: &c.summary,
+                        before: &c.before,
+                        after: &c.after,
+                    };
+                    (format!("{name}.jsonl"), serde_json::to_string(&line).unwrap_or_default())
+                });
+                self.rt.block_on(
+                    self.write_files(vec![("state".into(), format!("{name}.json"), text.into_bytes())], audit),
+                )?;
+                None
+            }
+            other => bail!("the Docker backend cannot carry out: {other}"),
+        })
+    }
+}
+
+/// What `install` sets up.
+#[derive(Debug, Clone)]
+pub(crate) struct InstallOptions {
+    pub(crate) image: String,
+    /// Entry point name -> address (`web` -> `:80`).
+    pub(crate) entry_points: BTreeMap<String, String>,
+    /// Publish the entry points' ports on the host.
+    pub(crate) publish: bool,
+}
+
+/// Makes sure the proxy container runs with the file provider on the data volume, and that switchyard's
+/// directories exist in it.
+pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut dyn Write) -> Result<()> {
+    let rt = runtime()?;
+    let endpoint = connect::resolve(&connect::Inputs::from_process(opts.context.clone()))?;
+    let docker = rt.block_on(connect::connect(&endpoint))?;
+    writeln!(out, "Docker at {endpoint}")?;
+    let proxy = &opts.proxy;
+    rt.block_on(async {
+        let labels: BTreeMap<String, String> = BTreeMap::from([
+            (stack::MANAGED.to_string(), "true".to_string()),
+            ("switchyard.role".to_string(), "proxy".to_string()),
+        ]);
+        match docker.inspect_container(proxy, None).await {
+            Ok(info) => {
+                let running = info.state.and_then(|s| s.running).unwrap_or(false);
+                let image = info.config.and_then(|c| c.image).unwrap_or_default();
+                if image != install.image {
+                    writeln!(out, "note: {proxy} runs {image}, not {}; leaving it as it is", install.image)?;
+                }
+                if !running {
+                    docker.start_container(proxy, None::<StartContainerOptions>).await?;
+                    writeln!(out, "started {proxy}")?;
+                } else {
+                    writeln!(out, "{proxy} is running")?;
+                }
+            }
+            Err(_) => {
+                let network = bollard::models::NetworkCreateRequest {
+                    name: PROXY_NETWORK.into(),
+                    driver: Some("bridge".into()),
+                    labels: Some(labels.clone().into_iter().collect()),
+                    ..Default::default()
+                };
+                match docker.create_network(network).await {
+                    Ok(_) => {}
+                    Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {}
+                    Err(e) => return Err(anyhow!(e).context("could not create the proxy network")),
+                }
+                docker
+                    .create_volume(VolumeCreateRequest {
+                        name: Some(DATA_VOLUME.into()),
+                        labels: Some(labels.clone().into_iter().collect()),
+                        ..Default::default()
+                    })
+                    .await
+                    .context("could not create the data volume")?;
+                let mut args = vec![
+                    "--providers.file.directory=/switchyard/dynamic".to_string(),
+                    "--providers.file.watch=true".to_string(),
+                    "--ping=true".to_string(),
+                ];
+                let mut bindings = std::collections::HashMap::new();
+                for (name, address) in &install.entry_points {
+                    args.push(format!("--entrypoints.{name}.address={address}"));
+                    if install.publish {
+                        let port = address.rsplit(':').next().unwrap_or_default().to_string();
+                        bindings.insert(
+                            format!("{port}/tcp"),
+                            Some(vec![PortBinding { host_ip: None, host_port: Some(port.clone()) }]),
+                        );
+                    }
+                }
+                let body = ContainerCreateBody {
+                    image: Some(install.image.clone()),
+                    cmd: Some(args),
+                    labels: Some(labels.into_iter().collect()),
+                    exposed_ports: (!bindings.is_empty()).then(|| bindings.keys().cloned().collect()),
+                    host_config: Some(HostConfig {
+                        mounts: Some(vec![Mount {
+                            target: Some(host::ROOT.into()),
+                            source: Some(DATA_VOLUME.into()),
+                            typ: Some(MountType::VOLUME),
+                            ..Default::default()
+                        }]),
+                        port_bindings: (!bindings.is_empty()).then_some(bindings),
+                        restart_policy: Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }),
+                        network_mode: Some(PROXY_NETWORK.into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                let options = CreateContainerOptionsBuilder::default().name(proxy).build();
+                docker.create_container(Some(options), body).await.map_err(|e| match e {
+                    bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => anyhow!(
+                        "the image {} is not on the Docker host; `docker pull {}` there first, or choose one with --image",
+                        install.image,
+                        install.image
+                    ),
+                    e => anyhow!(e).context(format!("could not create the proxy container {proxy}")),
+                })?;
+                docker.start_container(proxy, None::<StartContainerOptions>).await?;
+                writeln!(out, "created and started {proxy} ({})", install.image)?;
+            }
+        }
+        let host = ProxyHost { docker: docker.clone(), container: proxy.clone() };
+        host.sh("mkdir -p /switchyard/dynamic /switchyard/state /switchyard/locks /switchyard/audit", &[], &[]).await?;
+        writeln!(out, "Traefik's file provider reads {proxy}:/switchyard/dynamic")?;
+        anyhow::Ok(())
+    })
+}

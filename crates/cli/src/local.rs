@@ -1,0 +1,81 @@
+//! The local backend: state files and Traefik's dynamic directory on this machine. It writes Traefik's
+//! configuration and the state; it runs no containers (that is the Docker backend's job), so it reports
+//! those steps as skipped, and it gates traffic on the health recorded in the state (`switchyard observe`).
+
+use std::io::Write;
+
+use anyhow::{Result, anyhow, bail};
+use switchyard_model::plan::Step;
+use switchyard_model::render::to_yaml;
+use switchyard_model::state::HealthStatus;
+use switchyard_model::{EnvKey, EnvState, Timestamp, World};
+
+use crate::backend::Backend;
+use crate::fsio::write_atomic;
+use crate::store::{Lock, LockHolder, Store};
+
+pub(crate) struct LocalBackend {
+    pub(crate) store: Store,
+    lock: Option<Lock>,
+}
+
+impl LocalBackend {
+    pub(crate) fn new(store: Store) -> Self {
+        LocalBackend { store, lock: None }
+    }
+}
+
+impl Backend for LocalBackend {
+    fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()> {
+        self.lock = Some(self.store.lock(key, holder, break_lock)?);
+        Ok(())
+    }
+
+    fn unlock(&mut self, _key: &EnvKey) -> Result<()> {
+        self.lock = None;
+        Ok(())
+    }
+
+    fn load_world(&mut self) -> Result<World> {
+        self.store.load_world()
+    }
+
+    fn step(
+        &mut self,
+        step: &Step,
+        state: &mut EnvState,
+        _now: Timestamp,
+        _out: &mut dyn Write,
+    ) -> Result<Option<String>> {
+        Ok(match step {
+            Step::WriteConfig { file, config, .. } => {
+                let path = self.store.config_path(file)?;
+                write_atomic(&path, to_yaml(config)?.as_bytes())?;
+                Some(format!("wrote {}", path.display()))
+            }
+            Step::SaveState { .. } => {
+                self.store.save_state(state)?;
+                None
+            }
+            Step::WaitHealthy { version, .. } => {
+                let d = state.deployment(version).ok_or_else(|| anyhow!("{version} is not deployed"))?;
+                match d.health.status {
+                    HealthStatus::Healthy => Some(format!(
+                        "{version} was observed healthy at {}",
+                        d.health.observed_at.map(|t| t.to_string()).unwrap_or_else(|| "an unknown time".into())
+                    )),
+                    status => bail!(
+                        "{version} is {status}, so traffic stays where it is. The local backend runs no containers: \
+                         once {version} passes its health check, record it with `switchyard observe {version} healthy` \
+                         and run this command again"
+                    ),
+                }
+            }
+            Step::CreateStack { .. }
+            | Step::ConnectProxy { .. }
+            | Step::DisconnectProxy { .. }
+            | Step::RemoveStack { .. } => Some("skipped: the local backend runs no containers (use --docker)".into()),
+            other => bail!("the local backend cannot carry out: {other}"),
+        })
+    }
+}
