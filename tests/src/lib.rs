@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+pub mod docker;
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -72,26 +72,40 @@ fn install_prerequisites() -> Result<()> {
 }
 
 /// A running Docker engine for the end-to-end tests: Debian's docker.io when dockerd is missing, started
-/// when its socket is absent (as root, without iptables and with the vfs driver, which work in containers).
+/// when its socket is absent (as root, with the vfs storage driver, which works inside containers).
 fn docker_engine() -> Result<()> {
     let socket = Path::new("/var/run/docker.sock");
     let alive = || std::os::unix::net::UnixStream::connect(socket).is_ok();
+    let mut missing = Vec::new();
+    if Command::new("dockerd").arg("--version").output().is_err() {
+        missing.push("docker.io");
+    }
+    // The end-to-end tests build their images from Debian's static busybox (no image can be pulled).
+    let static_busybox = Command::new("dpkg").args(["-s", "busybox-static"]).output().is_ok_and(|o| o.status.success());
+    if !static_busybox {
+        missing.push("busybox-static");
+    }
+    if !missing.is_empty() {
+        run("apt-get", &["update", "-q"])?;
+        let mut args = vec!["install", "-y", "-q"];
+        args.extend(missing);
+        run("apt-get", &args)?;
+    }
     if alive() {
         return Ok(());
     }
-    if Command::new("dockerd").arg("--version").output().is_err() {
-        run("apt-get", &["update", "-q"])?;
-        run("apt-get", &["install", "-y", "-q", "docker.io"])?;
-    }
-    if socket.exists() {
-        // Left by a daemon that is gone.
-        std::fs::remove_file(socket).context("could not remove the stale /var/run/docker.sock")?;
+    // Left by a daemon that is gone; dockerd refuses to start over a pid file.
+    for stale in [socket, Path::new("/var/run/docker.pid")] {
+        if stale.exists() {
+            std::fs::remove_file(stale).with_context(|| format!("could not remove the stale {}", stale.display()))?;
+        }
     }
     std::fs::create_dir_all("target")?;
     let log = std::fs::File::create("target/dockerd.log")?;
-    eprintln!("$ dockerd --iptables=false --storage-driver=vfs (log: target/dockerd.log)");
+    // iptables stays on: Docker's isolation between networks (stack A cannot reach stack B) is made of it.
+    eprintln!("$ dockerd --storage-driver=vfs (log: target/dockerd.log)");
     Command::new("dockerd")
-        .args(["--iptables=false", "--storage-driver=vfs"])
+        .args(["--storage-driver=vfs"])
         .stdout(log.try_clone()?)
         .stderr(log)
         .spawn()

@@ -24,6 +24,10 @@ pub(crate) trait Backend {
         now: Timestamp,
         out: &mut dyn Write,
     ) -> Result<Option<String>>;
+    /// What really runs for an environment, to show beside the intended state (nothing for a local directory).
+    fn runtime_view(&mut self, _state: &EnvState) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Runs the plan; on the first failing step runs the undo plan (best effort) and returns the failure.

@@ -527,15 +527,32 @@ fn print_status(
         if target.app.as_ref().is_some_and(|a| *a != key.app) || target.env.as_ref().is_some_and(|e| *e != key.env) {
             continue;
         }
-        statuses.push(status(&s.spec, state).map_err(|e| Failure::Broken(e.into()))?);
+        let runtime = backend.runtime_view(state)?;
+        statuses.push((status(&s.spec, state).map_err(|e| Failure::Broken(e.into()))?, runtime));
     }
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&statuses).map_err(anyhow::Error::from)?)?;
+        let values: Vec<serde_json::Value> = statuses
+            .iter()
+            .map(|(st, runtime)| {
+                let mut v = serde_json::to_value(st).unwrap_or_default();
+                if !runtime.is_empty() {
+                    v["runtime"] = serde_json::json!(runtime);
+                }
+                v
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&values).map_err(anyhow::Error::from)?)?;
     } else if statuses.is_empty() {
         writeln!(out, "no environment has been created yet; run `switchyard create`")?;
     } else {
-        for st in statuses {
+        for (st, runtime) in statuses {
             write!(out, "{st}")?;
+            if !runtime.is_empty() {
+                writeln!(out, "  on Docker:")?;
+                for line in runtime {
+                    writeln!(out, "    {line}")?;
+                }
+            }
         }
     }
     Ok(())

@@ -30,11 +30,16 @@ use crate::store::LockHolder;
 use host::ProxyHost;
 
 /// The data volume mounted at /switchyard in the proxy container.
-pub(crate) const DATA_VOLUME: &str = "switchyard-data";
+pub(crate) fn data_volume(proxy: &str) -> String {
+    format!("{proxy}-data")
+}
+
 /// The proxy's own network. A container created on Docker's default bridge gets the host's resolv.conf and
 /// cannot resolve container names on the stack networks it joins later; on a user-defined network it uses
 /// Docker's embedded DNS, which resolves names on every network it is connected to. Apps never join it.
-pub(crate) const PROXY_NETWORK: &str = "switchyard-proxy";
+pub(crate) fn proxy_network(proxy: &str) -> String {
+    format!("{proxy}-net")
+}
 
 /// How to reach the engine and the proxy container.
 #[derive(Debug, Clone)]
@@ -198,6 +203,35 @@ impl DockerBackend {
 }
 
 impl Backend for DockerBackend {
+    fn runtime_view(&mut self, state: &EnvState) -> Result<Vec<String>> {
+        let docker = self.host.docker.clone();
+        let proxy = self.opts.proxy.clone();
+        self.rt.block_on(async move {
+            let mut lines = Vec::new();
+            let proxy_networks: Vec<String> = docker
+                .inspect_container(&proxy, None)
+                .await
+                .ok()
+                .and_then(|i| i.network_settings)
+                .and_then(|n| n.networks)
+                .map(|n| n.into_keys().collect())
+                .unwrap_or_default();
+            for d in &state.deployments {
+                let containers = stack::containers(&docker, &d.stack).await?;
+                let network = if docker.inspect_network(&d.stack, None).await.is_ok() { "present" } else { "MISSING" };
+                let connected = if proxy_networks.contains(&d.stack) { "connected" } else { "NOT connected" };
+                lines.push(format!("{} ({}): network {network}, Traefik {connected}", d.version, d.stack));
+                if containers.is_empty() {
+                    lines.push("    no containers".into());
+                }
+                for (name, status) in containers {
+                    lines.push(format!("    {name}: {status}"));
+                }
+            }
+            Ok(lines)
+        })
+    }
+
     fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()> {
         let name = format!("{}_{}", key.app, key.env);
         let holder_json = serde_json::to_string(holder)?;
@@ -383,7 +417,7 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
             }
             Err(_) => {
                 let network = bollard::models::NetworkCreateRequest {
-                    name: PROXY_NETWORK.into(),
+                    name: proxy_network(proxy),
                     driver: Some("bridge".into()),
                     labels: Some(labels.clone().into_iter().collect()),
                     ..Default::default()
@@ -395,7 +429,7 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
                 }
                 docker
                     .create_volume(VolumeCreateRequest {
-                        name: Some(DATA_VOLUME.into()),
+                        name: Some(data_volume(proxy)),
                         labels: Some(labels.clone().into_iter().collect()),
                         ..Default::default()
                     })
@@ -425,13 +459,13 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
                     host_config: Some(HostConfig {
                         mounts: Some(vec![Mount {
                             target: Some(host::ROOT.into()),
-                            source: Some(DATA_VOLUME.into()),
+                            source: Some(data_volume(proxy)),
                             typ: Some(MountType::VOLUME),
                             ..Default::default()
                         }]),
                         port_bindings: (!bindings.is_empty()).then_some(bindings),
                         restart_policy: Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }),
-                        network_mode: Some(PROXY_NETWORK.into()),
+                        network_mode: Some(proxy_network(proxy)),
                         ..Default::default()
                     }),
                     ..Default::default()

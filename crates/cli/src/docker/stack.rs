@@ -242,6 +242,21 @@ pub(crate) async fn remove(docker: &Docker, stack: &str) -> Result<usize> {
     Ok(removed)
 }
 
+/// The stack's containers with their state and health: `(name, "running, healthy")`.
+pub(crate) async fn containers(docker: &Docker, stack: &str) -> Result<Vec<(String, String)>> {
+    let filter: std::collections::HashMap<String, Vec<String>> =
+        [("label".to_string(), vec![format!("{MANAGED}=true"), format!("{STACK}={stack}")])].into_iter().collect();
+    let options = ListContainersOptionsBuilder::default().all(true).filters(&filter).build();
+    let mut out = Vec::new();
+    for c in docker.list_containers(Some(options)).await? {
+        let name = c.names.and_then(|n| n.first().cloned()).unwrap_or_default().trim_start_matches('/').to_string();
+        let status = c.status.unwrap_or_default();
+        out.push((name, status));
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Connects the proxy container to a stack's network, unless it already is.
 pub(crate) async fn connect_proxy(docker: &Docker, proxy: &str, network: &str) -> Result<()> {
     let request = NetworkConnectRequest { container: proxy.to_string(), ..Default::default() };

@@ -1,0 +1,185 @@
+//! switchyard on a real Docker engine: the whole lifecycle, isolation between stacks, the health gate,
+//! locks, and cleanup that only ever touches what switchyard created.
+
+#![allow(clippy::unwrap_used)] // a panic in a test is a failing test
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use switchyard_e2e::docker::{Site, docker, docker_raw};
+
+fn weights(config: &str) -> Vec<(String, u64)> {
+    let v: serde_json::Value = serde_yaml::from_str(config).unwrap();
+    let mut out = Vec::new();
+    for (_, service) in v["http"]["services"].as_object().cloned().unwrap_or_default() {
+        if let Some(children) = service["weighted"]["services"].as_array() {
+            for c in children {
+                out.push((c["name"].as_str().unwrap().to_string(), c["weight"].as_u64().unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_whole_lifecycle_on_a_real_engine() {
+    let site = Site::new("sye2e-life");
+    let name = &site.name;
+    site.install();
+    site.ok(&["deploy", "v1.0.0"]);
+    let c1 = site.container("v1-0-0");
+    assert_eq!(docker(&["inspect", "-f", "{{.State.Running}}", &c1]), "true");
+    // Traefik (the proxy) is connected to the stack's network and reaches the version by its container name.
+    assert_eq!(site.get(&site.proxy, &format!("http://{c1}/")).as_deref(), Some("v1.0.0"));
+    assert!(site.config().contains(&format!("Host(`v1-0-0-{name}.{name}.test`)")));
+    assert!(weights(&site.config()).is_empty(), "no production router before a promotion");
+
+    site.ok(&["promote", "v1.0.0"]);
+    assert_eq!(weights(&site.config()), vec![(format!("{name}_dev_ver_v1-0-0_web"), 100)]);
+
+    site.ok(&["deploy", "v2.0.0"]);
+    let text = site.ok(&["promote", "v2.0.0", "--share", "10"]);
+    assert!(text.contains("wait until v2.0.0 is healthy") && text.contains("v2.0.0 is healthy"), "{text}");
+    let mut w = weights(&site.config());
+    w.sort();
+    assert_eq!(w, vec![(format!("{name}_dev_ver_v1-0-0_web"), 90), (format!("{name}_dev_ver_v2-0-0_web"), 10)]);
+    site.ok(&["shift", "--share", "50"]);
+    site.ok(&["complete"]);
+    assert_eq!(site.state()["live"], "green");
+    assert_eq!(weights(&site.config()), vec![(format!("{name}_dev_ver_v2-0-0_web"), 100)]);
+
+    // Rollback is a routing change only: the very same containers keep running.
+    let ids = |s: &Site| docker(&["ps", "-q", "--no-trunc", "--filter", &format!("label=switchyard.app={}", s.name)]);
+    let before = ids(&site);
+    site.ok(&["rollback"]);
+    assert_eq!(ids(&site), before);
+    assert_eq!(site.state()["live"], "blue");
+    assert_eq!(weights(&site.config()), vec![(format!("{name}_dev_ver_v1-0-0_web"), 100)]);
+
+    // Status shows the intended state beside what Docker runs.
+    let status: serde_json::Value = serde_json::from_str(&site.ok(&["status", "--json"])).unwrap();
+    let runtime = status[0]["runtime"].to_string();
+    assert!(runtime.contains("network present, Traefik connected") && runtime.contains(&c1), "{runtime}");
+
+    // Every change is in the audit log on the host, one line each.
+    let audit = site.proxy_file(&format!("audit/{name}_dev.jsonl"));
+    let revision = site.state()["revision"].as_u64().unwrap();
+    assert_eq!(audit.lines().count() as u64, revision, "{audit}");
+    assert!(audit.lines().last().unwrap().contains(r#""change":"roll back""#), "{audit}");
+
+    // Cleanup and retire never remove a slot's version, nor anything switchyard did not create.
+    let foreign = format!("{name}-foreign");
+    docker(&["run", "-d", "--name", &foreign, switchyard_e2e::docker::APP_IMAGE]);
+    docker(&["volume", "create", &foreign]);
+    docker(&["network", "create", &foreign]);
+    let text = site.ok(&["cleanup"]);
+    assert!(text.contains("nothing to do"), "both versions are in slots: {text}");
+    site.ok(&["deploy", "v3.0.0"]);
+    let text = site.expect(1, &["retire", "v1.0.0"]);
+    assert!(text.contains("held by the blue slot"), "{text}");
+    site.ok(&["retire", "v3.0.0"]);
+    assert!(!docker_raw(&["inspect", &site.container("v3-0-0")]).status.success(), "v3's container is gone");
+    assert!(!docker_raw(&["network", "inspect", &format!("{name}-dev-v3-0-0")]).status.success(), "and its network");
+    for (kind, id) in [("container", &foreign), ("volume", &foreign), ("network", &foreign)] {
+        assert!(docker_raw(&[kind, "inspect", id]).status.success(), "the foreign {kind} survived");
+    }
+    assert_eq!(docker(&["inspect", "-f", "{{.State.Running}}", &c1]), "true");
+    let _ = docker_raw(&["rm", "-f", &foreign]);
+    let _ = docker_raw(&["volume", "rm", &foreign]);
+    let _ = docker_raw(&["network", "rm", &foreign]);
+}
+
+#[test]
+fn stacks_cannot_reach_each_other_but_traefik_reaches_both() {
+    let site = Site::new("sye2e-iso");
+    site.install();
+    site.ok(&["deploy", "a"]);
+    site.ok(&["deploy", "b"]);
+    let (a, b) = (site.container("a"), site.container("b"));
+    let ip_b = docker(&[
+        "inspect",
+        "-f",
+        &format!("{{{{(index .NetworkSettings.Networks \"{}-dev-b\").IPAddress}}}}", site.name),
+        &b,
+    ]);
+    assert!(!ip_b.is_empty());
+    assert_eq!(site.get(&a, &format!("http://{b}/")), None, "a resolves b's name");
+    assert_eq!(site.get(&a, &format!("http://{ip_b}/")), None, "a reaches b's address");
+    assert_eq!(site.get(&site.proxy, &format!("http://{a}/")).as_deref(), Some("a"));
+    assert_eq!(site.get(&site.proxy, &format!("http://{b}/")).as_deref(), Some("b"));
+    // The only network the app containers are on is their own.
+    let nets = docker(&["inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", &a]);
+    assert_eq!(nets, format!("{}-dev-a", site.name));
+}
+
+#[test]
+fn an_unhealthy_candidate_never_gets_traffic() {
+    let site = Site::new("sye2e-gate");
+    site.install();
+    site.ok(&["deploy", "v1"]);
+    site.ok(&["promote", "v1"]);
+    site.ok(&["deploy", "v2"]);
+    site.set_unhealthy("v2", true);
+    let (config, state) = (site.config(), site.state());
+    let text = site.expect(1, &["promote", "v2", "--share", "50", "--health-timeout", "4s"]);
+    assert!(text.contains("v2 did not become healthy within 4s"), "{text}");
+    assert!(text.contains("traffic stays where it is"), "{text}");
+    assert_eq!(site.config(), config, "the staged slot route was undone");
+    assert_eq!(site.state(), state, "nothing was recorded");
+    site.set_unhealthy("v2", false);
+    site.ok(&["promote", "v2", "--share", "50"]);
+    assert_eq!(weights(&site.config()).len(), 2);
+}
+
+#[test]
+fn two_concurrent_changes_are_serialised_by_the_lock() {
+    let site = Site::new("sye2e-lock");
+    site.install();
+    site.ok(&["deploy", "v1"]);
+    site.ok(&["promote", "v1"]);
+    site.ok(&["deploy", "v2"]);
+    site.ok(&["deploy", "v3"]);
+    site.set_unhealthy("v2", true);
+    // The first promotion holds the lock while it waits for v2.
+    let mut first = site
+        .command(&["promote", "v2", "--share", "10", "--health-timeout", "10s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = format!("/switchyard/locks/{}_dev/holder", site.name);
+    let mut held = false;
+    for _ in 0..50 {
+        if docker_raw(&["exec", &site.proxy, "test", "-e", &lock]).status.success() {
+            held = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(held, "the first promotion took the lock");
+    let text = site.expect(2, &["promote", "v3", "--share", "10"]);
+    assert!(text.contains(&format!("is locked by e2e (process {})", first.id())), "{text}");
+    assert!(text.contains("promote v2 at 10%") && text.contains("--break-lock"), "{text}");
+    assert_eq!(first.wait().unwrap().code(), Some(1), "the first promotion times out on v2's health");
+    // The lock was released: the second change goes through now.
+    site.ok(&["promote", "v3", "--share", "10"]);
+}
+
+#[test]
+fn a_stale_lock_is_taken_over_and_a_fresh_one_can_be_broken() {
+    let site = Site::new("sye2e-stale");
+    site.install();
+    let dir = format!("/switchyard/locks/{}_dev", site.name);
+    let hold = |since: u64| {
+        let holder = format!(r#"{{"actor":"ci-runner-7","pid":4242,"since":"{since}","change":"deploy v0"}}"#);
+        docker(&["exec", &site.proxy, "sh", "-c", &format!("mkdir -p {dir} && printf '%s' '{holder}' > {dir}/holder")]);
+    };
+    hold(946_684_800); // 2000-01-01: long expired
+    let text = site.ok(&["deploy", "v1"]);
+    assert!(text.contains("taking over the stale lock") && text.contains("ci-runner-7"), "{text}");
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    hold(now);
+    let text = site.expect(2, &["deploy", "v2"]);
+    assert!(text.contains("is locked by ci-runner-7 (process 4242)"), "{text}");
+    site.ok(&["deploy", "v2", "--break-lock"]);
+    assert!(!docker_raw(&["exec", &site.proxy, "test", "-e", &dir]).status.success(), "released after the change");
+}
