@@ -157,7 +157,7 @@ fn two_concurrent_changes_are_serialised_by_the_lock() {
     }
     assert!(held, "the first promotion took the lock");
     let text = site.expect(2, &["promote", "v3", "--share", "10"]);
-    assert!(text.contains(&format!("is locked by e2e (process {})", first.id())), "{text}");
+    assert!(text.contains(&format!("is locked by e2e (process {} on ", first.id())), "{text}");
     assert!(text.contains("promote v2 at 10%") && text.contains("--break-lock"), "{text}");
     assert_eq!(first.wait().unwrap().code(), Some(1), "the first promotion times out on v2's health");
     // The lock was released: the second change goes through now.
@@ -182,4 +182,55 @@ fn a_stale_lock_is_taken_over_and_a_fresh_one_can_be_broken() {
     assert!(text.contains("is locked by ci-runner-7 (process 4242)"), "{text}");
     site.ok(&["deploy", "v2", "--break-lock"]);
     assert!(!docker_raw(&["exec", &site.proxy, "test", "-e", &dir]).status.success(), "released after the change");
+}
+
+#[test]
+fn a_deploy_killed_half_way_is_finished_by_the_next_run() {
+    let site = Site::new("sye2e-kill");
+    std::fs::write(
+        site.path().join("compose.yaml"),
+        format!(
+            "services:\n  db:\n    image: {img}\n    healthcheck:\n      test: [\"CMD\", \"test\", \"-e\", \"/tmp/ready\"]\n      \
+             interval: 1s\n      retries: 1000\n  web:\n    image: {img}\n    depends_on:\n      db: {{condition: service_healthy}}\n    \
+             environment:\n      APP_VERSION: ${{SWITCHYARD_VERSION}}\n",
+            img = switchyard_e2e::docker::APP_IMAGE
+        ),
+    )
+    .unwrap();
+    site.install();
+    let db = format!("{}-dev-v1-db-1", site.name);
+    // The deploy creates db, then waits for it to be healthy before it creates web: kill it there.
+    let mut child = site
+        .command(&["deploy", "v1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut started = false;
+    for _ in 0..100 {
+        if docker_raw(&["inspect", "-f", "{{.State.Running}}", &db]).stdout.starts_with(b"true") {
+            started = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(started, "the deploy started db");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!docker_raw(&["inspect", &site.container("v1")]).status.success(), "killed before web existed");
+    let state = site.state();
+    assert_eq!(state["deployments"].as_array().unwrap().len(), 0, "nothing recorded yet");
+
+    // The next run takes over the lock of the dead process and carries the deploy through, reusing what exists.
+    docker(&["exec", &db, "touch", "/tmp/ready"]);
+    let text = site.ok(&["deploy", "v1"]);
+    assert!(text.contains("whose process is gone") || text.contains("its process is gone"), "{text}");
+    let containers = docker(&["ps", "-aq", "--filter", &format!("label=switchyard.stack={}-dev-v1", site.name)]);
+    assert_eq!(containers.lines().count(), 2, "no duplicates: {containers}");
+    assert_eq!(site.state()["deployments"][0]["version"], "v1");
+    assert_eq!(site.get(&site.proxy, &format!("http://{}/", site.container("v1"))).as_deref(), Some("v1"));
+    // And running it again changes nothing.
+    let revision = site.state()["revision"].clone();
+    assert!(site.ok(&["deploy", "v1"]).contains("nothing to do"));
+    assert_eq!(site.state()["revision"], revision);
 }

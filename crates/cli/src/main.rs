@@ -456,8 +456,13 @@ fn apply_change(
     if opts.dry_run {
         return plan_change(s, backend, key, request, opts, out);
     }
-    let holder =
-        LockHolder { actor: s.actor.clone(), pid: std::process::id(), since: s.now, change: request.describe() };
+    let holder = LockHolder {
+        actor: s.actor.clone(),
+        pid: std::process::id(),
+        since: s.now,
+        change: request.describe(),
+        host: store::this_host(),
+    };
     backend.lock(key, &holder, opts.break_lock)?;
     let result = plan_change(s, backend, key, request, opts, out).and_then(|outcome| {
         if !outcome.changed {

@@ -31,6 +31,27 @@ pub(crate) struct LockHolder {
     pub(crate) pid: u32,
     pub(crate) since: Timestamp,
     pub(crate) change: String,
+    /// The machine the holder runs on.
+    #[serde(default)]
+    pub(crate) host: Option<String>,
+}
+
+impl LockHolder {
+    pub(crate) fn describe(&self) -> String {
+        let host = self.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
+        format!("{} (process {}{host}) since {}, for \"{}\"", self.actor, self.pid, self.since, self.change)
+    }
+
+    /// True when the holder ran on this machine and its process is gone: the lock is left over from a CLI
+    /// that was killed, and nothing can still be working under it.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.host.is_some() && self.host == this_host() && !Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+}
+
+/// This machine's name, to tell locks held here from locks held elsewhere.
+pub(crate) fn this_host() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty())
 }
 
 /// Removes the lock file when dropped.
@@ -118,25 +139,28 @@ impl Store {
                 Err(e) => return Err(e).with_context(|| format!("could not break the lock {}", path.display())),
             }
         }
-        match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut f) => {
-                f.write_all(serde_json::to_string(holder)?.as_bytes())?;
-                f.sync_all()?;
-                Ok(Lock { path })
+        for attempt in 0..2 {
+            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    f.write_all(serde_json::to_string(holder)?.as_bytes())?;
+                    f.sync_all()?;
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let held = fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str::<LockHolder>(&t).ok());
+                    let who = held.as_ref().map_or_else(|| "an unknown holder".to_string(), LockHolder::describe);
+                    if attempt == 0 && held.as_ref().is_some_and(LockHolder::is_dead) {
+                        eprintln!("warning: taking over the lock of {key} left by {who}, whose process is gone");
+                        let _ = fs::remove_file(&path);
+                        continue;
+                    }
+                    bail!(
+                        "{key} is locked by {who}; wait for that change to finish, or if it died, run again with --break-lock"
+                    )
+                }
+                Err(e) => return Err(e).with_context(|| format!("could not create the lock {}", path.display())),
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let who = fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<LockHolder>(&t).ok())
-                    .map_or_else(
-                        || "an unknown holder".to_string(),
-                        |h| format!("{} (process {}) since {}, for \"{}\"", h.actor, h.pid, h.since, h.change),
-                    );
-                bail!(
-                    "{key} is locked by {who}; wait for that change to finish, or if it died, run again with --break-lock"
-                )
-            }
-            Err(e) => Err(e).with_context(|| format!("could not create the lock {}", path.display())),
         }
+        bail!("could not take the lock of {key}")
     }
 }

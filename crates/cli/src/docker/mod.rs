@@ -246,15 +246,14 @@ impl Backend for DockerBackend {
                 0 => return Ok(()),
                 3 => {
                     let held: Option<LockHolder> = serde_json::from_str(&out.stdout).ok();
-                    let stale = held
+                    let expired = held
                         .as_ref()
                         .is_some_and(|h| holder.since.0.saturating_sub(h.since.0) > self.opts.lock_ttl.as_secs());
-                    let who = held.as_ref().map_or_else(
-                        || "an unknown holder".to_string(),
-                        |h| format!("{} (process {}) since {}, for \"{}\"", h.actor, h.pid, h.since, h.change),
-                    );
-                    if stale && attempt == 0 {
-                        eprintln!("warning: taking over the stale lock of {key} held by {who}");
+                    let dead = held.as_ref().is_some_and(LockHolder::is_dead);
+                    let who = held.as_ref().map_or_else(|| "an unknown holder".to_string(), LockHolder::describe);
+                    if (expired || dead) && attempt == 0 {
+                        let why = if dead { "its process is gone" } else { "it is older than --lock-ttl" };
+                        eprintln!("warning: taking over the stale lock of {key} held by {who}: {why}");
                         continue;
                     }
                     bail!(
@@ -422,10 +421,9 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
                     labels: Some(labels.clone().into_iter().collect()),
                     ..Default::default()
                 };
-                match docker.create_network(network).await {
-                    Ok(_) => {}
-                    Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {}
-                    Err(e) => return Err(anyhow!(e).context("could not create the proxy network")),
+                // Docker allows duplicate network names: look before creating.
+                if docker.inspect_network(&proxy_network(proxy), None).await.is_err() {
+                    docker.create_network(network).await.context("could not create the proxy network")?;
                 }
                 docker
                     .create_volume(VolumeCreateRequest {

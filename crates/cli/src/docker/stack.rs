@@ -59,10 +59,14 @@ pub(crate) async fn create(
         labels: Some(base_labels.clone().into_iter().collect()),
         ..Default::default()
     };
-    match docker.create_network(network).await {
-        Ok(_) => {}
-        Err(e) if is_conflict(&e) => {}
-        Err(e) => return Err(e).with_context(|| format!("could not create the network {stack}")),
+    // Docker allows two networks with one name, so "create unless it exists" must look first; a re-run after
+    // an interruption reuses the network it made.
+    match docker.inspect_network(stack, None::<bollard::query_parameters::InspectNetworkOptions>).await {
+        Ok(existing) if existing.labels.as_ref().is_some_and(|l| l.get(MANAGED).is_some_and(|v| v == "true")) => {}
+        Ok(_) => bail!("a network named {stack} exists that switchyard did not create; remove or rename it"),
+        Err(_) => {
+            docker.create_network(network).await.with_context(|| format!("could not create the network {stack}"))?;
+        }
     }
     for volume in &project.volumes {
         let request = VolumeCreateRequest {
