@@ -38,6 +38,13 @@ impl HostKind {
             HostKind::Preview => "{{ version }}-{{ app }}.{{ domain }}",
         }
     }
+    fn index(self) -> usize {
+        match self {
+            HostKind::Production => 0,
+            HostKind::Slot => 1,
+            HostKind::Preview => 2,
+        }
+    }
     pub fn key(self) -> &'static str {
         match self {
             HostKind::Production => "production",
@@ -81,9 +88,73 @@ pub enum HostError {
 /// The compiled host templates of a spec.
 pub struct Hosts {
     env: Environment<'static>,
-    /// (app, environment, kind) -> (template name in `env`, domain).
+    /// (app, environment, kind) -> template name in `env`.
     templates: BTreeMap<(String, String, HostKind), String>,
     domains: BTreeMap<(String, String), String>,
+    /// The same, by app and environment without building a key, for [`Hosts::base_host`] on every render.
+    by_env: BTreeMap<String, BTreeMap<String, EnvHosts>>,
+}
+
+/// The domain and the three host templates of one environment of one app.
+struct EnvHosts {
+    domain: String,
+    /// By [`HostKind::index`].
+    templates: [Compiled; 3],
+}
+
+struct Compiled {
+    /// The template's name in the minijinja environment.
+    name: String,
+    /// Its parts, when it is only variables and literal hostname characters.
+    simple: Option<Vec<Part>>,
+}
+
+/// A piece of a simple template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    App,
+    Env,
+    Domain,
+    Slot,
+    Version,
+}
+
+/// The parts of a template made only of `{{ variable }}` expressions (each variable one the template gets for
+/// `kind`) and literal hostname characters, such as the defaults `{{ version }}-{{ app }}.{{ domain }}`. It
+/// renders by concatenation to exactly what minijinja makes of it (the variables are strings, written as they
+/// are: no auto-escaping, no filters, no whitespace control, no trailing newline to strip), without running
+/// the engine on every render. Anything else (filters, conditions, other characters) gives None and renders
+/// through minijinja.
+fn simple_template(source: &str, kind: HostKind) -> Option<Vec<Part>> {
+    let literal_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_';
+    let mut parts = Vec::new();
+    let mut rest = source;
+    while !rest.is_empty() {
+        let (literal, after) = match rest.find("{{") {
+            Some(i) => (&rest[..i], Some(&rest[i + 2..])),
+            None => (rest, None),
+        };
+        if !literal.chars().all(literal_char) {
+            return None;
+        }
+        if !literal.is_empty() {
+            parts.push(Part::Literal(literal.to_string()));
+        }
+        let Some(after) = after else { break };
+        let end = after.find("}}")?;
+        let var = match after[..end].trim_matches(' ') {
+            "app" => Part::App,
+            "env" => Part::Env,
+            "domain" => Part::Domain,
+            "slot" if kind == HostKind::Slot => Part::Slot,
+            "version" if kind == HostKind::Preview => Part::Version,
+            _ => return None,
+        };
+        parts.push(var);
+        rest = &after[end + 2..];
+    }
+    Some(parts)
 }
 
 impl fmt::Debug for Hosts {
@@ -175,7 +246,23 @@ impl Hosts {
         if failed {
             return None;
         }
-        let hosts = Hosts { env, templates, domains };
+        let mut by_env: BTreeMap<String, BTreeMap<String, EnvHosts>> = BTreeMap::new();
+        for ((app, env_name), domain) in &domains {
+            let compiled = HostKind::ALL.map(|kind| {
+                let key = (app.clone(), env_name.clone(), kind);
+                let name = templates.get(&key).cloned().unwrap_or_default();
+                let source = spec
+                    .apps
+                    .get(app)
+                    .and_then(|a| a.environments.get(env_name).map(|e| e.hosts.resolve(&a.hosts, kind).to_string()));
+                Compiled { name, simple: source.and_then(|s| simple_template(&s, kind)) }
+            });
+            by_env
+                .entry(app.clone())
+                .or_default()
+                .insert(env_name.clone(), EnvHosts { domain: domain.clone(), templates: compiled });
+        }
+        let hosts = Hosts { env, templates, domains, by_env };
         // Render each with sample values: it must make hostnames, and distinct ones where it must.
         let mut ok = true;
         for (app, env, kind) in hosts.templates.keys() {
@@ -218,19 +305,26 @@ impl Hosts {
     pub fn base_host(&self, app: &str, env: &str, what: HostFor<'_>) -> Result<String, HostError> {
         let kind = what.kind();
         let unknown = || HostError::UnknownEnvironment { app: app.into(), env: env.into() };
-        let name = self.templates.get(&(app.to_string(), env.to_string(), kind)).ok_or_else(unknown)?;
-        let domain = self.domains.get(&(app.to_string(), env.to_string())).ok_or_else(unknown)?;
-        let template = self
-            .env
-            .get_template(name)
-            .map_err(|e| HostError::Template { kind: kind.key(), message: template_error(&e) })?;
-        let ctx = match what {
-            HostFor::Production => context! { app, env, domain },
-            HostFor::Slot(slot) => context! { app, env, domain, slot => slot.as_str() },
-            HostFor::Preview(version) => context! { app, env, domain, version },
+        let hosts = self.by_env.get(app).and_then(|envs| envs.get(env)).ok_or_else(unknown)?;
+        let domain = hosts.domain.as_str();
+        let compiled = &hosts.templates[kind.index()];
+        let host = match &compiled.simple {
+            Some(parts) => render_simple(parts, app, env, domain, what),
+            None => {
+                let template = self
+                    .env
+                    .get_template(&compiled.name)
+                    .map_err(|e| HostError::Template { kind: kind.key(), message: template_error(&e) })?;
+                let ctx = match what {
+                    HostFor::Production => context! { app, env, domain },
+                    HostFor::Slot(slot) => context! { app, env, domain, slot => slot.as_str() },
+                    HostFor::Preview(version) => context! { app, env, domain, version },
+                };
+                template
+                    .render(ctx)
+                    .map_err(|e| HostError::Template { kind: kind.key(), message: template_error(&e) })?
+            }
         };
-        let host =
-            template.render(ctx).map_err(|e| HostError::Template { kind: kind.key(), message: template_error(&e) })?;
         names::check_hostname(&host).map_err(|reason| HostError::Invalid {
             kind: kind.key(),
             host: host.clone(),
@@ -286,6 +380,24 @@ impl Hosts {
     }
 }
 
+/// A simple template (see [`simple_template`]) with its variables filled in.
+fn render_simple(parts: &[Part], app: &str, env: &str, domain: &str, what: HostFor<'_>) -> String {
+    let mut host = String::with_capacity(64);
+    for part in parts {
+        host.push_str(match (part, what) {
+            (Part::Literal(s), _) => s,
+            (Part::App, _) => app,
+            (Part::Env, _) => env,
+            (Part::Domain, _) => domain,
+            (Part::Slot, HostFor::Slot(slot)) => slot.as_str(),
+            (Part::Version, HostFor::Preview(version)) => version,
+            // simple_template gives these only to the kinds that have them.
+            (Part::Slot | Part::Version, _) => "",
+        });
+    }
+    host
+}
+
 fn what_label(what: HostFor<'_>) -> String {
     match what {
         HostFor::Production => "production".into(),
@@ -311,4 +423,74 @@ fn template_error(e: &minijinja::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_templates_render_like_minijinja() {
+        let mut env = sandbox();
+        let sources = [
+            HostKind::Production.default_template(),
+            HostKind::Slot.default_template(),
+            HostKind::Preview.default_template(),
+            "{{version}}.preview.{{  domain }}",
+            "www.{{ domain }}",
+            "{{ app }}-{{ env }}.{{ domain }}",
+            "{{ env }}_{{ app }}.{{ domain }}",
+            "x",
+            "",
+            "{{ slot }}.{{ app }}.{{ domain }}{{ app }}",
+            "A-{{ app }}",
+        ];
+        let samples = [
+            HostFor::Production,
+            HostFor::Slot(Slot::Blue),
+            HostFor::Slot(Slot::Green),
+            HostFor::Preview("v1-2-0"),
+            HostFor::Preview("v2-0-0-rc-1"),
+        ];
+        let mut simple = 0;
+        for (i, source) in sources.iter().enumerate() {
+            let name = format!("t{i}");
+            env.add_template_owned(name.clone(), source.to_string()).unwrap();
+            for what in samples {
+                let kind = what.kind();
+                let Some(parts) = simple_template(source, kind) else { continue };
+                simple += 1;
+                let (app, env_name, domain) = ("shop-1", "dev", "dev.example.com");
+                let ctx = match what {
+                    HostFor::Production => context! { app, env => env_name, domain },
+                    HostFor::Slot(slot) => context! { app, env => env_name, domain, slot => slot.as_str() },
+                    HostFor::Preview(version) => context! { app, env => env_name, domain, version },
+                };
+                let reference = env.get_template(&name).unwrap().render(ctx).unwrap();
+                assert_eq!(render_simple(&parts, app, env_name, domain, what), reference, "{source:?} {what:?}");
+            }
+        }
+        assert!(simple >= 30, "{simple}");
+    }
+
+    #[test]
+    fn other_templates_run_in_minijinja() {
+        for (source, kind) in [
+            ("{{ app | lower }}.{{ domain }}", HostKind::Production),
+            ("{{- app }}.{{ domain }}", HostKind::Production),
+            ("{{ app -}}.{{ domain }}", HostKind::Production),
+            ("{{ slot }}.{{ domain }}", HostKind::Production),
+            ("{{ version }}.{{ domain }}", HostKind::Slot),
+            ("{{ app }}.{{ domain }}\n", HostKind::Production),
+            ("{{ app }} .{{ domain }}", HostKind::Production),
+            ("{{ 'www' if env == 'prod' else env }}.{{ domain }}", HostKind::Production),
+            ("{# c #}{{ app }}", HostKind::Production),
+            ("{{ app }}}", HostKind::Production),
+            ("{{ app", HostKind::Production),
+            ("{{ app\t}}", HostKind::Production),
+            ("{{ missing }}", HostKind::Production),
+        ] {
+            assert_eq!(simple_template(source, kind), None, "{source:?}");
+        }
+    }
 }

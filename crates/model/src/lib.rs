@@ -14,7 +14,8 @@
 //!    configuration before and after, and diagnostics. Impossible requests are typed [`TransitionError`]s.
 //! 3. **Render** ([`render::render_env`]): the state becomes Traefik v3 dynamic configuration
 //!    ([`traefik::DynamicConfig`]), checked against [`invariants`] (no weight 0, no dangling references,
-//!    explicit priorities, safe names and rule literals), serialised to YAML or JSON with no `{{` in it.
+//!    explicit priorities, safe names and rule literals), serialised to YAML (by [`traefik_yaml`], a writer
+//!    for exactly this shape that gives serde_yaml's bytes, faster) or JSON, with no `{{` in it.
 //! 4. **View** ([`view`]): plans and configuration diffs as text.
 
 pub mod compose;
@@ -28,6 +29,7 @@ pub mod spec;
 pub mod state;
 pub mod time;
 pub mod traefik;
+pub mod traefik_yaml;
 pub mod transition;
 pub mod view;
 pub mod yaml;

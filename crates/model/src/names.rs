@@ -14,6 +14,16 @@ pub type NameError = String;
 
 /// A DNS label made of lowercase letters, digits and inner hyphens: app and environment names, host prefixes.
 pub fn check_label(s: &str) -> Result<(), NameError> {
+    // The common case, on every render: a valid label, checked byte by byte.
+    let label_byte = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-';
+    if !s.is_empty()
+        && s.len() <= MAX_LABEL
+        && s.as_bytes().iter().all(label_byte)
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+    {
+        return Ok(());
+    }
     if s.is_empty() {
         return Err("must not be empty".into());
     }
@@ -31,6 +41,10 @@ pub fn check_label(s: &str) -> Result<(), NameError> {
 
 /// A hostname: dot-separated DNS labels, at most 253 characters.
 pub fn check_hostname(s: &str) -> Result<(), NameError> {
+    // The common case, on every render: a valid hostname, checked in one pass over its bytes.
+    if is_valid_hostname(s.as_bytes()) {
+        return Ok(());
+    }
     if s.is_empty() {
         return Err("must not be empty".into());
     }
@@ -47,6 +61,35 @@ pub fn check_hostname(s: &str) -> Result<(), NameError> {
         })?;
     }
     Ok(())
+}
+
+/// What [`check_hostname`] accepts, without the reasons.
+fn is_valid_hostname(s: &[u8]) -> bool {
+    if s.is_empty() || s.len() > MAX_HOSTNAME {
+        return false;
+    }
+    let mut label_len = 0;
+    let mut previous = b'.';
+    for &b in s {
+        if b == b'.' {
+            if label_len == 0 || previous == b'-' {
+                return false;
+            }
+            label_len = 0;
+        } else if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' {
+            if label_len == 0 && b == b'-' {
+                return false;
+            }
+            label_len += 1;
+            if label_len > MAX_LABEL {
+                return false;
+            }
+        } else {
+            return false;
+        }
+        previous = b;
+    }
+    label_len > 0 && previous != b'-'
 }
 
 /// A compose service name that switchyard routes: lowercase letters, digits, '-' and '_'.
@@ -105,6 +148,12 @@ pub fn check_url_path(s: &str, allow_query: bool) -> Result<(), NameError> {
     if s.len() > 1024 {
         return Err(format!("is {} characters long; at most 1024", s.len()));
     }
+    let path_byte = |b: &u8| {
+        b.is_ascii_alphanumeric() || b"/-._~%!$()*+,;:@".contains(b) || (allow_query && matches!(b, b'?' | b'=' | b'&'))
+    };
+    if s.as_bytes().iter().all(path_byte) {
+        return Ok(());
+    }
     let extra: &[char] = if allow_query { &['?', '=', '&'] } else { &[] };
     if let Some(c) =
         s.chars().find(|c| !(c.is_ascii_alphanumeric() || "/-._~%!$()*+,;:@".contains(*c) || extra.contains(c)))
@@ -153,7 +202,8 @@ pub fn slug(version: &str) -> String {
 
 /// True when `name` may be used as a Traefik router/service name in switchyard's output.
 pub fn is_safe_traefik_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    // Byte by byte: a non-ASCII character has no byte that passes.
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -185,6 +235,47 @@ mod tests {
         assert!(check_url_path("/health?full=1", false).is_err());
         for bad in ["v1`", "v1 2", "v1/2", "{{v}}", "...", ""] {
             assert!(check_version(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_hostname_fast_path_agrees() {
+        let long_label = "a".repeat(64);
+        let long_host = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61)].join(".");
+        for s in [
+            "a",
+            "a.b",
+            "a-b.c",
+            "-a",
+            "a-",
+            "a.-b",
+            "a-.b",
+            "a..b",
+            ".a",
+            "a.",
+            "",
+            ".",
+            "A",
+            "a_b",
+            "é.com",
+            "a b",
+            "1.2.3.4",
+            "x--y.z",
+            &long_label,
+            &long_host,
+            &long_host[1..],
+        ] {
+            let slow = s.is_empty()
+                || s.len() > MAX_HOSTNAME
+                || s.split('.').any(|l| {
+                    l.is_empty()
+                        || l.len() > MAX_LABEL
+                        || l.starts_with('-')
+                        || l.ends_with('-')
+                        || !l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                });
+            assert_eq!(is_valid_hostname(s.as_bytes()), !slow, "{s:?}");
+            assert_eq!(check_hostname(s).is_ok(), !slow, "{s:?}");
         }
     }
 

@@ -19,7 +19,7 @@ use crate::traefik::{
     ActiveHealthCheck, Cookie, DynamicConfig, Empty, Http, LoadBalancer, Router, RouterTls, Server, Service, Sticky,
     Weighted, WeightedChild,
 };
-use crate::yaml;
+use crate::{traefik_yaml, yaml};
 
 /// Every generated router's priority starts here, far above Traefik's default (the rule's length), so a
 /// user's own catch-all router never shadows ours; a longer path prefix adds to it so it wins on its host.
@@ -49,17 +49,26 @@ pub struct Rendered {
 /// labels, version slugs are labels), except the compose service name, which always comes last: so the
 /// names are unambiguous and free of `@` and dots.
 pub mod naming {
+    /// The parts one after the other, in a string allocated once.
+    fn concat(parts: &[&str]) -> String {
+        let mut name = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for part in parts {
+            name.push_str(part);
+        }
+        name
+    }
+
     pub fn production(app: &str, env: &str, service: &str) -> String {
-        format!("{app}_{env}_prod_{service}")
+        concat(&[app, "_", env, "_prod_", service])
     }
     pub fn slot(app: &str, env: &str, slot: super::Slot, service: &str) -> String {
-        format!("{app}_{env}_slot_{slot}_{service}")
+        concat(&[app, "_", env, "_slot_", slot.as_str(), "_", service])
     }
     pub fn preview(app: &str, env: &str, slug: &str, service: &str) -> String {
-        format!("{app}_{env}_preview_{slug}_{service}")
+        concat(&[app, "_", env, "_preview_", slug, "_", service])
     }
     pub fn version(app: &str, env: &str, slug: &str, service: &str) -> String {
-        format!("{app}_{env}_ver_{slug}_{service}")
+        concat(&[app, "_", env, "_ver_", slug, "_", service])
     }
     /// The compose project (and network) of a version: `whoami-dev-v1-2-0`.
     pub fn stack(app: &str, env: &str, slug: &str) -> String {
@@ -75,21 +84,47 @@ pub mod naming {
     }
 }
 
-/// A rule literal: the value is validated when it enters the model; this refuses anything that could close
-/// the backtick literal anyway.
-fn literal(value: &str) -> Result<String, RenderError> {
-    if value.is_empty()
-        || value.chars().any(|c| c == '`' || c == '"' || c == '\\' || c.is_control() || c == '{' || c == '}')
-    {
-        return Err(RenderError::Invariant(format!("unsafe rule literal {value:?}")));
+/// For rule literals: the values are validated when they enter the model; this refuses anything that could
+/// close the backtick literal anyway.
+fn has_unsafe_char(value: &str) -> bool {
+    if value.is_ascii() {
+        // The same test on bytes: an ASCII control character is a byte below 0x20 or 0x7f.
+        value.bytes().any(|b| matches!(b, b'`' | b'"' | b'\\' | b'{' | b'}' | 0x7f) || b < 0x20)
+    } else {
+        value.chars().any(|c| c == '`' || c == '"' || c == '\\' || c.is_control() || c == '{' || c == '}')
     }
-    Ok(format!("`{value}`"))
 }
 
-fn rule(host: &str, route: &Route) -> Result<String, RenderError> {
-    let mut r = format!("Host({})", literal(host)?);
-    if let Some(path) = route.path_prefix.as_deref().filter(|p| *p != "/") {
-        r.push_str(&format!(" && PathPrefix({})", literal(path)?));
+fn unsafe_literal(value: &str) -> RenderError {
+    RenderError::Invariant(format!("unsafe rule literal {value:?}"))
+}
+
+/// The rule of a route on the host `base` (before the route's host prefix): `Host(`h`)`, and
+/// ` && PathPrefix(`/p`)` for a path other than `/`.
+fn rule(base: &str, route: &Route) -> Result<String, RenderError> {
+    let prefix = route.host_prefix.as_deref();
+    // The host is `prefix.base` or `base`, and `.` is safe: checking the parts checks the host.
+    if has_unsafe_char(base) || prefix.is_some_and(has_unsafe_char) || (prefix.is_none() && base.is_empty()) {
+        return Err(unsafe_literal(&route_host(base, route)));
+    }
+    let path = route.path_prefix.as_deref().filter(|p| *p != "/");
+    let mut r = String::with_capacity(
+        "Host(``)".len() + prefix.map_or(0, |p| p.len() + 1) + base.len() + path.map_or(0, |p| p.len() + 18),
+    );
+    r.push_str("Host(`");
+    if let Some(prefix) = prefix {
+        r.push_str(prefix);
+        r.push('.');
+    }
+    r.push_str(base);
+    r.push_str("`)");
+    if let Some(path) = path {
+        if path.is_empty() || has_unsafe_char(path) {
+            return Err(unsafe_literal(path));
+        }
+        r.push_str(" && PathPrefix(`");
+        r.push_str(path);
+        r.push_str("`)");
     }
     Ok(r)
 }
@@ -98,10 +133,11 @@ fn priority(route: &Route) -> u32 {
     BASE_PRIORITY + route.path_prefix.as_deref().filter(|p| *p != "/").map_or(0, |p| p.len() as u32)
 }
 
-fn router(environment: &Environment, host: &str, route: &Route, service: String) -> Result<Router, RenderError> {
+/// A router for a route on the host `base` (before the route's host prefix).
+fn router(environment: &Environment, base: &str, route: &Route, service: String) -> Result<Router, RenderError> {
     Ok(Router {
         entry_points: environment.entry_points.clone(),
-        rule: rule(host, route)?,
+        rule: rule(base, route)?,
         priority: priority(route),
         service,
         middlewares: environment.middlewares.clone(),
@@ -142,9 +178,10 @@ pub fn render_env(spec: &ValidSpec, state: &EnvState) -> Result<Rendered, Render
                     weighted: None,
                 },
             );
-            let host = route_host(&preview_base, route);
-            http.routers
-                .insert(naming::preview(app_name, env_name, &d.slug, service), router(environment, &host, route, lb)?);
+            http.routers.insert(
+                naming::preview(app_name, env_name, &d.slug, service),
+                router(environment, &preview_base, route, lb)?,
+            );
         }
     }
 
@@ -156,10 +193,9 @@ pub fn render_env(spec: &ValidSpec, state: &EnvState) -> Result<Rendered, Render
             if !d.endpoints.contains_key(service) {
                 continue;
             }
-            let host = route_host(&base, route);
             let lb = naming::version(app_name, env_name, &d.slug, service);
             http.routers
-                .insert(naming::slot(app_name, env_name, slot, service), router(environment, &host, route, lb)?);
+                .insert(naming::slot(app_name, env_name, slot, service), router(environment, &base, route, lb)?);
         }
     }
 
@@ -199,8 +235,7 @@ pub fn render_env(spec: &ValidSpec, state: &EnvState) -> Result<Rendered, Render
                     weighted: Some(Weighted { services: children, sticky, health_check: Some(Empty {}) }),
                 },
             );
-            let host = route_host(&base, route);
-            http.routers.insert(name.clone(), router(environment, &host, route, name)?);
+            http.routers.insert(name.clone(), router(environment, &base, route, name)?);
         }
     }
 
@@ -225,7 +260,21 @@ pub const HEADER: &str = "# Generated by switchyard; changes made here are overw
 
 /// YAML for Traefik's file provider. Refuses to produce a literal `{{`, since every file is a Go template
 /// to Traefik.
+/// Written by [`traefik_yaml`], which gives the same bytes as the generic [`yaml::to_string`], faster.
 pub fn to_yaml(config: &DynamicConfig) -> Result<String, RenderError> {
+    let mut text = String::from(HEADER);
+    if config.is_empty() {
+        text.push_str("{}\n");
+    } else {
+        traefik_yaml::append(&mut text, config).map_err(RenderError::Serialise)?;
+    }
+    guard_template(&text)?;
+    Ok(text)
+}
+
+/// [`to_yaml`] through the generic serialiser ([`yaml::to_string`]): the reference the fast writer is tested
+/// against.
+pub fn to_yaml_reference(config: &DynamicConfig) -> Result<String, RenderError> {
     let body =
         if config.is_empty() { "{}\n".to_string() } else { yaml::to_string(config).map_err(RenderError::Serialise)? };
     let text = format!("{HEADER}{body}");
@@ -242,8 +291,46 @@ pub fn to_json(config: &DynamicConfig) -> Result<String, RenderError> {
 }
 
 fn guard_template(text: &str) -> Result<(), RenderError> {
-    if text.contains("{{") || text.contains("}}") {
+    if contains_pair(text, '{') || contains_pair(text, '}') {
         return Err(RenderError::Invariant("the output contains a Go template delimiter".into()));
     }
     Ok(())
+}
+
+/// Whether `text` contains `c` twice in a row (as `text.contains("{{")` for `{`), by looking only at the few
+/// places where `c` occurs.
+fn contains_pair(text: &str, c: char) -> bool {
+    let mut rest = text;
+    while let Some(i) = rest.find(c) {
+        rest = &rest[i + c.len_utf8()..];
+        if rest.starts_with(c) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_delimiters_are_found() {
+        for (text, found) in
+            [("", false), ("{", false), ("{}", false), ("{ {", false), ("a{{", true), ("}}", true), ("{}}", true)]
+        {
+            assert_eq!(guard_template(text).is_err(), found, "{text:?}");
+            assert_eq!(guard_template(text).is_err(), text.contains("{{") || text.contains("}}"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn unsafe_literal_characters() {
+        for value in ["a`b", "a\"b", "a\\b", "a{b", "a}b", "a\nb", "a\u{7f}", "a\u{85}", "é`"] {
+            assert!(has_unsafe_char(value), "{value:?}");
+        }
+        for value in ["a.example.com", "/api", "é", "a b"] {
+            assert!(!has_unsafe_char(value), "{value:?}");
+        }
+    }
 }
