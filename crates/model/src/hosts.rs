@@ -266,8 +266,11 @@ impl Hosts {
         // Render each with sample values: it must make hostnames, and distinct ones where it must.
         let mut ok = true;
         for (app, env, kind) in hosts.templates.keys() {
-            // A bad domain is reported where it is written; its templates would only repeat that.
-            if hosts.domains.get(&(app.clone(), env.clone())).is_none_or(|d| names::check_hostname(d).is_err()) {
+            // A bad domain, app or environment name is reported where it is written; the templates would only
+            // repeat that.
+            let bad_domain =
+                hosts.domains.get(&(app.clone(), env.clone())).is_none_or(|d| names::check_hostname(d).is_err());
+            if bad_domain || names::check_label(app).is_err() || names::check_label(env).is_err() {
                 ok = false;
                 continue;
             }

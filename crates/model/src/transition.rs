@@ -545,7 +545,8 @@ impl Transition<'_> {
             stacks.push(d.stack.clone());
         }
         self.new.deployments.retain(|d| !versions.contains(&d.version));
-        self.write_config(&format!("{verb} {}: remove its preview routes", versions.join(", ")))?;
+        let whose = if versions.len() == 1 { "its" } else { "their" };
+        self.write_config(&format!("{verb} {}: remove {whose} preview routes", versions.join(", ")))?;
         for stack in stacks {
             self.steps.push(Step::DisconnectProxy { network: stack.clone() });
             self.steps.push(Step::RemoveStack { network: stack.clone(), stack });
