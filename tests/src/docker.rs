@@ -113,9 +113,14 @@ pub struct Site {
 impl Site {
     /// A spec with the app `name` (one environment `dev`, one routed service `web`).
     pub fn new(name: &str) -> Site {
+        Site::with_binary(name, switchyard_bin())
+    }
+
+    /// The same, running the given `switchyard` binary.
+    pub fn with_binary(name: &str, bin: PathBuf) -> Site {
         images();
         let dir = tempfile::tempdir().unwrap();
-        let site = Site { name: name.to_string(), proxy: format!("{name}-proxy"), dir, bin: switchyard_bin() };
+        let site = Site { name: name.to_string(), proxy: format!("{name}-proxy"), dir, bin };
         site.cleanup();
         std::fs::write(
             site.path().join("switchyard.yaml"),

@@ -17,11 +17,20 @@ pub fn reference(rel: &str) -> PathBuf {
     root().join("../shared/reference/traefik").join(rel)
 }
 
-/// The `switchyard` binary of this workspace, built if needed (same profile as the tests).
+/// The `switchyard` binary of this workspace (debug build), built if needed.
 pub fn switchyard_bin() -> PathBuf {
+    build_switchyard(false)
+}
+
+/// The `switchyard` binary, built with `--release` when `release` (for benchmarks).
+pub fn build_switchyard(release: bool) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo).current_dir(root()).args(["build", "-q", "-p", "switchyard"]).status().unwrap();
+    let mut args = vec!["build", "-q", "-p", "switchyard"];
+    if release {
+        args.push("--release");
+    }
+    let status = Command::new(cargo).current_dir(root()).args(&args).status().unwrap();
     assert!(status.success(), "could not build the switchyard binary");
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    target.join("debug").join("switchyard")
+    target.join(if release { "release" } else { "debug" }).join("switchyard")
 }

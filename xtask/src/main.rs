@@ -13,7 +13,7 @@ cargo xtask <task>
   ci          everything CI runs: install what is missing (the wasm target), then
               fmt --check, clippy -D warnings, the wasm build and every test
   wasm        build crates/wasm for wasm32-unknown-unknown (profile `wasm`)
-  bench       run the benchmarks
+  bench       run the benchmarks (rendering; rollback on the Docker engine)
   fuzz [SECS] run the spec parser fuzz target with cargo-fuzz (needs a nightly toolchain)
 ";
 
@@ -24,7 +24,11 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("wasm") => wasm(),
-        Some("bench") => cargo(&["bench", "-p", "switchyard-model"]),
+        Some("bench") => {
+            cargo(&["bench", "-p", "switchyard-model"])?;
+            docker_engine()?;
+            cargo(&["bench", "-p", "switchyard-e2e", "--bench", "rollback"])
+        }
         Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
         Some("help") | None => {
             print!("{USAGE}");

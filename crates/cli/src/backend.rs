@@ -24,6 +24,10 @@ pub(crate) trait Backend {
         now: Timestamp,
         out: &mut dyn Write,
     ) -> Result<Option<String>>;
+    /// Carries out whatever `step` left queued (a backend may batch writes).
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// What really runs for an environment, to show beside the intended state (nothing for a local directory).
     fn runtime_view(&mut self, _state: &EnvState) -> Result<Vec<String>> {
         Ok(Vec::new())
@@ -53,9 +57,13 @@ pub(crate) fn run_plan(
                         writeln!(out, "      undo failed: {e:#}")?;
                     }
                 }
+                if let Err(e) = backend.flush() {
+                    writeln!(out, "      undo failed: {e:#}")?;
+                }
                 return Err(err.context(format!("step {} of {total} failed; the change was undone", i + 1)));
             }
         }
     }
+    backend.flush()?;
     Ok(state)
 }

@@ -40,8 +40,12 @@ pub(crate) struct ProxyHost {
 }
 
 impl ProxyHost {
-    /// Runs `argv` in the proxy container.
+    /// Runs `argv` in the proxy container (three requests: create, start, inspect for the exit code).
     pub(crate) async fn exec(&self, argv: &[&str], env: &[(&str, &str)]) -> Result<ExecOutput> {
+        self.exec_inner(argv, env, true).await
+    }
+
+    async fn exec_inner(&self, argv: &[&str], env: &[(&str, &str)], inspect: bool) -> Result<ExecOutput> {
         let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let created = self
             .docker
@@ -56,7 +60,18 @@ impl ProxyHost {
                 },
             )
             .await
-            .with_context(|| format!("could not run a command in the proxy container {}", self.container))?;
+            .map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => anyhow!(
+                    "there is no proxy container {:?} on this Docker host; run `switchyard --docker install` first",
+                    self.container
+                ),
+                bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => anyhow!(
+                    "the proxy container {:?} is not running; `docker start {}` or `switchyard --docker install`",
+                    self.container,
+                    self.container
+                ),
+                e => anyhow!(e).context(format!("could not run a command in the proxy container {}", self.container)),
+            })?;
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
         if let StartExecResults::Attached { mut output, .. } = self.docker.start_exec(&created.id, None).await? {
             while let Some(chunk) = output.next().await {
@@ -69,7 +84,7 @@ impl ProxyHost {
                 }
             }
         }
-        let code = self.docker.inspect_exec(&created.id).await?.exit_code.unwrap_or(-1);
+        let code = if inspect { self.docker.inspect_exec(&created.id).await?.exit_code.unwrap_or(-1) } else { 0 };
         Ok(ExecOutput {
             code,
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -77,11 +92,24 @@ impl ProxyHost {
         })
     }
 
+    /// Runs a shell script with positional arguments in two requests: the script runs in a subshell and the
+    /// wrapper prints its exit status after a separator, so no third request asks Docker for it.
+    pub(crate) async fn script(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<ExecOutput> {
+        let wrapped = format!("(\n{script}\n)\nprintf '\\037%s' \"$?\"");
+        let mut argv = vec!["sh", "-c", wrapped.as_str(), "switchyard"];
+        argv.extend_from_slice(args);
+        let mut out = self.exec_inner(&argv, env, false).await?;
+        let (body, code) = out.stdout.rsplit_once('\u{1f}').ok_or_else(|| {
+            anyhow!("a command in {} ended without an exit status: {}", self.container, out.stderr.trim())
+        })?;
+        out.code = code.trim().parse().unwrap_or(-1);
+        out.stdout = body.to_string();
+        Ok(out)
+    }
+
     /// Runs a shell script with positional arguments; fails with its stderr when it exits non-zero.
     pub(crate) async fn sh(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<ExecOutput> {
-        let mut argv = vec!["sh", "-c", script, "switchyard"];
-        argv.extend_from_slice(args);
-        let out = self.exec(&argv, env).await?;
+        let out = self.script(script, args, env).await?;
         if out.code != 0 {
             bail!(
                 "`{}` failed in {} (exit {}): {}",

@@ -57,6 +57,14 @@ pub(crate) struct DockerBackend {
     rt: Runtime,
     host: ProxyHost,
     opts: DockerOptions,
+    /// Files to write (directory under /switchyard, name, contents), flushed together.
+    pending: Vec<(String, String, Vec<u8>)>,
+    /// The audit file and line to append with the next flush.
+    pending_audit: Option<(String, String)>,
+    /// The lock this backend holds (`<app>_<env>`).
+    held_lock: Option<String>,
+    /// Every environment's state, read together with taking the lock.
+    world: Option<World>,
 }
 
 /// One line of the audit log.
@@ -82,35 +90,50 @@ impl DockerBackend {
         let endpoint = connect::resolve(&connect::Inputs::from_process(opts.context.clone()))?;
         let docker = rt.block_on(connect::connect(&endpoint))?;
         let host = ProxyHost { docker, container: opts.proxy.clone() };
-        let backend = DockerBackend { rt, host, opts };
-        backend.rt.block_on(backend.require_proxy())?;
-        Ok(backend)
+        Ok(DockerBackend { rt, host, opts, pending: Vec::new(), pending_audit: None, held_lock: None, world: None })
     }
 
-    async fn require_proxy(&self) -> Result<()> {
-        let proxy = &self.host.container;
-        let info = self.host.docker.inspect_container(proxy, None).await.map_err(|_| {
-            anyhow!(
-                "there is no proxy container {proxy:?} on this Docker host; run `switchyard --docker install` first"
-            )
-        })?;
-        if !info.state.and_then(|s| s.running).unwrap_or(false) {
-            bail!(
-                "the proxy container {proxy:?} is not running; `docker start {proxy}` or `switchyard --docker install`"
-            );
+    /// Writes the queued files (and audit line) in one upload and one command; with `release`, the lock is
+    /// removed by the same command.
+    fn flush_pending(&mut self, release: bool) -> Result<()> {
+        let release = if release { self.held_lock.take() } else { None };
+        if self.pending.is_empty() && self.pending_audit.is_none() && release.is_none() {
+            return Ok(());
         }
-        Ok(())
+        let files = std::mem::take(&mut self.pending);
+        let audit = self.pending_audit.take();
+        self.rt.block_on(self.write_files(files, audit, release))
+    }
+
+    fn parse_states(&self, dump: &str) -> Result<World> {
+        let mut world = World::new();
+        for chunk in dump.split('\u{1e}').skip(1) {
+            let (name, text) = chunk.split_once('\n').unwrap_or((chunk, ""));
+            let state: EnvState = serde_json::from_str(text).with_context(|| {
+                format!("{}:/switchyard/state/{name} is not a switchyard state file", self.host.container)
+            })?;
+            world.insert(EnvKey::new(&state.app, &state.env), state);
+        }
+        Ok(world)
     }
 
     fn docker(&self) -> &Docker {
         &self.host.docker
     }
 
-    async fn write_files(&self, files: Vec<(String, String, Vec<u8>)>, audit: Option<(String, String)>) -> Result<()> {
-        // Upload every file under a temporary name, then rename them all (and append the audit line) in one go.
+    async fn write_files(
+        &self,
+        files: Vec<(String, String, Vec<u8>)>,
+        audit: Option<(String, String)>,
+        release: Option<String>,
+    ) -> Result<()> {
+        // Upload every file under a temporary name, then rename them all (and append the audit line, and release
+        // the lock) in one command.
         let uploads: Vec<(String, Vec<u8>)> =
             files.iter().map(|(dir, name, data)| (format!("{dir}/.{name}.tmp"), data.clone())).collect();
-        self.host.upload(&uploads).await?;
+        if !uploads.is_empty() {
+            self.host.upload(&uploads).await?;
+        }
         let mut script = String::from("set -e\n");
         let mut args: Vec<String> = Vec::new();
         for (dir, name, _) in &files {
@@ -126,6 +149,11 @@ impl DockerBackend {
                 .push_str(&format!("mkdir -p \"$(dirname \"${0}\")\"\nprintf '%s\\n' \"$AUDIT\" >> \"${0}\"\n", n + 1));
             args.push(format!("{}/audit/{file}", host::ROOT));
             env.push(("AUDIT", line.as_str()));
+        }
+        if let Some(lock) = &release {
+            let n = args.len();
+            script.push_str(&format!("rm -rf \"${}\"\n", n + 1));
+            args.push(format!("{}/locks/{lock}", host::ROOT));
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.host.sh(&script, &args, &env).await?;
@@ -235,15 +263,34 @@ impl Backend for DockerBackend {
     fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()> {
         let name = format!("{}_{}", key.app, key.env);
         let holder_json = serde_json::to_string(holder)?;
-        let script = "d=\"/switchyard/locks/$1\"\nmkdir -p /switchyard/locks\nif [ \"$2\" = break ]; then rm -rf \"$d\"; fi\n\
-                      if mkdir \"$d\" 2>/dev/null; then printf '%s' \"$HOLDER\" > \"$d/holder\"; exit 0; fi\ncat \"$d/holder\" 2>/dev/null\nexit 3";
+        // Takes the lock and, in the same command, reads every state: one round trip for both.
+        let script = r#"d="/switchyard/locks/$1"
+mkdir -p /switchyard/locks /switchyard/state
+if [ "$2" = break ]; then rm -rf "$d"; fi
+if mkdir "$d" 2>/dev/null; then
+  printf '%s' "$HOLDER" > "$d/holder"
+  for f in /switchyard/state/*.json; do
+    [ -e "$f" ] || continue
+    printf '\036%s\n' "${f##*/}"
+    cat "$f"
+  done
+  exit 0
+fi
+cat "$d/holder" 2>/dev/null
+exit 3"#;
         for attempt in 0..2 {
             let mode = if break_lock || attempt == 1 { "break" } else { "keep" };
-            let out = self
-                .rt
-                .block_on(self.host.exec(&["sh", "-c", script, "lock", &name, mode], &[("HOLDER", &holder_json)]))?;
+            let out = self.rt.block_on(self.host.script(
+                script,
+                &[name.as_str(), mode],
+                &[("HOLDER", holder_json.as_str())],
+            ))?;
             match out.code {
-                0 => return Ok(()),
+                0 => {
+                    self.world = Some(self.parse_states(&out.stdout)?);
+                    self.held_lock = Some(name);
+                    return Ok(());
+                }
                 3 => {
                     let held: Option<LockHolder> = serde_json::from_str(&out.stdout).ok();
                     let expired = held
@@ -266,13 +313,22 @@ impl Backend for DockerBackend {
         bail!("could not take the lock of {key}")
     }
 
-    fn unlock(&mut self, key: &EnvKey) -> Result<()> {
-        let name = format!("{}_{}", key.app, key.env);
-        self.rt.block_on(self.host.sh("rm -rf \"/switchyard/locks/$1\"", &[&name], &[]))?;
+    fn unlock(&mut self, _key: &EnvKey) -> Result<()> {
+        // Usually released already, by the command that saved the state.
+        if let Some(name) = self.held_lock.take() {
+            self.rt.block_on(self.host.sh("rm -rf \"/switchyard/locks/$1\"", &[&name], &[]))?;
+        }
         Ok(())
     }
 
+    fn flush(&mut self) -> Result<()> {
+        self.flush_pending(false)
+    }
+
     fn load_world(&mut self) -> Result<World> {
+        if let Some(world) = self.world.take() {
+            return Ok(world);
+        }
         let files = self.rt.block_on(self.host.read_dir("state"))?;
         let mut world = World::new();
         for (name, data) in files {
@@ -295,6 +351,10 @@ impl Backend for DockerBackend {
         out: &mut dyn Write,
     ) -> Result<Option<String>> {
         let docker = self.host.docker.clone();
+        if !matches!(step, Step::WriteConfig { .. } | Step::SaveState { .. }) {
+            // Whatever this step does may depend on the configuration written before it.
+            self.flush_pending(false)?;
+        }
         Ok(match step {
             Step::CreateStack { stack, version, compose, services, variables, .. } => {
                 let path = self.opts.spec_dir.join(compose);
@@ -341,9 +401,9 @@ impl Backend for DockerBackend {
                 Some(format!("removed {n} containers"))
             }
             Step::WriteConfig { file, config, .. } => {
-                let text = to_yaml(config)?;
-                self.rt.block_on(self.write_files(vec![("dynamic".into(), file.clone(), text.into_bytes())], None))?;
-                Some(format!("wrote {}:/switchyard/dynamic/{file}", self.host.container))
+                // Written with the next step that needs it live (a health wait) or with the state.
+                self.pending.push(("dynamic".into(), file.clone(), to_yaml(config)?.into_bytes()));
+                None
             }
             Step::WaitHealthy { version, stack, probes } => {
                 self.rt.block_on(self.wait_healthy(version, stack, probes, out))?;
@@ -367,10 +427,11 @@ impl Backend for DockerBackend {
                     };
                     (format!("{name}.jsonl"), serde_json::to_string(&line).unwrap_or_default())
                 });
-                self.rt.block_on(
-                    self.write_files(vec![("state".into(), format!("{name}.json"), text.into_bytes())], audit),
-                )?;
-                None
+                self.pending.push(("state".into(), format!("{name}.json"), text.into_bytes()));
+                self.pending_audit = audit;
+                let files = self.pending.iter().map(|(d, n, _)| format!("{d}/{n}")).collect::<Vec<_>>().join(", ");
+                self.flush_pending(true)?;
+                Some(format!("wrote {files} in {}:/switchyard", self.host.container))
             }
             other => bail!("the Docker backend cannot carry out: {other}"),
         })
