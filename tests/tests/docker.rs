@@ -89,29 +89,6 @@ fn the_whole_lifecycle_on_a_real_engine() {
 }
 
 #[test]
-fn stacks_cannot_reach_each_other_but_traefik_reaches_both() {
-    let site = Site::new("sye2e-iso");
-    site.install();
-    site.ok(&["deploy", "a"]);
-    site.ok(&["deploy", "b"]);
-    let (a, b) = (site.container("a"), site.container("b"));
-    let ip_b = docker(&[
-        "inspect",
-        "-f",
-        &format!("{{{{(index .NetworkSettings.Networks \"{}-dev-b\").IPAddress}}}}", site.name),
-        &b,
-    ]);
-    assert!(!ip_b.is_empty());
-    assert_eq!(site.get(&a, &format!("http://{b}/")), None, "a resolves b's name");
-    assert_eq!(site.get(&a, &format!("http://{ip_b}/")), None, "a reaches b's address");
-    assert_eq!(site.get(&site.proxy, &format!("http://{a}/")).as_deref(), Some("a"));
-    assert_eq!(site.get(&site.proxy, &format!("http://{b}/")).as_deref(), Some("b"));
-    // The only network the app containers are on is their own.
-    let nets = docker(&["inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", &a]);
-    assert_eq!(nets, format!("{}-dev-a", site.name));
-}
-
-#[test]
 fn an_unhealthy_candidate_never_gets_traffic() {
     let site = Site::new("sye2e-gate");
     site.install();

@@ -24,6 +24,21 @@ pub(crate) trait Backend {
         now: Timestamp,
         out: &mut dyn Write,
     ) -> Result<Option<String>>;
+    /// True when [`Backend::commit_atomically`] can be tried.
+    fn commits_atomically(&self) -> bool {
+        false
+    }
+    /// Carries out a routing-only change (configuration and state writes) in one atomic step: takes the lock,
+    /// checks that the state is still the one `outcome` was planned on, writes, releases. None when it could
+    /// not (locked by someone, or the state moved on): the caller then plans again under the lock.
+    fn commit_atomically(
+        &mut self,
+        _holder: &LockHolder,
+        _outcome: &Outcome,
+        _out: &mut dyn Write,
+    ) -> Result<Option<EnvState>> {
+        Ok(None)
+    }
     /// Carries out whatever `step` left queued (a backend may batch writes).
     fn flush(&mut self) -> Result<()> {
         Ok(())

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use switchyard_model::plan::Step;
 use switchyard_model::render::{render_env, to_json, to_yaml};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::traefik::DynamicConfig;
@@ -454,7 +455,9 @@ fn apply_change(
 ) -> Result<Outcome, Failure> {
     // A dry run changes nothing, so it takes no lock.
     if opts.dry_run {
-        return plan_change(s, backend, key, request, opts, out);
+        let outcome = compute(s, backend, key, request)?;
+        show(&outcome, key, request, opts, out)?;
+        return Ok(outcome);
     }
     let holder = LockHolder {
         actor: s.actor.clone(),
@@ -463,8 +466,28 @@ fn apply_change(
         change: request.describe(),
         host: store::this_host(),
     };
+    // A change that only rewrites routing (a rollback, a share lowered) commits in one step where the backend
+    // can: lock, check that nothing changed since it was read, write, unlock. On any conflict it goes the
+    // locked way below.
+    if backend.commits_atomically() && !opts.break_lock {
+        let outcome = compute(s, backend, key, request)?;
+        let routing_only =
+            outcome.plan.steps.iter().all(|step| matches!(step, Step::WriteConfig { .. } | Step::SaveState { .. }));
+        if !outcome.changed || routing_only {
+            show(&outcome, key, request, opts, out)?;
+            if !outcome.changed {
+                return Ok(outcome);
+            }
+            if let Some(state) = backend.commit_atomically(&holder, &outcome, out)? {
+                writeln!(out, "done: revision {}, production {}", state.revision, state.traffic_summary())?;
+                return Ok(outcome);
+            }
+            writeln!(out, "the state changed or is locked; planning again under the lock")?;
+        }
+    }
     backend.lock(key, &holder, opts.break_lock)?;
-    let result = plan_change(s, backend, key, request, opts, out).and_then(|outcome| {
+    let result = compute(s, backend, key, request).and_then(|outcome| {
+        show(&outcome, key, request, opts, out)?;
         if !outcome.changed {
             return Ok(outcome);
         }
@@ -478,26 +501,28 @@ fn apply_change(
     Ok(outcome)
 }
 
-/// Computes the change and shows it; for a dry run, with the plan and the configuration diff.
-fn plan_change(
-    s: &Session,
-    backend: &mut dyn Backend,
+/// The change the model plans on the backend's current state.
+fn compute(s: &Session, backend: &mut dyn Backend, key: &EnvKey, request: &Request) -> Result<Outcome, Failure> {
+    let world = backend.load_world()?;
+    let ctx = Context { now: s.now, actor: Some(s.actor.clone()) };
+    switchyard_model::apply(&s.spec, &world, key, request, &ctx).map_err(|e| refuse_diagnostic(&e.to_diagnostic()))
+}
+
+/// Shows a computed change; for a dry run, with the plan and the configuration diff.
+fn show(
+    outcome: &Outcome,
     key: &EnvKey,
     request: &Request,
     opts: &ChangeOpts,
     out: &mut dyn Write,
-) -> Result<Outcome, Failure> {
-    let world = backend.load_world()?;
-    let ctx = Context { now: s.now, actor: Some(s.actor.clone()) };
-    let outcome = switchyard_model::apply(&s.spec, &world, key, request, &ctx)
-        .map_err(|e| refuse_diagnostic(&e.to_diagnostic()))?;
+) -> Result<(), Failure> {
     if !outcome.diagnostics.is_empty() {
         out.write_all(report::render(&outcome.diagnostics, None).as_bytes())?;
     }
     writeln!(out, "{key}: {}", request.describe())?;
     if !outcome.changed {
         writeln!(out, "nothing to do")?;
-        return Ok(outcome);
+        return Ok(());
     }
     if opts.dry_run {
         writeln!(out, "plan (dry run, nothing changed):")?;
@@ -516,7 +541,7 @@ fn plan_change(
             out.write_all(diff.as_bytes())?;
         }
     }
-    Ok(outcome)
+    Ok(())
 }
 
 fn print_status(

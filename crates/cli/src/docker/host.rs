@@ -46,6 +46,16 @@ impl ProxyHost {
     }
 
     async fn exec_inner(&self, argv: &[&str], env: &[(&str, &str)], inspect: bool) -> Result<ExecOutput> {
+        self.exec_with_input(argv, env, inspect, None).await
+    }
+
+    async fn exec_with_input(
+        &self,
+        argv: &[&str],
+        env: &[(&str, &str)],
+        inspect: bool,
+        input: Option<&[u8]>,
+    ) -> Result<ExecOutput> {
         let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let created = self
             .docker
@@ -56,6 +66,7 @@ impl ProxyHost {
                     env: Some(env),
                     attach_stdout: Some(true),
                     attach_stderr: Some(true),
+                    attach_stdin: Some(input.is_some()),
                     ..Default::default()
                 },
             )
@@ -73,7 +84,14 @@ impl ProxyHost {
                 e => anyhow!(e).context(format!("could not run a command in the proxy container {}", self.container)),
             })?;
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-        if let StartExecResults::Attached { mut output, .. } = self.docker.start_exec(&created.id, None).await? {
+        if let StartExecResults::Attached { mut output, input: mut stdin } =
+            self.docker.start_exec(&created.id, None).await?
+        {
+            if let Some(data) = input {
+                use tokio::io::AsyncWriteExt;
+                stdin.write_all(data).await.context("could not send data to the proxy container")?;
+                stdin.shutdown().await.context("could not send data to the proxy container")?;
+            }
             while let Some(chunk) = output.next().await {
                 match chunk? {
                     LogOutput::StdOut { message } | LogOutput::Console { message } => {
@@ -107,6 +125,27 @@ impl ProxyHost {
         Ok(out)
     }
 
+    /// Like [`ProxyHost::script`], with `input` on the script's standard input: files travel with the command
+    /// (a tar archive for `tar -x`) instead of in a separate, slower archive upload.
+    pub(crate) async fn script_with_input(
+        &self,
+        script: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        input: &[u8],
+    ) -> Result<ExecOutput> {
+        let wrapped = format!("(\n{script}\n)\nprintf '\\037%s' \"$?\"");
+        let mut argv = vec!["sh", "-c", wrapped.as_str(), "switchyard"];
+        argv.extend_from_slice(args);
+        let mut out = self.exec_with_input(&argv, env, false, Some(input)).await?;
+        let (body, code) = out.stdout.rsplit_once('\u{1f}').ok_or_else(|| {
+            anyhow!("a command in {} ended without an exit status: {}", self.container, out.stderr.trim())
+        })?;
+        out.code = code.trim().parse().unwrap_or(-1);
+        out.stdout = body.to_string();
+        Ok(out)
+    }
+
     /// Runs a shell script with positional arguments; fails with its stderr when it exits non-zero.
     pub(crate) async fn sh(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<ExecOutput> {
         let out = self.script(script, args, env).await?;
@@ -124,6 +163,18 @@ impl ProxyHost {
 
     /// Uploads files (paths relative to /switchyard) in one archive.
     pub(crate) async fn upload(&self, files: &[(String, Vec<u8>)]) -> Result<()> {
+        let archive = archive(files)?;
+        let options = UploadToContainerOptionsBuilder::default().path(ROOT).build();
+        self.docker
+            .upload_to_container(&self.container, Some(options), bollard::body_full(archive.into()))
+            .await
+            .with_context(|| format!("could not upload to {}:{ROOT}", self.container))
+    }
+}
+
+/// A tar archive of `files` (paths relative to /switchyard).
+pub(crate) fn archive(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
+    {
         let mut builder = tar::Builder::new(Vec::new());
         for (path, data) in files {
             let mut header = tar::Header::new_gnu();
@@ -133,14 +184,11 @@ impl ProxyHost {
             header.set_cksum();
             builder.append_data(&mut header, path, data.as_slice())?;
         }
-        let archive = builder.into_inner()?;
-        let options = UploadToContainerOptionsBuilder::default().path(ROOT).build();
-        self.docker
-            .upload_to_container(&self.container, Some(options), bollard::body_full(archive.into()))
-            .await
-            .with_context(|| format!("could not upload to {}:{ROOT}", self.container))
+        Ok(builder.into_inner()?)
     }
+}
 
+impl ProxyHost {
     /// Every regular file directly in `dir` (relative to /switchyard): name -> contents. A missing directory
     /// gives an empty map.
     pub(crate) async fn read_dir(&self, dir: &str) -> Result<BTreeMap<String, Vec<u8>>> {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use switchyard_model::plan::{Probe, Step};
 use switchyard_model::render::to_yaml;
 use switchyard_model::state::HealthStatus;
-use switchyard_model::{EnvKey, EnvState, Timestamp, World};
+use switchyard_model::{EnvKey, EnvState, Outcome, Timestamp, World};
 use tokio::runtime::Runtime;
 
 use crate::backend::Backend;
@@ -230,7 +230,101 @@ impl DockerBackend {
     }
 }
 
+/// The audit file and line of the last change recorded in `state`.
+fn audit_line(state: &EnvState) -> Option<(String, String)> {
+    let name = format!("{}_{}", state.app, state.env);
+    state.history.last().map(|c| {
+        let line = AuditLine {
+            at: c.at,
+            actor: c.actor.as_deref(),
+            app: &state.app,
+            env: &state.env,
+            revision: c.revision,
+            change: &c.summary,
+            before: &c.before,
+            after: &c.after,
+        };
+        (format!("{name}.jsonl"), serde_json::to_string(&line).unwrap_or_default())
+    })
+}
+
+/// Takes the lock, checks the revision, renames the uploaded files into place and appends the audit line; the
+/// lock is released however it ends. Exit 3: locked by someone else; 4: the state moved on.
+const ATOMIC_COMMIT: &str = r#"l="/switchyard/locks/$1"; rev="/switchyard/state/$2"; expected="$3"; audit="/switchyard/audit/$4"
+shift 4
+mkdir -p /switchyard/locks /switchyard/audit
+tar -x -f - -C /switchyard || exit 5
+if ! mkdir "$l" 2>/dev/null; then
+  while [ $# -gt 0 ]; do rm -f "$1"; shift 2; done
+  exit 3
+fi
+trap 'rm -rf "$l"' EXIT
+printf '%s' "$HOLDER" > "$l/holder"
+if [ "$(cat "$rev" 2>/dev/null || echo none)" != "$expected" ]; then
+  while [ $# -gt 0 ]; do rm -f "$1"; shift 2; done
+  exit 4
+fi
+while [ $# -gt 0 ]; do mv -f "$1" "$2" || exit 5; shift 2; done
+printf '%s
+' "$AUDIT" >> "$audit"
+exit 0"#;
+
 impl Backend for DockerBackend {
+    fn commits_atomically(&self) -> bool {
+        true
+    }
+
+    fn commit_atomically(
+        &mut self,
+        holder: &LockHolder,
+        outcome: &Outcome,
+        out: &mut dyn Write,
+    ) -> Result<Option<EnvState>> {
+        let state = &outcome.state;
+        let name = format!("{}_{}", state.app, state.env);
+        // The configuration the plan ends with, the state, and its revision marker.
+        let mut files: Vec<(String, String, Vec<u8>)> = Vec::new();
+        if let Some(Step::WriteConfig { file, config, .. }) =
+            outcome.plan.steps.iter().rev().find(|s| matches!(s, Step::WriteConfig { .. }))
+        {
+            files.push(("dynamic".into(), file.clone(), to_yaml(config)?.into_bytes()));
+        }
+        let mut text = serde_json::to_string_pretty(state)?;
+        text.push('\n');
+        files.push(("state".into(), format!("{name}.json"), text.into_bytes()));
+        files.push(("state".into(), format!("{name}.rev"), state.revision.to_string().into_bytes()));
+        let (audit_file, audit) = audit_line(state).unwrap_or_default();
+        let uploads: Vec<(String, Vec<u8>)> =
+            files.iter().map(|(dir, n, data)| (format!("{dir}/.{n}.tmp"), data.clone())).collect();
+        let expected = state.revision.saturating_sub(1).to_string();
+        let mut args: Vec<String> = vec![name.clone(), format!("{name}.rev"), expected, audit_file];
+        for (dir, n, _) in &files {
+            args.push(format!("{}/{dir}/.{n}.tmp", host::ROOT));
+            args.push(format!("{}/{dir}/{n}", host::ROOT));
+        }
+        let holder_json = serde_json::to_string(holder)?;
+        let host = self.host.clone();
+        let tar = host::archive(&uploads)?;
+        let result = self.rt.block_on(async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let env = [("HOLDER", holder_json.as_str()), ("AUDIT", audit.as_str())];
+            host.script_with_input(ATOMIC_COMMIT, &args, &env, &tar).await
+        })?;
+        match result.code {
+            0 => {
+                for (i, step) in outcome.plan.steps.iter().enumerate() {
+                    writeln!(out, "[{}/{}] {step}", i + 1, outcome.plan.steps.len())?;
+                }
+                writeln!(out, "      written in one step in {}:/switchyard", self.host.container)?;
+                Ok(Some(state.clone()))
+            }
+            3 | 4 => Ok(None),
+            code => {
+                bail!("could not write to {}:/switchyard (exit {code}): {}", self.host.container, result.stderr.trim())
+            }
+        }
+    }
+
     fn runtime_view(&mut self, state: &EnvState) -> Result<Vec<String>> {
         let docker = self.host.docker.clone();
         let proxy = self.opts.proxy.clone();
@@ -414,20 +508,9 @@ exit 3"#;
                 let name = format!("{}_{}", state.app, state.env);
                 let mut text = serde_json::to_string_pretty(state)?;
                 text.push('\n');
-                let audit = state.history.last().map(|c| {
-                    let line = AuditLine {
-                        at: c.at,
-                        actor: c.actor.as_deref(),
-                        app: &state.app,
-                        env: &state.env,
-                        revision: c.revision,
-                        change: &c.summary,
-                        before: &c.before,
-                        after: &c.after,
-                    };
-                    (format!("{name}.jsonl"), serde_json::to_string(&line).unwrap_or_default())
-                });
+                let audit = audit_line(state);
                 self.pending.push(("state".into(), format!("{name}.json"), text.into_bytes()));
+                self.pending.push(("state".into(), format!("{name}.rev"), state.revision.to_string().into_bytes()));
                 self.pending_audit = audit;
                 let files = self.pending.iter().map(|(d, n, _)| format!("{d}/{n}")).collect::<Vec<_>>().join(", ");
                 self.flush_pending(true)?;
