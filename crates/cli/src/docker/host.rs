@@ -113,16 +113,7 @@ impl ProxyHost {
     /// Runs a shell script with positional arguments in two requests: the script runs in a subshell and the
     /// wrapper prints its exit status after a separator, so no third request asks Docker for it.
     pub(crate) async fn script(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<ExecOutput> {
-        let wrapped = format!("(\n{script}\n)\nprintf '\\037%s' \"$?\"");
-        let mut argv = vec!["sh", "-c", wrapped.as_str(), "switchyard"];
-        argv.extend_from_slice(args);
-        let mut out = self.exec_inner(&argv, env, false).await?;
-        let (body, code) = out.stdout.rsplit_once('\u{1f}').ok_or_else(|| {
-            anyhow!("a command in {} ended without an exit status: {}", self.container, out.stderr.trim())
-        })?;
-        out.code = code.trim().parse().unwrap_or(-1);
-        out.stdout = body.to_string();
-        Ok(out)
+        self.run_script(script, args, env, None).await
     }
 
     /// Like [`ProxyHost::script`], with `input` on the script's standard input: files travel with the command
@@ -134,10 +125,20 @@ impl ProxyHost {
         env: &[(&str, &str)],
         input: &[u8],
     ) -> Result<ExecOutput> {
+        self.run_script(script, args, env, Some(input)).await
+    }
+
+    async fn run_script(
+        &self,
+        script: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        input: Option<&[u8]>,
+    ) -> Result<ExecOutput> {
         let wrapped = format!("(\n{script}\n)\nprintf '\\037%s' \"$?\"");
         let mut argv = vec!["sh", "-c", wrapped.as_str(), "switchyard"];
         argv.extend_from_slice(args);
-        let mut out = self.exec_with_input(&argv, env, false, Some(input)).await?;
+        let mut out = self.exec_with_input(&argv, env, false, input).await?;
         let (body, code) = out.stdout.rsplit_once('\u{1f}').ok_or_else(|| {
             anyhow!("a command in {} ended without an exit status: {}", self.container, out.stderr.trim())
         })?;
