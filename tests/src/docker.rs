@@ -143,15 +143,34 @@ impl Site {
         self.dir.path()
     }
 
-    /// `switchyard --docker --proxy <proxy> ARGS`.
+    /// `switchyard --docker --proxy <proxy> ARGS`, with this site's own cache directory.
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_on("here", args)
+    }
+
+    /// The same, as run from another machine: its own cache directory (`machine`), and, for any machine but
+    /// `here`, no direct writes to the proxy's data directory (a remote CLI cannot see it).
+    pub fn command_on(&self, machine: &str, args: &[&str]) -> Command {
         let mut c = Command::new(&self.bin);
         c.current_dir(self.path())
             .args(["--docker", "--proxy", &self.proxy, "--actor", "e2e", "--health-timeout", "20s"])
             .args(args)
+            .env("SWITCHYARD_CACHE_DIR", self.path().join(format!("cache-{machine}")))
+            .env_remove("SWITCHYARD_NO_DIRECT")
             .env_remove("DOCKER_HOST")
             .env_remove("DOCKER_CONTEXT");
+        if machine != "here" {
+            c.env("SWITCHYARD_NO_DIRECT", "1");
+        }
         c
+    }
+
+    /// Runs on `machine` (see [`Site::command_on`]) and expects exit code 0; returns stdout and stderr.
+    pub fn ok_on(&self, machine: &str, args: &[&str]) -> String {
+        let out = self.command_on(machine, args).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "switchyard {args:?} on {machine}:\n{text}");
+        text
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -172,7 +191,14 @@ impl Site {
 
     /// Installs the stand-in proxy and creates the `dev` environment.
     pub fn install(&self) {
-        self.ok(&["install", "--image", PROXY_IMAGE, "--no-publish"]);
+        self.install_with(&[]);
+    }
+
+    /// `install` with more options (`--data-dir`), then `create`.
+    pub fn install_with(&self, extra: &[&str]) {
+        let mut args = vec!["install", "--image", PROXY_IMAGE, "--no-publish"];
+        args.extend_from_slice(extra);
+        self.ok(&args);
         self.ok(&["create"]);
     }
 

@@ -50,8 +50,10 @@ fn the_whole_lifecycle_on_a_real_engine() {
     // Rollback is a routing change only: the very same containers keep running.
     let ids = |s: &Site| docker(&["ps", "-q", "--no-trunc", "--filter", &format!("label=switchyard.app={}", s.name)]);
     let before = ids(&site);
-    site.ok(&["rollback"]);
+    let text = site.ok(&["rollback"]);
     assert_eq!(ids(&site), before);
+    // On the Docker host itself, the proxy's data directory is written directly.
+    assert!(text.contains("written in one step in /var/lib/docker/volumes/") && text.contains("(directly"), "{text}");
     assert_eq!(site.state()["live"], "blue");
     assert_eq!(weights(&site.config()), vec![(format!("{name}_dev_ver_v1-0-0_web"), 100)]);
 
@@ -210,4 +212,36 @@ fn a_deploy_killed_half_way_is_finished_by_the_next_run() {
     let revision = site.state()["revision"].clone();
     assert!(site.ok(&["deploy", "v1"]).contains("nothing to do"));
     assert_eq!(site.state()["revision"], revision);
+}
+
+#[test]
+fn a_routing_change_planned_on_an_outdated_cache_is_refused_by_the_host_and_planned_again() {
+    let site = Site::new("sye2e-cache");
+    site.install();
+    site.ok(&["deploy", "v1"]);
+    site.ok(&["promote", "v1"]);
+    site.ok(&["deploy", "v2"]);
+    site.ok(&["promote", "v2", "--share", "50"]);
+    // Machine A remembers the host's state after its own change, through the Docker API only.
+    // (Lowering a share is a routing-only change; raising one waits for health first.)
+    let text = site.ok_on("a", &["shift", "--share", "40"]);
+    assert!(text.contains(&format!("written in one step in {}:/switchyard", site.proxy)), "{text}");
+    // Machine B moves the state on; A's memory is now out of date.
+    site.ok_on("b", &["shift", "--share", "30"]);
+    let revision = site.state()["revision"].as_u64().unwrap();
+    // A plans on what it remembers (share 40 -> 20); the host sees the revision moved and refuses; A reads the
+    // host and plans again under the lock.
+    let text = site.ok_on("a", &["shift", "--share", "20"]);
+    assert!(text.contains("planning again under the lock"), "{text}");
+    let state = site.state();
+    assert_eq!(state["revision"].as_u64().unwrap(), revision + 1, "exactly one more change");
+    let mut w = weights(&site.config());
+    w.sort();
+    let name = &site.name;
+    assert_eq!(w, vec![(format!("{name}_dev_ver_v1_web"), 80), (format!("{name}_dev_ver_v2_web"), 20)]);
+    let audit = site.proxy_file(&format!("audit/{name}_dev.jsonl"));
+    assert_eq!(audit.lines().count() as u64, revision + 1, "{audit}");
+    // And the next change from A goes through in one step again.
+    let text = site.ok_on("a", &["rollback"]);
+    assert!(!text.contains("planning again"), "{text}");
 }

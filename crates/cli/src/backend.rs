@@ -15,6 +15,13 @@ pub(crate) trait Backend {
     fn unlock(&mut self, key: &EnvKey) -> Result<()>;
     /// Every environment's state.
     fn load_world(&mut self) -> Result<World>;
+    /// Every environment's state, for a change that [`Backend::commit_atomically`] will check again when it
+    /// commits: a backend may answer from a cache.
+    fn load_world_for_commit(&mut self) -> Result<World> {
+        self.load_world()
+    }
+    /// Forgets anything remembered between runs (after a failure, start from the truth).
+    fn forget(&mut self) {}
     /// Carries out one step. `state` is the state the plan leads to; a step may record observations in it
     /// (a health check that passed) before `SaveState` writes it. Returns a note to show.
     fn step(

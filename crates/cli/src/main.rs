@@ -119,6 +119,11 @@ enum Command {
         /// Do not publish the entry points' ports on the host.
         #[arg(long)]
         no_publish: bool,
+        /// Keep switchyard's files (Traefik's directory, state, locks, audit) in this directory of the Docker
+        /// host, bind-mounted into the proxy, instead of in the `<proxy>-data` volume. Running the CLI on that
+        /// host, routing changes then write it directly.
+        #[arg(long, value_name = "HOST_PATH")]
+        data_dir: Option<PathBuf>,
     },
     /// Create an environment: its state and its (empty) Traefik file.
     Create(ChangeOpts),
@@ -293,15 +298,29 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
         let s = session(load_spec(&cli.spec)?)?;
         let key = resolve(&s.spec, &opts.target)?;
         let mut backend = backend(cli)?;
-        apply_change(&s, backend.as_mut(), &key, &request, opts, out).map(|_| ())
+        let result = apply_change(&s, backend.as_mut(), &key, &request, opts, out).map(|_| ());
+        if matches!(result, Err(Failure::Broken(_))) {
+            backend.forget();
+        }
+        result
     };
     match &cli.command {
-        Command::Install { image, entry_points: given, no_publish } => {
+        Command::Install { image, entry_points: given, no_publish, data_dir } => {
             let spec = load_spec(&cli.spec)?;
+            let data_dir = match data_dir {
+                Some(dir) if !dir.is_absolute() => {
+                    return Err(Failure::Refused(format!(
+                        "--data-dir {} must be an absolute path on the Docker host",
+                        dir.display()
+                    )));
+                }
+                other => other.clone(),
+            };
             let install = docker::InstallOptions {
                 image: image.clone(),
                 entry_points: entry_points(&spec, given)?,
                 publish: !no_publish,
+                data_dir,
             };
             docker::install(&docker_options(cli), &install, out)?;
             Ok(())
@@ -470,7 +489,8 @@ fn apply_change(
     // can: lock, check that nothing changed since it was read, write, unlock. On any conflict it goes the
     // locked way below.
     if backend.commits_atomically() && !opts.break_lock {
-        let outcome = compute(s, backend, key, request)?;
+        let world = backend.load_world_for_commit()?;
+        let outcome = plan(s, &world, key, request)?;
         let routing_only =
             outcome.plan.steps.iter().all(|step| matches!(step, Step::WriteConfig { .. } | Step::SaveState { .. }));
         if !outcome.changed || routing_only {
@@ -504,8 +524,13 @@ fn apply_change(
 /// The change the model plans on the backend's current state.
 fn compute(s: &Session, backend: &mut dyn Backend, key: &EnvKey, request: &Request) -> Result<Outcome, Failure> {
     let world = backend.load_world()?;
+    plan(s, &world, key, request)
+}
+
+/// The change the model plans on `world`.
+fn plan(s: &Session, world: &World, key: &EnvKey, request: &Request) -> Result<Outcome, Failure> {
     let ctx = Context { now: s.now, actor: Some(s.actor.clone()) };
-    switchyard_model::apply(&s.spec, &world, key, request, &ctx).map_err(|e| refuse_diagnostic(&e.to_diagnostic()))
+    switchyard_model::apply(&s.spec, world, key, request, &ctx).map_err(|e| refuse_diagnostic(&e.to_diagnostic()))
 }
 
 /// Shows a computed change; for a dry run, with the plan and the configuration diff.

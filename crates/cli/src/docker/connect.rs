@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use bollard::{API_DEFAULT_VERSION, Docker};
+use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -157,24 +157,41 @@ fn hex(bytes: &[u8]) -> String {
 /// Request timeout in seconds for the Docker API.
 const TIMEOUT: u64 = 120;
 
-/// Connects and agrees on an API version with the engine (an older engine refuses newer versions).
-pub(crate) async fn connect(endpoint: &Endpoint) -> Result<Docker> {
+/// Connects and agrees on an API version with the engine (an older engine refuses newer versions). With a
+/// version agreed before (`known`, from the cache), no request is made here.
+pub(crate) async fn connect(endpoint: &Endpoint, known: Option<&str>) -> Result<Docker> {
+    let version = known.and_then(parse_version);
+    let pinned = version.as_ref().unwrap_or(API_DEFAULT_VERSION);
     let host = endpoint.host.as_str();
     let docker = if let Some(tls) = &endpoint.tls {
         let addr = host.replacen("tcp://", "https://", 1);
-        Docker::connect_with_ssl(&addr, &tls.key, &tls.cert, &tls.ca, TIMEOUT, API_DEFAULT_VERSION)
+        Docker::connect_with_ssl(&addr, &tls.key, &tls.cert, &tls.ca, TIMEOUT, pinned)
     } else if let Some(path) = host.strip_prefix("unix://") {
-        Docker::connect_with_unix(path, TIMEOUT, API_DEFAULT_VERSION)
+        Docker::connect_with_unix(path, TIMEOUT, pinned)
     } else if host.starts_with("tcp://") || host.starts_with("http://") {
-        Docker::connect_with_http(host, TIMEOUT, API_DEFAULT_VERSION)
+        Docker::connect_with_http(host, TIMEOUT, pinned)
     } else if host.starts_with("ssh://") {
-        Docker::connect_with_ssh(host, TIMEOUT, API_DEFAULT_VERSION, None)
+        Docker::connect_with_ssh(host, TIMEOUT, pinned, None)
     } else {
         bail!("cannot connect to {endpoint}: use unix://, tcp:// or ssh://")
     }
     .with_context(|| format!("cannot connect to Docker at {endpoint}"))?;
+    if version.is_some() {
+        return Ok(docker);
+    }
     let docker = docker.negotiate_version().await.with_context(|| format!("Docker at {endpoint} does not answer"))?;
     Ok(docker)
+}
+
+/// `1.41` as bollard's version type.
+pub(crate) fn parse_version(text: &str) -> Option<ClientVersion> {
+    let (major, minor) = text.split_once('.')?;
+    Some(ClientVersion { major_version: major.parse().ok()?, minor_version: minor.parse().ok()? })
+}
+
+pub(crate) fn format_version(docker: &Docker) -> String {
+    let v = docker.client_version();
+    format!("{}.{}", v.major_version, v.minor_version)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! state, locks, the audit log and Traefik's files live in the proxy container's data volume
 //! ([`host`]); stacks are found by their labels ([`stack`]).
 
+pub(crate) mod cache;
 pub(crate) mod connect;
+pub(crate) mod direct;
 pub(crate) mod host;
 pub(crate) mod stack;
 
@@ -27,6 +29,7 @@ use tokio::runtime::Runtime;
 
 use crate::backend::Backend;
 use crate::store::LockHolder;
+use cache::{CacheFile, HostCache};
 use host::ProxyHost;
 
 /// The data volume mounted at /switchyard in the proxy container.
@@ -65,6 +68,20 @@ pub(crate) struct DockerBackend {
     held_lock: Option<String>,
     /// Every environment's state, read together with taking the lock.
     world: Option<World>,
+    /// What this machine remembers about the host ([`cache`]).
+    cache_file: CacheFile,
+    cache: HostCache,
+    /// What a routing-only change was planned on, checked again when it commits.
+    basis: Option<Basis>,
+}
+
+/// Where the state a change was planned on came from, and its revisions.
+#[derive(Debug, Clone)]
+enum Basis {
+    /// Read from the local directory that is the proxy's `/switchyard` ([`direct`]).
+    Direct { root: PathBuf, expected: (String, usize) },
+    /// Read from the host, or from the cache; the host checks the revisions when it commits.
+    Remote { expected: (String, usize) },
 }
 
 /// One line of the audit log.
@@ -88,9 +105,60 @@ impl DockerBackend {
     pub(crate) fn connect(opts: DockerOptions) -> Result<Self> {
         let rt = runtime()?;
         let endpoint = connect::resolve(&connect::Inputs::from_process(opts.context.clone()))?;
-        let docker = rt.block_on(connect::connect(&endpoint))?;
+        let cache_file = CacheFile::new(&endpoint.host, &opts.proxy);
+        let mut cache = cache_file.read();
+        let docker = rt.block_on(connect::connect(&endpoint, cache.api_version.as_deref()))?;
+        let version = connect::format_version(&docker);
+        if cache.api_version.as_deref() != Some(version.as_str()) {
+            cache.api_version = Some(version);
+            cache_file.write(&cache);
+        }
         let host = ProxyHost { docker, container: opts.proxy.clone() };
-        Ok(DockerBackend { rt, host, opts, pending: Vec::new(), pending_audit: None, held_lock: None, world: None })
+        Ok(DockerBackend {
+            rt,
+            host,
+            opts,
+            pending: Vec::new(),
+            pending_audit: None,
+            held_lock: None,
+            world: None,
+            cache_file,
+            cache,
+            basis: None,
+        })
+    }
+
+    /// Remembers `world` as the host's current state.
+    fn remember(&mut self, world: &World) {
+        self.cache.set_world(world);
+        self.cache_file.write(&self.cache);
+    }
+
+    /// Remembers one environment's new state.
+    fn remember_state(&mut self, state: &EnvState) {
+        let mut world = self.cache.world().unwrap_or_default();
+        world.insert(EnvKey::new(&state.app, &state.env), state.clone());
+        self.remember(&world);
+    }
+
+    /// The local directory that is the proxy's `/switchyard`, checked with one inspect request; remembered when
+    /// there is none, so a remote host costs nothing more.
+    fn direct_root(&mut self) -> Option<PathBuf> {
+        if self.cache.direct == Some(cache::DirectCheck::Unavailable)
+            || std::env::var_os("SWITCHYARD_NO_DIRECT").is_some()
+        {
+            return None;
+        }
+        let root = self.rt.block_on(direct::probe(&self.host.docker, &self.opts.proxy));
+        let check = match &root {
+            Some(source) => cache::DirectCheck::Local { source: source.clone() },
+            None => cache::DirectCheck::Unavailable,
+        };
+        if self.cache.direct.as_ref() != Some(&check) {
+            self.cache.direct = Some(check);
+            self.cache_file.write(&self.cache);
+        }
+        root
     }
 
     /// Writes the queued files (and audit line) in one upload and one command; with `release`, the lock is
@@ -248,11 +316,12 @@ fn audit_line(state: &EnvState) -> Option<(String, String)> {
     })
 }
 
-/// Takes the lock, checks the revision, renames the uploaded files into place and appends the audit line; the
-/// lock is released however it ends. Exit 3: locked by someone else; 4: the state moved on.
-const ATOMIC_COMMIT: &str = r#"l="/switchyard/locks/$1"; rev="/switchyard/state/$2"; expected="$3"; audit="/switchyard/audit/$4"
-shift 4
-mkdir -p /switchyard/locks /switchyard/audit
+/// Takes the lock, checks that every state's revision is the one the change was planned on, renames the
+/// uploaded files into place and appends the audit line; the lock is released however it ends. Exit 3: locked
+/// by someone else; 4: a state moved on.
+const ATOMIC_COMMIT: &str = r#"l="/switchyard/locks/$1"; audit="/switchyard/audit/$2"
+shift 2
+mkdir -p /switchyard/locks /switchyard/audit /switchyard/state
 tar -x -f - -C /switchyard || exit 5
 if ! mkdir "$l" 2>/dev/null; then
   while [ $# -gt 0 ]; do rm -f "$1"; shift 2; done
@@ -260,7 +329,12 @@ if ! mkdir "$l" 2>/dev/null; then
 fi
 trap 'rm -rf "$l"' EXIT
 printf '%s' "$HOLDER" > "$l/holder"
-if [ "$(cat "$rev" 2>/dev/null || echo none)" != "$expected" ]; then
+n=0
+for f in /switchyard/state/*.rev; do
+  [ -e "$f" ] || continue
+  case ";$EXPECTED;" in *";${f##*/}=$(cat "$f");"*) n=$((n+1)) ;; *) n=-1; break ;; esac
+done
+if [ "$n" != "$COUNT" ]; then
   while [ $# -gt 0 ]; do rm -f "$1"; shift 2; done
   exit 4
 fi
@@ -294,35 +368,68 @@ impl Backend for DockerBackend {
         files.push(("state".into(), format!("{name}.json"), text.into_bytes()));
         files.push(("state".into(), format!("{name}.rev"), state.revision.to_string().into_bytes()));
         let (audit_file, audit) = audit_line(state).unwrap_or_default();
-        let uploads: Vec<(String, Vec<u8>)> =
-            files.iter().map(|(dir, n, data)| (format!("{dir}/.{n}.tmp"), data.clone())).collect();
-        let expected = state.revision.saturating_sub(1).to_string();
-        let mut args: Vec<String> = vec![name.clone(), format!("{name}.rev"), expected, audit_file];
-        for (dir, n, _) in &files {
-            args.push(format!("{}/{dir}/.{n}.tmp", host::ROOT));
-            args.push(format!("{}/{dir}/{n}", host::ROOT));
-        }
         let holder_json = serde_json::to_string(holder)?;
-        let host = self.host.clone();
-        let tar = host::archive(&uploads)?;
-        let result = self.rt.block_on(async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let env = [("HOLDER", holder_json.as_str()), ("AUDIT", audit.as_str())];
-            host.script_with_input(ATOMIC_COMMIT, &args, &env, &tar).await
-        })?;
-        match result.code {
-            0 => {
-                for (i, step) in outcome.plan.steps.iter().enumerate() {
-                    writeln!(out, "[{}/{}] {step}", i + 1, outcome.plan.steps.len())?;
+        let basis = match self.basis.take() {
+            Some(basis) => basis,
+            None => Basis::Remote { expected: cache::fingerprint(&self.load_world()?) },
+        };
+        let (done, place) = match basis {
+            Basis::Direct { root, expected } => {
+                let commit = direct::Commit {
+                    lock: &name,
+                    holder_json: &holder_json,
+                    expected: &expected,
+                    files: &files,
+                    audit: (&audit_file, &audit),
+                };
+                let done = direct::commit(&root, &commit)? == direct::Committed::Done;
+                (done, format!("{} (directly; it is {}:/switchyard)", root.display(), self.host.container))
+            }
+            Basis::Remote { expected } => {
+                let uploads: Vec<(String, Vec<u8>)> =
+                    files.iter().map(|(dir, n, data)| (format!("{dir}/.{n}.tmp"), data.clone())).collect();
+                let mut args: Vec<String> = vec![name.clone(), audit_file];
+                for (dir, n, _) in &files {
+                    args.push(format!("{}/{dir}/.{n}.tmp", host::ROOT));
+                    args.push(format!("{}/{dir}/{n}", host::ROOT));
                 }
-                writeln!(out, "      written in one step in {}:/switchyard", self.host.container)?;
-                Ok(Some(state.clone()))
+                let host = self.host.clone();
+                let tar = host::archive(&uploads)?;
+                let count = expected.1.to_string();
+                let result = self.rt.block_on(async move {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let env = [
+                        ("HOLDER", holder_json.as_str()),
+                        ("AUDIT", audit.as_str()),
+                        ("EXPECTED", expected.0.as_str()),
+                        ("COUNT", count.as_str()),
+                    ];
+                    host.script_with_input(ATOMIC_COMMIT, &args, &env, &tar).await
+                })?;
+                let done = match result.code {
+                    0 => true,
+                    3 | 4 => false,
+                    code => bail!(
+                        "could not write to {}:/switchyard (exit {code}): {}",
+                        self.host.container,
+                        result.stderr.trim()
+                    ),
+                };
+                (done, format!("{}:/switchyard", self.host.container))
             }
-            3 | 4 => Ok(None),
-            code => {
-                bail!("could not write to {}:/switchyard (exit {code}): {}", self.host.container, result.stderr.trim())
-            }
+        };
+        if !done {
+            // Whatever was remembered is out of date.
+            self.cache.states = None;
+            self.cache_file.write(&self.cache);
+            return Ok(None);
         }
+        self.remember_state(state);
+        for (i, step) in outcome.plan.steps.iter().enumerate() {
+            writeln!(out, "[{}/{}] {step}", i + 1, outcome.plan.steps.len())?;
+        }
+        writeln!(out, "      written in one step in {place}")?;
+        Ok(Some(state.clone()))
     }
 
     fn runtime_view(&mut self, state: &EnvState) -> Result<Vec<String>> {
@@ -381,7 +488,9 @@ exit 3"#;
             ))?;
             match out.code {
                 0 => {
-                    self.world = Some(self.parse_states(&out.stdout)?);
+                    let world = self.parse_states(&out.stdout)?;
+                    self.remember(&world);
+                    self.world = Some(world);
                     self.held_lock = Some(name);
                     return Ok(());
                 }
@@ -434,7 +543,38 @@ exit 3"#;
             })?;
             world.insert(EnvKey::new(&state.app, &state.env), state);
         }
+        self.remember(&world);
         Ok(world)
+    }
+
+    fn load_world_for_commit(&mut self) -> Result<World> {
+        if let Some(root) = self.direct_root() {
+            match direct::read_world(&root) {
+                Ok(world) => {
+                    self.basis = Some(Basis::Direct { root, expected: cache::fingerprint(&world) });
+                    return Ok(world);
+                }
+                Err(e) => {
+                    // Not readable from here after all (permissions): the host's own copy is the same.
+                    eprintln!("note: not writing {} directly: {e:#}", root.display());
+                    self.cache.direct = Some(cache::DirectCheck::Unavailable);
+                    self.cache_file.write(&self.cache);
+                }
+            }
+        }
+        let world = match self.cache.world() {
+            Some(world) => world,
+            None => self.load_world()?,
+        };
+        self.basis = Some(Basis::Remote { expected: cache::fingerprint(&world) });
+        Ok(world)
+    }
+
+    fn forget(&mut self) {
+        self.cache.states = None;
+        self.cache.api_version = None;
+        self.cache.direct = None;
+        self.cache_file.write(&self.cache);
     }
 
     fn step(
@@ -514,6 +654,7 @@ exit 3"#;
                 self.pending_audit = audit;
                 let files = self.pending.iter().map(|(d, n, _)| format!("{d}/{n}")).collect::<Vec<_>>().join(", ");
                 self.flush_pending(true)?;
+                self.remember_state(state);
                 Some(format!("wrote {files} in {}:/switchyard", self.host.container))
             }
             other => bail!("the Docker backend cannot carry out: {other}"),
@@ -529,6 +670,8 @@ pub(crate) struct InstallOptions {
     pub(crate) entry_points: BTreeMap<String, String>,
     /// Publish the entry points' ports on the host.
     pub(crate) publish: bool,
+    /// A host directory to bind-mount at /switchyard instead of the data volume.
+    pub(crate) data_dir: Option<PathBuf>,
 }
 
 /// Makes sure the proxy container runs with the file provider on the data volume, and that switchyard's
@@ -536,7 +679,7 @@ pub(crate) struct InstallOptions {
 pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut dyn Write) -> Result<()> {
     let rt = runtime()?;
     let endpoint = connect::resolve(&connect::Inputs::from_process(opts.context.clone()))?;
-    let docker = rt.block_on(connect::connect(&endpoint))?;
+    let docker = rt.block_on(connect::connect(&endpoint, None))?;
     writeln!(out, "Docker at {endpoint}")?;
     let proxy = &opts.proxy;
     rt.block_on(async {
@@ -569,14 +712,34 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
                 if docker.inspect_network(&proxy_network(proxy), None).await.is_err() {
                     docker.create_network(network).await.context("could not create the proxy network")?;
                 }
-                docker
-                    .create_volume(VolumeCreateRequest {
-                        name: Some(data_volume(proxy)),
-                        labels: Some(labels.clone().into_iter().collect()),
+                let mount = match &install.data_dir {
+                    Some(dir) => Mount {
+                        target: Some(host::ROOT.into()),
+                        source: Some(dir.display().to_string()),
+                        typ: Some(MountType::BIND),
+                        bind_options: Some(bollard::models::MountBindOptions {
+                            create_mountpoint: Some(true),
+                            ..Default::default()
+                        }),
                         ..Default::default()
-                    })
-                    .await
-                    .context("could not create the data volume")?;
+                    },
+                    None => {
+                        docker
+                            .create_volume(VolumeCreateRequest {
+                                name: Some(data_volume(proxy)),
+                                labels: Some(labels.clone().into_iter().collect()),
+                                ..Default::default()
+                            })
+                            .await
+                            .context("could not create the data volume")?;
+                        Mount {
+                            target: Some(host::ROOT.into()),
+                            source: Some(data_volume(proxy)),
+                            typ: Some(MountType::VOLUME),
+                            ..Default::default()
+                        }
+                    }
+                };
                 let mut args = vec![
                     "--providers.file.directory=/switchyard/dynamic".to_string(),
                     "--providers.file.watch=true".to_string(),
@@ -599,12 +762,7 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
                     labels: Some(labels.into_iter().collect()),
                     exposed_ports: (!bindings.is_empty()).then(|| bindings.keys().cloned().collect()),
                     host_config: Some(HostConfig {
-                        mounts: Some(vec![Mount {
-                            target: Some(host::ROOT.into()),
-                            source: Some(data_volume(proxy)),
-                            typ: Some(MountType::VOLUME),
-                            ..Default::default()
-                        }]),
+                        mounts: Some(vec![mount]),
                         port_bindings: (!bindings.is_empty()).then_some(bindings),
                         restart_policy: Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }),
                         network_mode: Some(proxy_network(proxy)),
@@ -626,7 +784,17 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
             }
         }
         let host = ProxyHost { docker: docker.clone(), container: proxy.clone() };
-        host.sh("mkdir -p /switchyard/dynamic /switchyard/state /switchyard/locks /switchyard/audit", &[], &[]).await?;
+        // The marker proves to a CLI on this host that a local directory is this container's /switchyard.
+        let id = docker.inspect_container(proxy, None).await?.id.unwrap_or_default();
+        host.sh(
+            "mkdir -p /switchyard/dynamic /switchyard/state /switchyard/locks /switchyard/audit\nprintf '%s' \"$1\" > \"/switchyard/$2\"",
+            &[&id, direct::MARKER],
+            &[],
+        )
+        .await?;
+        // Whatever was remembered about this proxy may be out of date now.
+        let cache = CacheFile::new(&endpoint.host, proxy);
+        cache.write(&HostCache { api_version: Some(connect::format_version(&docker)), ..HostCache::default() });
         writeln!(out, "Traefik's file provider reads {proxy}:/switchyard/dynamic")?;
         anyhow::Ok(())
     })

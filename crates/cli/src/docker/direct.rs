@@ -1,0 +1,190 @@
+//! The direct path: when the CLI runs on the Docker host itself and the proxy's `/switchyard` directory is a
+//! bind mount (or a volume) this process can write, a routing-only change is written to the files directly,
+//! with the same lock, revision check, atomic renames and audit line as the script run inside the container,
+//! and no command started in the container.
+//!
+//! Only taken when it is provably the same directory: the proxy container's mount source exists here and holds
+//! the marker file that `install` wrote with that container's full ID (256 random bits), so a directory of the
+//! same name on another machine, or a volume the proxy no longer uses, is never written.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use bollard::Docker;
+use switchyard_model::{EnvKey, EnvState, World};
+
+use super::host::ROOT;
+use crate::fsio::write_atomic;
+
+/// The marker file at the top of the data directory: the proxy container's full ID.
+pub(crate) const MARKER: &str = ".switchyard-proxy";
+
+/// The local directory that is the proxy container's `/switchyard`, when there is one.
+pub(crate) async fn probe(docker: &Docker, proxy: &str) -> Option<PathBuf> {
+    let info = docker.inspect_container(proxy, None).await.ok()?;
+    let id = info.id?;
+    let source = info.mounts?.into_iter().find(|m| m.destination.as_deref() == Some(ROOT))?.source?;
+    let source = PathBuf::from(source);
+    let marker = fs::read_to_string(source.join(MARKER)).ok()?;
+    (marker.trim() == id).then_some(source)
+}
+
+/// Every environment's state, read from the local directory.
+pub(crate) fn read_world(root: &Path) -> Result<World> {
+    let dir = root.join("state");
+    let mut world = World::new();
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(world),
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.starts_with('.') {
+            continue;
+        }
+        let bytes = fs::read(entry.path()).with_context(|| format!("could not read {}", entry.path().display()))?;
+        let state: EnvState = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a switchyard state file", entry.path().display()))?;
+        world.insert(EnvKey::new(&state.app, &state.env), state);
+    }
+    Ok(world)
+}
+
+/// How a direct commit ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Committed {
+    Done,
+    /// Someone holds the lock.
+    Locked,
+    /// A state changed since the change was planned.
+    Moved,
+}
+
+/// What one commit writes.
+pub(crate) struct Commit<'a> {
+    /// `<app>_<env>`: the lock's name.
+    pub(crate) lock: &'a str,
+    pub(crate) holder_json: &'a str,
+    /// The revisions the change was planned on ([`super::cache::fingerprint`]).
+    pub(crate) expected: &'a (String, usize),
+    /// (directory under the root, file name, contents), written in this order.
+    pub(crate) files: &'a [(String, String, Vec<u8>)],
+    /// (file under audit/, line).
+    pub(crate) audit: (&'a str, &'a str),
+}
+
+/// Takes the lock, checks the revisions, writes every file atomically, appends the audit line, releases.
+pub(crate) fn commit(root: &Path, c: &Commit<'_>) -> Result<Committed> {
+    let locks = root.join("locks");
+    fs::create_dir_all(&locks).with_context(|| format!("could not create {}", locks.display()))?;
+    let lock = locks.join(c.lock);
+    match fs::create_dir(&lock) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Committed::Locked),
+        Err(e) => return Err(e).with_context(|| format!("could not take the lock {}", lock.display())),
+    }
+    let result = (|| -> Result<Committed> {
+        fs::write(lock.join("holder"), c.holder_json)?;
+        if !revisions_match(&root.join("state"), c.expected)? {
+            return Ok(Committed::Moved);
+        }
+        for (dir, name, data) in c.files {
+            write_atomic(&root.join(dir).join(name), data)?;
+        }
+        let audit = root.join("audit").join(c.audit.0);
+        fs::create_dir_all(root.join("audit"))?;
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&audit)
+            .with_context(|| format!("could not open {}", audit.display()))?;
+        file.write_all(format!("{}\n", c.audit.1).as_bytes())?;
+        file.sync_data()?;
+        Ok(Committed::Done)
+    })();
+    let released = fs::remove_dir_all(&lock).with_context(|| format!("could not release the lock {}", lock.display()));
+    let committed = result?;
+    released?;
+    Ok(committed)
+}
+
+/// True when the `.rev` files in `dir` are exactly the expected ones.
+fn revisions_match(dir: &Path, expected: &(String, usize)) -> Result<bool> {
+    let wanted: Vec<&str> = expected.0.split(';').filter(|e| !e.is_empty()).collect();
+    let mut seen = 0;
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(expected.1 == 0),
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".rev") || name.starts_with('.') {
+            continue;
+        }
+        let rev = fs::read_to_string(entry.path())?;
+        if !wanted.contains(&format!("{name}={}", rev.trim()).as_str()) {
+            return Ok(false);
+        }
+        seen += 1;
+    }
+    Ok(seen == expected.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files() -> Vec<(String, String, Vec<u8>)> {
+        vec![
+            ("dynamic".into(), "a.yml".into(), b"http: {}\n".to_vec()),
+            ("state".into(), "a_dev.json".into(), b"{}".to_vec()),
+            ("state".into(), "a_dev.rev".into(), b"2".to_vec()),
+        ]
+    }
+
+    #[test]
+    fn commits_checks_revisions_and_respects_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("state")).unwrap();
+        fs::write(root.join("state/a_dev.rev"), "1").unwrap();
+        let files = files();
+        let stale = ("a_dev.rev=0".to_string(), 1);
+        let commit = |expected: &(String, usize)| {
+            super::commit(
+                root,
+                &Commit {
+                    lock: "a_dev",
+                    holder_json: "{}",
+                    expected,
+                    files: &files,
+                    audit: ("a_dev.jsonl", "{\"change\":\"rollback\"}"),
+                },
+            )
+            .unwrap()
+        };
+        assert_eq!(commit(&stale), Committed::Moved);
+        assert!(!root.join("dynamic/a.yml").exists());
+        assert!(!root.join("locks/a_dev").exists(), "the lock is released when the state moved on");
+
+        fs::create_dir_all(root.join("locks/a_dev")).unwrap();
+        assert_eq!(commit(&("a_dev.rev=1".to_string(), 1)), Committed::Locked);
+        assert!(root.join("locks/a_dev").exists(), "someone else's lock is left alone");
+        fs::remove_dir(root.join("locks/a_dev")).unwrap();
+
+        assert_eq!(commit(&("a_dev.rev=1".to_string(), 1)), Committed::Done);
+        assert_eq!(fs::read_to_string(root.join("state/a_dev.rev")).unwrap(), "2");
+        assert_eq!(fs::read_to_string(root.join("dynamic/a.yml")).unwrap(), "http: {}\n");
+        assert_eq!(fs::read_to_string(root.join("audit/a_dev.jsonl")).unwrap(), "{\"change\":\"rollback\"}\n");
+        assert!(!root.join("locks/a_dev").exists());
+        // A new environment appearing since the plan also counts as moved on.
+        fs::write(root.join("state/b_dev.rev"), "1").unwrap();
+        assert_eq!(commit(&("a_dev.rev=2".to_string(), 1)), Committed::Moved);
+    }
+}
