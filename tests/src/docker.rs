@@ -263,3 +263,63 @@ impl Drop for Site {
         self.cleanup();
     }
 }
+
+/// Stops the Docker engine (SIGTERM, as a host reboot or a package upgrade does) and starts it again with the
+/// same command line and log file; returns when it answers. Containers with a restart policy come back.
+pub fn restart_dockerd() {
+    let pid: u32 = std::fs::read_to_string("/var/run/docker.pid")
+        .expect("dockerd writes /var/run/docker.pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("dockerd's command line");
+    let argv: Vec<String> =
+        cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let log = std::fs::read_link(format!("/proc/{pid}/fd/2")).ok().filter(|p| p.is_file());
+    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    for _ in 0..600 {
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "dockerd stopped within 60 s");
+    // The containerd that dockerd started stops after it; a new dockerd must not find it half gone.
+    for _ in 0..600 {
+        if !managed_containerd_running() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let output = || match &log {
+        Some(path) => Stdio::from(std::fs::OpenOptions::new().append(true).open(path).unwrap()),
+        None => Stdio::null(),
+    };
+    use std::os::unix::process::CommandExt;
+    // The new daemon outlives this test process on purpose: it is the engine the next tests use.
+    #[allow(clippy::zombie_processes)]
+    Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(output())
+        .stderr(output())
+        .process_group(0)
+        .spawn()
+        .expect("dockerd starts again");
+    for _ in 0..600 {
+        if docker_raw(&["version"]).status.success() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("dockerd did not answer within 60 s after its restart");
+}
+
+/// True while a containerd started by dockerd (with its config under /var/run/docker) runs.
+fn managed_containerd_running() -> bool {
+    std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
+        std::fs::read(entry.path().join("cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains("/var/run/docker/containerd/containerd.toml"))
+            .unwrap_or(false)
+    })
+}

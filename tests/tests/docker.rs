@@ -245,3 +245,111 @@ fn a_routing_change_planned_on_an_outdated_cache_is_refused_by_the_host_and_plan
     let text = site.ok_on("a", &["rollback"]);
     assert!(!text.contains("planning again"), "{text}");
 }
+
+#[test]
+fn a_change_cut_short_after_its_commit_point_is_finished_by_the_next_run() {
+    let site = Site::new("sye2e-journal");
+    let name = site.name.clone();
+    site.install();
+    site.ok(&["deploy", "v1"]);
+    site.ok(&["promote", "v1"]);
+    site.ok(&["deploy", "v2"]);
+    site.ok(&["promote", "v2", "--share", "50"]);
+    let revision = site.state()["revision"].as_u64().unwrap();
+    let audit_lines = site.proxy_file(&format!("audit/{name}_dev.jsonl")).lines().count();
+
+    // What `shift --share 20` leaves when the engine dies right after its commit point: the new files under
+    // their temporary names, the journal in place, the lock held, the audit line pending.
+    let config = site.config().replace("weight: 50", "weight: 20");
+    let config = config.replacen("weight: 20", "weight: 80", 1);
+    let mut state = site.state();
+    state["revision"] = (revision + 1).into();
+    let state_text = serde_json::to_string_pretty(&state).unwrap();
+    let file = format!("switchyard_{name}_dev.yml");
+    let script = r#"set -e
+printf '%s' "$CONFIG" > "/switchyard/dynamic/.$FILE.tmp"
+printf '%s\n' "$STATE" > "/switchyard/state/.$N.json.tmp"
+printf '%s' "$REV" > "/switchyard/state/.$N.rev.tmp"
+printf '%s\n' '{"change":"set share 20%"}' > "/switchyard/audit/.$N.pending"
+mkdir -p "/switchyard/locks/$N"
+printf '%s' '{"actor":"ci-runner-9","pid":999999,"since":"946684800","change":"set share 20%","host":"gone"}' > "/switchyard/locks/$N/holder"
+printf '%s\n' "/switchyard/dynamic/.$FILE.tmp" "/switchyard/dynamic/$FILE" \
+  "/switchyard/state/.$N.json.tmp" "/switchyard/state/$N.json" \
+  "/switchyard/state/.$N.rev.tmp" "/switchyard/state/$N.rev" > "/switchyard/state/.$N.journal"
+"#;
+    let n = format!("{name}_dev");
+    let rev = (revision + 1).to_string();
+    docker(&[
+        "exec",
+        "-e",
+        &format!("CONFIG={config}"),
+        "-e",
+        &format!("STATE={state_text}"),
+        "-e",
+        &format!("REV={rev}"),
+        "-e",
+        &format!("FILE={file}"),
+        "-e",
+        &format!("N={n}"),
+        &site.proxy,
+        "sh",
+        "-c",
+        script,
+    ]);
+
+    // The next change takes over the expired lock, finishes the cut-short change first, then plans on it.
+    let text = site.ok(&["rollback"]);
+    assert!(text.contains("taking over the stale lock"), "{text}");
+    assert!(text.contains("finished the change"), "{text}");
+    assert_eq!(site.state()["revision"].as_u64().unwrap(), revision + 2, "the finished change, then the rollback");
+    let audit = site.proxy_file(&format!("audit/{name}_dev.jsonl"));
+    assert_eq!(audit.lines().count(), audit_lines + 2, "{audit}");
+    assert!(audit.contains(r#"{"change":"set share 20%"}"#), "{audit}");
+    assert_eq!(weights(&site.config()), vec![(format!("{name}_dev_ver_v1_web"), 100)]);
+    let leftovers =
+        docker(&["exec", &site.proxy, "sh", "-c", "ls -a /switchyard/state /switchyard/audit /switchyard/dynamic"]);
+    assert!(
+        !leftovers.contains(".journal") && !leftovers.contains(".pending") && !leftovers.contains(".tmp"),
+        "{leftovers}"
+    );
+}
+
+#[test]
+fn a_promotion_killed_while_it_waits_leaves_traffic_alone_and_the_next_run_cleans_its_staged_route() {
+    let site = Site::new("sye2e-killwait");
+    let name = site.name.clone();
+    site.install();
+    site.ok(&["deploy", "v1"]);
+    site.ok(&["promote", "v1"]);
+    site.ok(&["deploy", "v2"]);
+    site.set_unhealthy("v2", true);
+    let (config, state) = (site.config(), site.state());
+    let mut child = site
+        .command(&["promote", "v2", "--share", "50", "--health-timeout", "60s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let slot = format!("{name}_dev_slot_green");
+    let mut staged = false;
+    for _ in 0..100 {
+        if site.config().contains(&slot) {
+            staged = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(staged, "the promotion staged the green slot's route");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(weights(&site.config()), weights(&config), "no weight moved");
+    assert_eq!(site.state(), state, "nothing recorded");
+    // `repair` takes over the dead process's lock and puts back the file the state describes: the staged
+    // route goes.
+    let text = site.ok(&["repair"]);
+    assert!(text.contains("taking over the stale lock") && text.contains("[repair]"), "{text}");
+    assert_eq!(site.config(), config);
+    assert!(
+        !docker_raw(&["exec", &site.proxy, "test", "-e", &format!("/switchyard/locks/{name}_dev")]).status.success()
+    );
+}

@@ -20,6 +20,11 @@ pub(crate) trait Backend {
     fn load_world_for_commit(&mut self) -> Result<World> {
         self.load_world()
     }
+    /// True when [`Backend::lock`] took over a stale lock or broke one: a change cut short under it may have
+    /// left Traefik's file ahead of the state.
+    fn took_over(&self) -> bool {
+        false
+    }
     /// Forgets anything remembered between runs (after a failure, start from the truth).
     fn forget(&mut self) {}
     /// Carries out one step. `state` is the state the plan leads to; a step may record observations in it
@@ -73,16 +78,25 @@ pub(crate) fn run_plan(
             Err(err) => {
                 writeln!(out, "      failed: {err:#}")?;
                 let mut scratch = outcome.state.clone();
+                let mut undo_failed = false;
                 for undo in &outcome.undo.steps {
                     writeln!(out, "undo: {undo}")?;
                     if let Err(e) = backend.step(undo, &mut scratch, now, out) {
                         writeln!(out, "      undo failed: {e:#}")?;
+                        undo_failed = true;
                     }
                 }
                 if let Err(e) = backend.flush() {
                     writeln!(out, "      undo failed: {e:#}")?;
+                    undo_failed = true;
                 }
-                return Err(err.context(format!("step {} of {total} failed; the change was undone", i + 1)));
+                let what = if undo_failed {
+                    "undoing it failed too (see above); nothing was recorded: run the command again once the \
+                     host answers (any change of this environment rewrites Traefik's file from the recorded state)"
+                } else {
+                    "the change was undone"
+                };
+                return Err(err.context(format!("step {} of {total} failed; {what}", i + 1)));
             }
         }
     }

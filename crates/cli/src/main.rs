@@ -71,7 +71,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct Target {
     /// The app (may be left out when the spec has one).
     #[arg(short, long)]
@@ -81,7 +81,7 @@ struct Target {
     env: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct ChangeOpts {
     #[command(flatten)]
     target: Target,
@@ -91,6 +91,9 @@ struct ChangeOpts {
     /// Remove a lock left by a change that died, then go on.
     #[arg(long)]
     break_lock: bool,
+    /// Set by `repair`: rewrite Traefik's file from the recorded state even when nothing changes.
+    #[arg(skip)]
+    repair: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,6 +130,11 @@ enum Command {
     },
     /// Create an environment: its state and its (empty) Traefik file.
     Create(ChangeOpts),
+    /// Put things back in line after a change was cut short (CLI killed, host lost): takes over the lock of a
+    /// process that is gone (or with --break-lock any lock), finishes a change interrupted after its commit
+    /// point, and rewrites Traefik's file from the recorded state, removing a route staged for a promotion
+    /// that never finished.
+    Repair(ChangeOpts),
     /// Deploy a version as a preview on its own stack and preview hosts.
     Deploy {
         #[arg(value_name = "VERSION")]
@@ -326,6 +334,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             Ok(())
         }
         Command::Create(opts) => change(opts, Request::Create, out),
+        Command::Repair(opts) => {
+            let opts = ChangeOpts { repair: true, ..opts.clone() };
+            change(&opts, Request::Create, out)
+        }
         Command::Deploy { name, opts } => change(opts, Request::Deploy { version: name.clone() }, out),
         Command::Observe { name, status, opts } => {
             let status = match status {
@@ -488,7 +500,7 @@ fn apply_change(
     // A change that only rewrites routing (a rollback, a share lowered) commits in one step where the backend
     // can: lock, check that nothing changed since it was read, write, unlock. On any conflict it goes the
     // locked way below.
-    if backend.commits_atomically() && !opts.break_lock {
+    if backend.commits_atomically() && !opts.break_lock && !opts.repair {
         let world = backend.load_world_for_commit()?;
         let outcome = plan(s, &world, key, request)?;
         let routing_only =
@@ -509,6 +521,11 @@ fn apply_change(
     let result = compute(s, backend, key, request).and_then(|outcome| {
         show(&outcome, key, request, opts, out)?;
         if !outcome.changed {
+            if backend.took_over() || opts.repair {
+                // A change cut short under the old lock may have left a staged route in Traefik's file: put
+                // back the file the state describes.
+                repair(backend, &outcome, s.now, out)?;
+            }
             return Ok(outcome);
         }
         let state = run_plan(backend, &outcome, s.now, out).map_err(|e| refuse(format!("{e:#}")))?;
@@ -519,6 +536,20 @@ fn apply_change(
     let outcome = result?;
     released?;
     Ok(outcome)
+}
+
+/// Writes the configuration `outcome`'s state describes.
+fn repair(backend: &mut dyn Backend, outcome: &Outcome, now: Timestamp, out: &mut dyn Write) -> Result<(), Failure> {
+    let step = Step::WriteConfig {
+        file: switchyard_model::render::naming::config_file(&outcome.key.app, &outcome.key.env),
+        reason: "repair: the configuration the state describes, after an interrupted change".into(),
+        config: outcome.after.clone(),
+    };
+    writeln!(out, "[repair] {step}")?;
+    let mut state = outcome.state.clone();
+    backend.step(&step, &mut state, now, out)?;
+    backend.flush()?;
+    Ok(())
 }
 
 /// The change the model plans on the backend's current state.
@@ -541,6 +572,10 @@ fn show(
     opts: &ChangeOpts,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
+    if opts.repair {
+        writeln!(out, "{key}: repair (recorded revision {})", outcome.state.revision)?;
+        return Ok(());
+    }
     if !outcome.diagnostics.is_empty() {
         out.write_all(report::render(&outcome.diagnostics, None).as_bytes())?;
     }
@@ -643,8 +678,8 @@ fn demo(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failure> {
     let mut backend = LocalBackend::new(store.clone());
     let start = Timestamp::parse("2026-01-05T09:00:00Z").map_err(|e| anyhow!(e))?;
     let key = EnvKey::new("whoami", "dev");
-    let opts = ChangeOpts { target: Target { app: None, env: None }, dry_run: false, break_lock: false };
-    let dry = ChangeOpts { target: Target { app: None, env: None }, dry_run: true, break_lock: false };
+    let opts = ChangeOpts { target: Target { app: None, env: None }, dry_run: false, break_lock: false, repair: false };
+    let dry = ChangeOpts { target: Target { app: None, env: None }, dry_run: true, break_lock: false, repair: false };
     let healthy = |v: &str| Request::ObserveHealth { version: v.into(), status: HealthStatus::Healthy };
     let steps: Vec<(&str, Request, &ChangeOpts)> = vec![
         ("Create the environment", Request::Create, &opts),

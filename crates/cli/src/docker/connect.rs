@@ -183,6 +183,16 @@ pub(crate) async fn connect(endpoint: &Endpoint, known: Option<&str>) -> Result<
     Ok(docker)
 }
 
+/// A bollard error in a few words: its innermost cause ("No such file or directory (os error 2)" for a socket
+/// that is gone) instead of the HTTP client's wrapping.
+pub(crate) fn short_error(err: &bollard::errors::Error) -> String {
+    let mut source: &dyn std::error::Error = err;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
 /// `1.41` as bollard's version type.
 pub(crate) fn parse_version(text: &str) -> Option<ClientVersion> {
     let (major, minor) = text.split_once('.')?;

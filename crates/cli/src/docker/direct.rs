@@ -16,7 +16,6 @@ use bollard::Docker;
 use switchyard_model::{EnvKey, EnvState, World};
 
 use super::host::ROOT;
-use crate::fsio::write_atomic;
 
 /// The marker file at the top of the data directory: the proxy container's full ID.
 pub(crate) const MARKER: &str = ".switchyard-proxy";
@@ -77,7 +76,8 @@ pub(crate) struct Commit<'a> {
     pub(crate) audit: (&'a str, &'a str),
 }
 
-/// Takes the lock, checks the revisions, writes every file atomically, appends the audit line, releases.
+/// Takes the lock, finishes an interrupted change, checks the revisions, commits every file and the audit line
+/// through the journal (the same protocol as the commands run in the container), releases.
 pub(crate) fn commit(root: &Path, c: &Commit<'_>) -> Result<Committed> {
     let locks = root.join("locks");
     fs::create_dir_all(&locks).with_context(|| format!("could not create {}", locks.display()))?;
@@ -89,27 +89,108 @@ pub(crate) fn commit(root: &Path, c: &Commit<'_>) -> Result<Committed> {
     }
     let result = (|| -> Result<Committed> {
         fs::write(lock.join("holder"), c.holder_json)?;
+        replay(root, c.lock)?;
         if !revisions_match(&root.join("state"), c.expected)? {
             return Ok(Committed::Moved);
         }
+        let mut renames = Vec::new();
         for (dir, name, data) in c.files {
-            write_atomic(&root.join(dir).join(name), data)?;
+            let target = root.join(dir).join(name);
+            let tmp = root.join(dir).join(format!(".{name}.tmp"));
+            write_synced(&tmp, data)?;
+            renames.push((tmp, target));
         }
-        let audit = root.join("audit").join(c.audit.0);
-        fs::create_dir_all(root.join("audit"))?;
-        let mut file = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&audit)
-            .with_context(|| format!("could not open {}", audit.display()))?;
-        file.write_all(format!("{}\n", c.audit.1).as_bytes())?;
-        file.sync_data()?;
+        let (journal, pending, audit) = journal_paths(root, c.lock);
+        write_synced(&pending, format!("{}\n", c.audit.1).as_bytes())?;
+        let text: String = renames.iter().map(|(from, to)| format!("{}\n{}\n", from.display(), to.display())).collect();
+        let journal_tmp = journal.with_extension("journal.tmp");
+        write_synced(&journal_tmp, text.as_bytes())?;
+        // The commit point.
+        fs::rename(&journal_tmp, &journal)?;
+        sync_dir(&root.join("state"));
+        finish(&journal, &pending, &audit, &renames)?;
         Ok(Committed::Done)
     })();
     let released = fs::remove_dir_all(&lock).with_context(|| format!("could not release the lock {}", lock.display()));
     let committed = result?;
     released?;
     Ok(committed)
+}
+
+/// The journal, the pending audit line and the audit log of the environment `name`.
+fn journal_paths(root: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    (
+        root.join("state").join(format!(".{name}.journal")),
+        root.join("audit").join(format!(".{name}.pending")),
+        root.join("audit").join(format!("{name}.jsonl")),
+    )
+}
+
+/// Finishes a change of `name` interrupted after its commit point (the journal exists). True when it did.
+pub(crate) fn replay(root: &Path, name: &str) -> Result<bool> {
+    let (journal, pending, audit) = journal_paths(root, name);
+    let text = match fs::read_to_string(&journal) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", journal.display())),
+    };
+    // The paths in a journal written in the container are the container's (/switchyard/...).
+    let local = |p: &str| match p.strip_prefix(ROOT) {
+        Some(rest) => root.join(rest.trim_start_matches('/')),
+        None => PathBuf::from(p),
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let renames: Vec<(PathBuf, PathBuf)> =
+        lines.chunks(2).filter(|c| c.len() == 2).map(|c| (local(c[0]), local(c[1]))).collect();
+    finish(&journal, &pending, &audit, &renames)?;
+    Ok(true)
+}
+
+/// The part of a commit after its commit point; safe to run again.
+fn finish(journal: &Path, pending: &Path, audit: &Path, renames: &[(PathBuf, PathBuf)]) -> Result<()> {
+    for (from, to) in renames {
+        if from.exists() {
+            fs::rename(from, to).with_context(|| format!("could not rename {} to {}", from.display(), to.display()))?;
+        }
+    }
+    for dir in renames.iter().filter_map(|(_, to)| to.parent()) {
+        sync_dir(dir);
+    }
+    if let Ok(line) = fs::read_to_string(pending) {
+        let last = fs::read_to_string(audit).ok().and_then(|t| t.lines().last().map(str::to_string));
+        if last.as_deref() != Some(line.trim_end_matches('\n')) {
+            if let Some(dir) = audit.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            let mut file = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(audit)
+                .with_context(|| format!("could not open {}", audit.display()))?;
+            file.write_all(line.as_bytes())?;
+            file.sync_data()?;
+        }
+        fs::remove_file(pending)?;
+    }
+    fs::remove_file(journal).with_context(|| format!("could not remove {}", journal.display()))?;
+    Ok(())
+}
+
+/// Writes and flushes a file (not yet in place: the caller renames it).
+fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    let mut file = fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?;
+    file.write_all(data)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// True when the `.rev` files in `dir` are exactly the expected ones.
@@ -183,8 +264,41 @@ mod tests {
         assert_eq!(fs::read_to_string(root.join("dynamic/a.yml")).unwrap(), "http: {}\n");
         assert_eq!(fs::read_to_string(root.join("audit/a_dev.jsonl")).unwrap(), "{\"change\":\"rollback\"}\n");
         assert!(!root.join("locks/a_dev").exists());
+        assert!(!root.join("state/.a_dev.journal").exists() && !root.join("audit/.a_dev.pending").exists());
         // A new environment appearing since the plan also counts as moved on.
         fs::write(root.join("state/b_dev.rev"), "1").unwrap();
         assert_eq!(commit(&("a_dev.rev=2".to_string(), 1)), Committed::Moved);
+    }
+
+    #[test]
+    fn a_change_interrupted_after_its_commit_point_is_finished_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in ["state", "dynamic", "audit"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        // As the command in the container leaves it when killed after the journal went into place and the
+        // first rename: paths are the container's.
+        fs::write(root.join("dynamic/a.yml"), "new").unwrap();
+        fs::write(root.join("state/.a_dev.json.tmp"), "{\"revision\":2}").unwrap();
+        fs::write(root.join("state/a_dev.json"), "{\"revision\":1}").unwrap();
+        fs::write(root.join("audit/a_dev.jsonl"), "one\n").unwrap();
+        fs::write(root.join("audit/.a_dev.pending"), "two\n").unwrap();
+        fs::write(
+            root.join("state/.a_dev.journal"),
+            "/switchyard/dynamic/.a.yml.tmp\n/switchyard/dynamic/a.yml\n/switchyard/state/.a_dev.json.tmp\n/switchyard/state/a_dev.json\n",
+        )
+        .unwrap();
+        assert!(replay(root, "a_dev").unwrap());
+        assert_eq!(fs::read_to_string(root.join("dynamic/a.yml")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(root.join("state/a_dev.json")).unwrap(), "{\"revision\":2}");
+        assert_eq!(fs::read_to_string(root.join("audit/a_dev.jsonl")).unwrap(), "one\ntwo\n");
+        assert!(!root.join("state/.a_dev.journal").exists());
+        assert!(!replay(root, "a_dev").unwrap(), "nothing left to finish");
+        // Interrupted after the audit line was appended but before the pending line went away: not twice.
+        fs::write(root.join("audit/.a_dev.pending"), "two\n").unwrap();
+        fs::write(root.join("state/.a_dev.journal"), "").unwrap();
+        assert!(replay(root, "a_dev").unwrap());
+        assert_eq!(fs::read_to_string(root.join("audit/a_dev.jsonl")).unwrap(), "one\ntwo\n");
     }
 }

@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder};
+use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
 use futures_util::{StreamExt, TryStreamExt};
 
 pub(crate) const ROOT: &str = "/switchyard";
@@ -160,16 +160,6 @@ impl ProxyHost {
             );
         }
         Ok(out)
-    }
-
-    /// Uploads files (paths relative to /switchyard) in one archive.
-    pub(crate) async fn upload(&self, files: &[(String, Vec<u8>)]) -> Result<()> {
-        let archive = archive(files)?;
-        let options = UploadToContainerOptionsBuilder::default().path(ROOT).build();
-        self.docker
-            .upload_to_container(&self.container, Some(options), bollard::body_full(archive.into()))
-            .await
-            .with_context(|| format!("could not upload to {}:{ROOT}", self.container))
     }
 }
 

@@ -73,6 +73,8 @@ pub(crate) struct DockerBackend {
     cache: HostCache,
     /// What a routing-only change was planned on, checked again when it commits.
     basis: Option<Basis>,
+    /// The lock was taken over or broken: a change may have been cut short under it.
+    took_over: bool,
 }
 
 /// Where the state a change was planned on came from, and its revisions.
@@ -125,6 +127,7 @@ impl DockerBackend {
             cache_file,
             cache,
             basis: None,
+            took_over: false,
         })
     }
 
@@ -170,7 +173,8 @@ impl DockerBackend {
         }
         let files = std::mem::take(&mut self.pending);
         let audit = self.pending_audit.take();
-        self.rt.block_on(self.write_files(files, audit, release))
+        let name = release.clone().or_else(|| self.held_lock.clone()).unwrap_or_default();
+        self.rt.block_on(self.write_files(&name, files, audit, release))
     }
 
     fn parse_states(&self, dump: &str) -> Result<World> {
@@ -191,40 +195,30 @@ impl DockerBackend {
 
     async fn write_files(
         &self,
+        name: &str,
         files: Vec<(String, String, Vec<u8>)>,
         audit: Option<(String, String)>,
         release: Option<String>,
     ) -> Result<()> {
-        // Upload every file under a temporary name, then rename them all (and append the audit line, and release
-        // the lock) in one command.
+        // Upload every file under a temporary name, then, in one command, commit them through the journal
+        // (renames and the audit line), and release the lock.
         let uploads: Vec<(String, Vec<u8>)> =
-            files.iter().map(|(dir, name, data)| (format!("{dir}/.{name}.tmp"), data.clone())).collect();
-        if !uploads.is_empty() {
-            self.host.upload(&uploads).await?;
+            files.iter().map(|(dir, n, data)| (format!("{dir}/.{n}.tmp"), data.clone())).collect();
+        let mut script = String::from("set -e\nname=\"$1\"; lock=\"$2\"; shift 2\ntar -x -f - -C /switchyard\n");
+        script.push_str(COMMIT);
+        script.push_str("if [ -n \"$lock\" ]; then rm -rf \"/switchyard/locks/$lock\"; fi\n");
+        let mut args: Vec<String> = vec![name.to_string(), release.unwrap_or_default()];
+        for (dir, n, _) in &files {
+            args.push(format!("{}/{dir}/.{n}.tmp", host::ROOT));
+            args.push(format!("{}/{dir}/{n}", host::ROOT));
         }
-        let mut script = String::from("set -e\n");
-        let mut args: Vec<String> = Vec::new();
-        for (dir, name, _) in &files {
-            let n = args.len();
-            script.push_str(&format!("mv -f \"${}\" \"${}\"\n", n + 1, n + 2));
-            args.push(format!("{}/{dir}/.{name}.tmp", host::ROOT));
-            args.push(format!("{}/{dir}/{name}", host::ROOT));
-        }
-        let mut env = Vec::new();
-        if let Some((file, line)) = &audit {
-            let n = args.len();
-            script
-                .push_str(&format!("mkdir -p \"$(dirname \"${0}\")\"\nprintf '%s\\n' \"$AUDIT\" >> \"${0}\"\n", n + 1));
-            args.push(format!("{}/audit/{file}", host::ROOT));
-            env.push(("AUDIT", line.as_str()));
-        }
-        if let Some(lock) = &release {
-            let n = args.len();
-            script.push_str(&format!("rm -rf \"${}\"\n", n + 1));
-            args.push(format!("{}/locks/{lock}", host::ROOT));
-        }
+        let line = audit.map(|(_, line)| line).unwrap_or_default();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.host.sh(&script, &args, &env).await?;
+        let tar = host::archive(&uploads)?;
+        let out = self.host.script_with_input(&script, &args, &[("AUDIT", line.as_str())], &tar).await?;
+        if out.code != 0 {
+            bail!("could not write to {}:/switchyard (exit {}): {}", self.host.container, out.code, out.stderr.trim());
+        }
         Ok(())
     }
 
@@ -236,9 +230,17 @@ impl DockerBackend {
             for probe in probes {
                 let rest = probe.url.trim_start_matches("http://");
                 let container = rest.rsplit_once(':').map_or(rest, |(c, _)| c);
-                let Ok(info) = self.docker().inspect_container(container, None).await else {
-                    problems.push(format!("{}: no container {container}", probe.service));
-                    continue;
+                let info = match self.docker().inspect_container(container, None).await {
+                    Ok(info) => info,
+                    Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+                        problems.push(format!("{}: no container {container}", probe.service));
+                        continue;
+                    }
+                    // The engine restarting (or the connection lost) is waited out like an unhealthy service.
+                    Err(e) => {
+                        problems.push(format!("Docker does not answer ({})", connect::short_error(&e)));
+                        break;
+                    }
                 };
                 let state = info.state.clone().unwrap_or_default();
                 if state.running != Some(true) {
@@ -264,8 +266,10 @@ impl DockerBackend {
                 let url = format!("{}{}", probe.url, probe.path);
                 let limit = Duration::from_millis(probe.timeout_ms.max(100));
                 match tokio::time::timeout(limit, self.host.exec(&["wget", "-q", "-O", "/dev/null", &url], &[])).await {
-                    Ok(res) => {
-                        let res = res?;
+                    Ok(Err(e)) => {
+                        problems.push(format!("{}: could not probe from {}: {e:#}", probe.service, self.host.container))
+                    }
+                    Ok(Ok(res)) => {
                         if res.code != 0 {
                             let why = match res.stderr.trim() {
                                 "" => format!("exit {}", res.code),
@@ -316,11 +320,40 @@ fn audit_line(state: &EnvState) -> Option<(String, String)> {
     })
 }
 
-/// Takes the lock, checks that every state's revision is the one the change was planned on, renames the
-/// uploaded files into place and appends the audit line; the lock is released however it ends. Exit 3: locked
-/// by someone else; 4: a state moved on.
-const ATOMIC_COMMIT: &str = r#"l="/switchyard/locks/$1"; audit="/switchyard/audit/$2"
-shift 2
+/// Finishes a change of the environment `$name` that was interrupted after its commit point: the journal lists
+/// the renames (source and target, a line each) and the audit line waits beside it. Run under the lock.
+const REPLAY: &str = r#"j="/switchyard/state/.$name.journal"; p="/switchyard/audit/.$name.pending"; a="/switchyard/audit/$name.jsonl"
+if [ -e "$j" ]; then
+  while IFS= read -r src && IFS= read -r dst; do
+    if [ -e "$src" ]; then mv -f "$src" "$dst"; fi
+  done < "$j"
+  if [ -e "$p" ] && [ "$(tail -n 1 "$a" 2>/dev/null)" != "$(cat "$p")" ]; then cat "$p" >> "$a"; fi
+  rm -f "$p" "$j"
+  printf 'switchyard-replayed\n'
+fi
+"#;
+
+/// Commits the environment `$name`'s files (pairs of uploaded temporary name and target in "$@") and the audit
+/// line `$AUDIT`: the journal goes into place first (the commit point: from there on an interrupted change is
+/// finished by the next run), then the renames and the audit line, then the journal goes away.
+const COMMIT: &str = r#"j="/switchyard/state/.$name.journal"; p="/switchyard/audit/.$name.pending"; a="/switchyard/audit/$name.jsonl"
+mkdir -p /switchyard/state /switchyard/audit
+: > "$j.tmp"
+for x in "$@"; do printf '%s\n' "$x" >> "$j.tmp"; done
+if [ -n "$AUDIT" ]; then printf '%s\n' "$AUDIT" > "$p"; else rm -f "$p"; fi
+mv -f "$j.tmp" "$j"
+while [ $# -gt 0 ]; do mv -f "$1" "$2"; shift 2; done
+if [ -e "$p" ]; then cat "$p" >> "$a"; fi
+rm -f "$p" "$j"
+"#;
+
+/// Takes the lock, finishes an interrupted change, checks that every state's revision is the one the change
+/// was planned on, and commits the files it received on stdin; the lock is released however it ends. Exit 3:
+/// locked by someone else; 4: a state moved on.
+fn atomic_commit_script() -> String {
+    format!(
+        r#"name="$1"; l="/switchyard/locks/$1"
+shift 1
 mkdir -p /switchyard/locks /switchyard/audit /switchyard/state
 tar -x -f - -C /switchyard || exit 5
 if ! mkdir "$l" 2>/dev/null; then
@@ -329,19 +362,21 @@ if ! mkdir "$l" 2>/dev/null; then
 fi
 trap 'rm -rf "$l"' EXIT
 printf '%s' "$HOLDER" > "$l/holder"
+{REPLAY}
 n=0
 for f in /switchyard/state/*.rev; do
   [ -e "$f" ] || continue
-  case ";$EXPECTED;" in *";${f##*/}=$(cat "$f");"*) n=$((n+1)) ;; *) n=-1; break ;; esac
+  case ";$EXPECTED;" in *";${{f##*/}}=$(cat "$f");"*) n=$((n+1)) ;; *) n=-1; break ;; esac
 done
 if [ "$n" != "$COUNT" ]; then
   while [ $# -gt 0 ]; do rm -f "$1"; shift 2; done
   exit 4
 fi
-while [ $# -gt 0 ]; do mv -f "$1" "$2" || exit 5; shift 2; done
-printf '%s
-' "$AUDIT" >> "$audit"
-exit 0"#;
+set -e
+{COMMIT}
+exit 0"#
+    )
+}
 
 impl Backend for DockerBackend {
     fn commits_atomically(&self) -> bool {
@@ -388,7 +423,8 @@ impl Backend for DockerBackend {
             Basis::Remote { expected } => {
                 let uploads: Vec<(String, Vec<u8>)> =
                     files.iter().map(|(dir, n, data)| (format!("{dir}/.{n}.tmp"), data.clone())).collect();
-                let mut args: Vec<String> = vec![name.clone(), audit_file];
+                let _ = audit_file;
+                let mut args: Vec<String> = vec![name.clone()];
                 for (dir, n, _) in &files {
                     args.push(format!("{}/{dir}/.{n}.tmp", host::ROOT));
                     args.push(format!("{}/{dir}/{n}", host::ROOT));
@@ -404,7 +440,7 @@ impl Backend for DockerBackend {
                         ("EXPECTED", expected.0.as_str()),
                         ("COUNT", count.as_str()),
                     ];
-                    host.script_with_input(ATOMIC_COMMIT, &args, &env, &tar).await
+                    host.script_with_input(&atomic_commit_script(), &args, &env, &tar).await
                 })?;
                 let done = match result.code {
                     0 => true,
@@ -465,29 +501,36 @@ impl Backend for DockerBackend {
         let name = format!("{}_{}", key.app, key.env);
         let holder_json = serde_json::to_string(holder)?;
         // Takes the lock and, in the same command, reads every state: one round trip for both.
-        let script = r#"d="/switchyard/locks/$1"
+        let script = format!(
+            r#"d="/switchyard/locks/$1"; name="$1"
 mkdir -p /switchyard/locks /switchyard/state
 if [ "$2" = break ]; then rm -rf "$d"; fi
 if mkdir "$d" 2>/dev/null; then
   printf '%s' "$HOLDER" > "$d/holder"
+{REPLAY}
   for f in /switchyard/state/*.json; do
     [ -e "$f" ] || continue
-    printf '\036%s\n' "${f##*/}"
+    printf '\036%s\n' "${{f##*/}}"
     cat "$f"
   done
   exit 0
 fi
 cat "$d/holder" 2>/dev/null
-exit 3"#;
+exit 3"#
+        );
+        self.took_over = break_lock;
         for attempt in 0..2 {
             let mode = if break_lock || attempt == 1 { "break" } else { "keep" };
             let out = self.rt.block_on(self.host.script(
-                script,
+                &script,
                 &[name.as_str(), mode],
                 &[("HOLDER", holder_json.as_str())],
             ))?;
             match out.code {
                 0 => {
+                    if out.stdout.split('\u{1e}').next().is_some_and(|head| head.contains("switchyard-replayed")) {
+                        eprintln!("note: finished the change to {key} that was interrupted after its commit point");
+                    }
                     let world = self.parse_states(&out.stdout)?;
                     self.remember(&world);
                     self.world = Some(world);
@@ -504,6 +547,7 @@ exit 3"#;
                     if (expired || dead) && attempt == 0 {
                         let why = if dead { "its process is gone" } else { "it is older than --lock-ttl" };
                         eprintln!("warning: taking over the stale lock of {key} held by {who}: {why}");
+                        self.took_over = true;
                         continue;
                     }
                     bail!(
@@ -568,6 +612,10 @@ exit 3"#;
         };
         self.basis = Some(Basis::Remote { expected: cache::fingerprint(&world) });
         Ok(world)
+    }
+
+    fn took_over(&self) -> bool {
+        self.took_over
     }
 
     fn forget(&mut self) {
