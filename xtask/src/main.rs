@@ -89,6 +89,17 @@ fn docker_engine() -> Result<()> {
     if !static_busybox {
         missing.push("busybox-static");
     }
+    // The endpoint tests: a TLS endpoint (stunnel), an ssh endpoint (sshd, ssh), certificates (openssl).
+    for (program, package) in [
+        ("/usr/bin/stunnel4", "stunnel4"),
+        ("/usr/sbin/sshd", "openssh-server"),
+        ("/usr/bin/ssh", "openssh-client"),
+        ("/usr/bin/openssl", "openssl"),
+    ] {
+        if !Path::new(program).exists() {
+            missing.push(package);
+        }
+    }
     if !missing.is_empty() {
         run("apt-get", &["update", "-q"])?;
         let mut args = vec!["install", "-y", "-q"];

@@ -170,7 +170,14 @@ pub(crate) async fn connect(endpoint: &Endpoint, known: Option<&str>) -> Result<
         Docker::connect_with_unix(path, TIMEOUT, pinned)
     } else if host.starts_with("tcp://") || host.starts_with("http://") {
         Docker::connect_with_http(host, TIMEOUT, pinned)
-    } else if host.starts_with("ssh://") {
+    } else if let Some(rest) = host.strip_prefix("ssh://") {
+        if let Some(port) = ssh_port(rest) {
+            bail!(
+                "cannot connect to {endpoint}: the ssh transport takes no port in the address (bollard hands \
+                 `host:{port}` to ssh as a host name); name the host in ~/.ssh/config instead (`Host docker-prod` / \
+                 `HostName <address>` / `Port {port}`) and use ssh://<user>@docker-prod"
+            );
+        }
         Docker::connect_with_ssh(host, TIMEOUT, pinned, None)
     } else {
         bail!("cannot connect to {endpoint}: use unix://, tcp:// or ssh://")
@@ -181,6 +188,14 @@ pub(crate) async fn connect(endpoint: &Endpoint, known: Option<&str>) -> Result<
     }
     let docker = docker.negotiate_version().await.with_context(|| format!("Docker at {endpoint} does not answer"))?;
     Ok(docker)
+}
+
+/// The port in an ssh address (`user@host:2222`), if there is one.
+fn ssh_port(address: &str) -> Option<&str> {
+    let host = address.rsplit_once('@').map_or(address, |(_, h)| h).trim_end_matches('/');
+    let (_, port) = host.rsplit_once(':')?;
+    // `[::1]` without a port has its colons inside the brackets.
+    (!port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) && !host.ends_with(']')).then_some(port)
 }
 
 /// A bollard error in a few words: its innermost cause ("No such file or directory (os error 2)" for a socket
@@ -257,6 +272,15 @@ mod tests {
         std::fs::remove_file(d.join("config.json")).unwrap();
         assert_eq!(resolve(&inputs(d, None, &[])).unwrap().host, LOCAL);
         assert_eq!(resolve(&inputs(d, Some("default"), &[])).unwrap().host, LOCAL);
+    }
+
+    #[test]
+    fn ssh_ports_are_found() {
+        assert_eq!(ssh_port("deploy@example.com:2222"), Some("2222"));
+        assert_eq!(ssh_port("example.com:22/"), Some("22"));
+        assert_eq!(ssh_port("deploy@example.com"), None);
+        assert_eq!(ssh_port("deploy@[::1]"), None);
+        assert_eq!(ssh_port("deploy@[::1]:2222"), Some("2222"));
     }
 
     #[test]
