@@ -25,6 +25,7 @@ pub mod invariants;
 pub mod names;
 pub mod plan;
 pub mod render;
+pub mod rules;
 pub mod spec;
 pub mod state;
 pub mod time;
