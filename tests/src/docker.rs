@@ -14,7 +14,7 @@ use crate::switchyard_bin;
 pub const APP_IMAGE: &str = "switchyard-test-app:e2e";
 pub const PROXY_IMAGE: &str = "switchyard-test-proxy:e2e";
 
-const APP: &str = r#"#!/bin/sh
+pub const APP: &str = r#"#!/bin/sh
 # Answers with its version; /cgi-bin/health fails while /tmp/unhealthy exists.
 mkdir -p /www/cgi-bin
 printf '%s\n' "${APP_VERSION:-unknown}" > /www/index.html
@@ -41,7 +41,13 @@ pub fn docker_raw(args: &[&str]) -> Output {
     Command::new("docker").args(args).output().expect("the docker CLI runs")
 }
 
-fn image_tar(entry: &str, script: &str) -> Vec<u8> {
+/// A root file system (as a tar) with busybox, its applets and `/bin/<entry>` running `script`.
+pub fn image_tar(entry: &str, script: &str) -> Vec<u8> {
+    image_tar_with(entry, script, &[])
+}
+
+/// The same, with more files (path, contents): a layer of its own, which Docker has not seen before.
+pub fn image_tar_with(entry: &str, script: &str, extra: &[(&str, &[u8])]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     let mut add = |path: &str, data: &[u8], mode: u32| {
         let mut h = tar::Header::new_gnu();
@@ -54,6 +60,9 @@ fn image_tar(entry: &str, script: &str) -> Vec<u8> {
         std::fs::read("/bin/busybox").expect("Debian's busybox-static is installed (cargo xtask ci installs it)");
     add("bin/busybox", &busybox, 0o755);
     add(&format!("bin/{entry}"), script.as_bytes(), 0o755);
+    for (path, data) in extra {
+        add(path, data, 0o644);
+    }
     let mut dir = |path: &str, mode: u32| {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(tar::EntryType::Directory);

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod docker;
+pub mod registry;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -353,3 +353,44 @@ fn a_promotion_killed_while_it_waits_leaves_traffic_alone_and_the_next_run_clean
         !docker_raw(&["exec", &site.proxy, "test", "-e", &format!("/switchyard/locks/{name}_dev")]).status.success()
     );
 }
+
+#[test]
+fn a_missing_image_is_pulled_with_progress_and_an_unknown_one_stops_the_deploy_before_anything_is_created() {
+    use switchyard_e2e::docker::{APP, image_tar_with};
+    let registry = switchyard_e2e::registry::Registry::start();
+    let site = Site::new("sye2e-pull");
+    let name = site.name.clone();
+    // A layer Docker has never seen (its own marker file), so the pull really downloads it.
+    let marker = format!("{:?}", SystemTime::now());
+    let rootfs = image_tar_with("app", APP, &[("etc/e2e-marker", marker.as_bytes())]);
+    let image = registry.push("e2e/app", "v1", &rootfs, &["/bin/app"]);
+    let missing = registry.reference("e2e/app", "nope");
+    site.install();
+    let compose = |image: &str| {
+        std::fs::write(
+            site.path().join("compose.yaml"),
+            format!(
+                "services:\n  web:\n    image: {image}\n    environment:\n      APP_VERSION: ${{SWITCHYARD_VERSION}}\n"
+            ),
+        )
+        .unwrap()
+    };
+
+    compose(&missing);
+    let text = site.expect(1, &["deploy", "v0"]);
+    assert!(text.contains(&format!("could not pull {missing}")) && text.contains("docker pull"), "{text}");
+    assert!(!docker_raw(&["network", "inspect", &format!("{name}-dev-v0")]).status.success(), "nothing created");
+    assert_eq!(site.state()["deployments"].as_array().unwrap().len(), 0);
+
+    compose(&image);
+    let text = site.ok(&["deploy", "v1"]);
+    assert!(text.contains(&format!("pulling {image} (not on the Docker host)")), "{text}");
+    assert!(text.contains("Download complete") && text.contains("Pull complete"), "{text}");
+    assert!(text.contains(&format!("pulled {image} in")), "{text}");
+    assert_eq!(site.get(&site.proxy, &format!("http://{}/", site.container("v1"))).as_deref(), Some("v1"));
+    // Now it is there: the next stack uses it without pulling.
+    let text = site.ok(&["deploy", "v2"]);
+    assert!(!text.contains("pulling"), "{text}");
+    site.cleanup();
+    let _ = docker_raw(&["rmi", "-f", &image]);
+}

@@ -6,6 +6,7 @@ pub(crate) mod cache;
 pub(crate) mod connect;
 pub(crate) mod direct;
 pub(crate) mod host;
+pub(crate) mod pull;
 pub(crate) mod stack;
 
 use std::collections::BTreeMap;
@@ -750,6 +751,7 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
                 }
             }
             Err(_) => {
+                pull::ensure(&docker, &[install.image.as_str()], out).await?;
                 let network = bollard::models::NetworkCreateRequest {
                     name: proxy_network(proxy),
                     driver: Some("bridge".into()),

@@ -53,6 +53,9 @@ pub(crate) async fn create(
     out: &mut dyn Write,
 ) -> Result<()> {
     let stack = &project.stack;
+    // Every image first: a stack whose image cannot be had is not started at all.
+    let images: Vec<&str> = project.services.iter().map(|s| s.image.as_str()).collect();
+    super::pull::ensure(docker, &images, out).await?;
     let network = NetworkCreateRequest {
         name: stack.clone(),
         driver: Some("bridge".into()),
