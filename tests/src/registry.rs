@@ -11,7 +11,7 @@ use std::thread;
 
 use sha2::{Digest, Sha256};
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Store {
     /// (repository, tag) -> manifest JSON.
     manifests: BTreeMap<(String, String), Vec<u8>>,
@@ -20,6 +20,7 @@ struct Store {
 }
 
 /// A running registry; it stops serving when the test process ends.
+#[derive(Debug)]
 pub struct Registry {
     pub port: u16,
     store: Arc<Mutex<Store>>,
