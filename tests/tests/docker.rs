@@ -344,6 +344,9 @@ fn a_promotion_killed_while_it_waits_leaves_traffic_alone_and_the_next_run_clean
     child.wait().unwrap();
     assert_eq!(weights(&site.config()), weights(&config), "no weight moved");
     assert_eq!(site.state(), state, "nothing recorded");
+    // Status tells: the file is ahead of the state, and the lock's process is gone.
+    let text = site.ok(&["status"]);
+    assert!(text.contains("DIFFERS from the state") && text.contains("that process is gone"), "{text}");
     // `repair` takes over the dead process's lock and puts back the file the state describes: the staged
     // route goes.
     let text = site.ok(&["repair"]);
@@ -352,6 +355,8 @@ fn a_promotion_killed_while_it_waits_leaves_traffic_alone_and_the_next_run_clean
     assert!(
         !docker_raw(&["exec", &site.proxy, "test", "-e", &format!("/switchyard/locks/{name}_dev")]).status.success()
     );
+    let text = site.ok(&["status"]);
+    assert!(text.contains("as the state says") && text.contains("not locked"), "{text}");
 }
 
 #[test]

@@ -9,6 +9,17 @@ use switchyard_model::{EnvKey, EnvState, Outcome, Timestamp, World};
 
 use crate::store::LockHolder;
 
+/// What [`Backend::host_view`] finds.
+#[derive(Debug, Default)]
+pub(crate) struct HostView {
+    /// Traefik's file of the environment, if it exists.
+    pub(crate) config: Option<String>,
+    /// Who holds the environment's lock.
+    pub(crate) lock: Option<LockHolder>,
+    /// A change cut short after its commit point waits to be finished.
+    pub(crate) journal: bool,
+}
+
 pub(crate) trait Backend {
     /// Takes the environment's lock, or fails naming who holds it.
     fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()>;
@@ -59,6 +70,8 @@ pub(crate) trait Backend {
     fn runtime_view(&mut self, _state: &EnvState) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
+    /// What is on the host for an environment beside its state: Traefik's file, the lock, an unfinished journal.
+    fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<HostView>;
 }
 
 /// Runs the plan; on the first failing step runs the undo plan (best effort) and returns the failure.

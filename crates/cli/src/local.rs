@@ -10,7 +10,7 @@ use switchyard_model::render::to_yaml;
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{EnvKey, EnvState, Timestamp, World};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, HostView};
 use crate::fsio::write_atomic;
 use crate::store::{Lock, LockHolder, Store};
 
@@ -34,6 +34,14 @@ impl Backend for LocalBackend {
     fn unlock(&mut self, _key: &EnvKey) -> Result<()> {
         self.lock = None;
         Ok(())
+    }
+
+    fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<HostView> {
+        let config = std::fs::read_to_string(self.store.config_path(config_file)?).ok();
+        let lock = std::fs::read_to_string(self.store.state_dir.join(format!("{}_{}.lock", key.app, key.env)))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        Ok(HostView { config, lock, journal: false })
     }
 
     fn load_world(&mut self) -> Result<World> {

@@ -30,6 +30,7 @@ use switchyard_model::{
 use crate::backend::{Backend, run_plan};
 use crate::local::LocalBackend;
 use crate::store::{LockHolder, Store};
+use switchyard_model::EnvState;
 
 #[derive(Debug, Parser)]
 #[command(name = "switchyard", version, about, long_about = None, propagate_version = true)]
@@ -617,7 +618,8 @@ fn print_status(
         if target.app.as_ref().is_some_and(|a| *a != key.app) || target.env.as_ref().is_some_and(|e| *e != key.env) {
             continue;
         }
-        let runtime = backend.runtime_view(state)?;
+        let mut runtime = host_lines(&s.spec, backend, key, state)?;
+        runtime.extend(backend.runtime_view(state)?);
         statuses.push((status(&s.spec, state).map_err(|e| Failure::Broken(e.into()))?, runtime));
     }
     if json {
@@ -638,7 +640,7 @@ fn print_status(
         for (st, runtime) in statuses {
             write!(out, "{st}")?;
             if !runtime.is_empty() {
-                writeln!(out, "  on Docker:")?;
+                writeln!(out, "  on the host:")?;
                 for line in runtime {
                     writeln!(out, "    {line}")?;
                 }
@@ -646,6 +648,38 @@ fn print_status(
         }
     }
     Ok(())
+}
+
+/// Traefik's file beside the state (does it say what the state says?), the lock, an unfinished change.
+fn host_lines(spec: &ValidSpec, backend: &mut dyn Backend, key: &EnvKey, state: &EnvState) -> Result<Vec<String>> {
+    let file = switchyard_model::render::naming::config_file(&key.app, &key.env);
+    let view = backend.host_view(key, &file)?;
+    let expected = render_env(spec, state).map_err(|e| anyhow!("{e}"))?.config;
+    let expected = to_yaml(&expected).map_err(|e| anyhow!("{e}"))?;
+    let mut lines = vec![match &view.config {
+        None => format!("Traefik's file {file}: MISSING; `switchyard repair` writes it"),
+        Some(text) if *text == expected => format!("Traefik's file {file}: as the state says"),
+        Some(_) => format!(
+            "Traefik's file {file}: DIFFERS from the state (a change cut short, or an edit by hand); \
+             `switchyard repair` rewrites it"
+        ),
+    }];
+    match &view.lock {
+        Some(holder) => lines.push(format!(
+            "locked by {}{}",
+            holder.describe(),
+            if holder.is_dead() { " (that process is gone: the next change takes the lock over)" } else { "" }
+        )),
+        None => lines.push("not locked".to_string()),
+    }
+    if view.journal {
+        lines.push(
+            "a change cut short after its commit point waits to be finished: the next change (or `switchyard repair`) \
+             finishes it"
+                .to_string(),
+        );
+    }
+    Ok(lines)
 }
 
 fn render_world(spec: &ValidSpec, world: &World, target: &Target) -> Result<DynamicConfig, Failure> {

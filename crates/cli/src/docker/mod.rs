@@ -498,6 +498,23 @@ impl Backend for DockerBackend {
         })
     }
 
+    fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<crate::backend::HostView> {
+        let name = format!("{}_{}", key.app, key.env);
+        // One command: the file, the lock holder and whether a journal waits, separated by \036.
+        let script = r#"cat "/switchyard/dynamic/$2" 2>/dev/null || printf '\035'
+printf '\036'
+cat "/switchyard/locks/$1/holder" 2>/dev/null
+printf '\036'
+[ -e "/switchyard/state/.$1.journal" ] && printf journal
+exit 0"#;
+        let out = self.rt.block_on(self.host.script(script, &[&name, config_file], &[]))?;
+        let mut parts = out.stdout.split('\u{1e}');
+        let config = parts.next().filter(|c| *c != "\u{1d}").map(str::to_string);
+        let lock = parts.next().and_then(|t| serde_json::from_str(t).ok());
+        let journal = parts.next().is_some_and(|t| t.contains("journal"));
+        Ok(crate::backend::HostView { config, lock, journal })
+    }
+
     fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()> {
         let name = format!("{}_{}", key.app, key.env);
         let holder_json = serde_json::to_string(holder)?;
