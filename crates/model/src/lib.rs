@@ -26,6 +26,7 @@ pub mod names;
 pub mod plan;
 pub mod render;
 pub mod rules;
+pub mod simulate;
 pub mod spec;
 pub mod state;
 pub mod time;
