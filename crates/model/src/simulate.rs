@@ -149,7 +149,7 @@ impl Simulation {
     }
 
     /// Where the next request goes.
-    pub fn next(&mut self) -> Outcome {
+    pub fn send(&mut self) -> Outcome {
         let root = self.root.clone();
         let mut path = Vec::new();
         self.visit(&root, &mut path)
@@ -159,7 +159,7 @@ impl Simulation {
     pub fn run(&mut self, n: usize) -> BTreeMap<Outcome, u64> {
         let mut counts = BTreeMap::new();
         for _ in 0..n {
-            *counts.entry(self.next()).or_insert(0) += 1;
+            *counts.entry(self.send()).or_insert(0) += 1;
         }
         counts
     }
@@ -240,14 +240,14 @@ mod tests {
     #[test]
     fn eleven_to_three_gives_traefiks_own_sequence_counts() {
         let mut sim = Simulation::new(weighted(vec![(11, servers("A", true)), (3, servers("B", true))], false));
-        let seq: String = (0..14).map(|_| letter(&sim.next())).collect();
+        let seq: String = (0..14).map(|_| letter(&sim.send())).collect();
         // Traefik's test asserts AAABAAAABAAABA; the order within ties is not promised, the counts are.
         assert_eq!(seq.matches('A').count(), 11);
         assert_eq!(seq.matches('B').count(), 3);
         assert_eq!(seq, "AAABAAAABAAABA");
         // And every following round of 14 has the same counts.
         for _ in 0..10 {
-            let seq: String = (0..14).map(|_| letter(&sim.next())).collect();
+            let seq: String = (0..14).map(|_| letter(&sim.send())).collect();
             assert_eq!((seq.matches('A').count(), seq.matches('B').count()), (11, 3), "{seq}");
         }
     }
@@ -256,20 +256,20 @@ mod tests {
     fn three_to_one_and_equal_weights() {
         let mut sim = Simulation::new(weighted(vec![(3, servers("A", true)), (1, servers("B", true))], false));
         for _ in 0..5 {
-            let seq: String = (0..4).map(|_| letter(&sim.next())).collect();
+            let seq: String = (0..4).map(|_| letter(&sim.send())).collect();
             assert_eq!((seq.matches('A').count(), seq.matches('B').count()), (3, 1), "{seq}");
         }
         let mut sim = Simulation::new(weighted(vec![(1, servers("A", true)), (1, servers("B", true))], false));
-        let seq: String = (0..6).map(|_| letter(&sim.next())).collect();
+        let seq: String = (0..6).map(|_| letter(&sim.send())).collect();
         assert_eq!(seq.matches('A').count(), 3);
     }
 
     #[test]
     fn weight_zero_or_negative_is_dropped_and_all_dropped_is_503() {
         let mut sim = Simulation::new(weighted(vec![(0, servers("A", true)), (-2, servers("B", true))], true));
-        assert_eq!(letter(&sim.next()), '5');
+        assert_eq!(letter(&sim.send()), '5');
         let mut sim = Simulation::new(weighted(vec![(0, servers("A", true)), (5, servers("B", true))], true));
-        assert!((0..20).all(|_| letter(&sim.next()) == 'B'));
+        assert!((0..20).all(|_| letter(&sim.send()) == 'B'));
     }
 
     #[test]
@@ -335,7 +335,7 @@ mod tests {
             main: Box::new(servers("M", up)),
             fallback: Box::new(servers("F", true)),
         };
-        assert_eq!(letter(&Simulation::new(tree(true)).next()), 'M');
-        assert_eq!(letter(&Simulation::new(tree(false)).next()), 'F');
+        assert_eq!(letter(&Simulation::new(tree(true)).send()), 'M');
+        assert_eq!(letter(&Simulation::new(tree(false)).send()), 'F');
     }
 }
