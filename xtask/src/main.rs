@@ -119,11 +119,13 @@ fn docker_engine() -> Result<()> {
     let log = std::fs::File::create("target/dockerd.log")?;
     // iptables stays on: Docker's isolation between networks (stack A cannot reach stack B) is made of it.
     eprintln!("$ dockerd --storage-driver=vfs (log: target/dockerd.log)");
-    Command::new("dockerd")
-        .args(["--storage-driver=vfs"])
+    // Detached (setsid --fork): the daemon outlives this process and is reaped by init, not left a zombie of
+    // ours when a test restarts it.
+    Command::new("setsid")
+        .args(["--fork", "dockerd", "--storage-driver=vfs"])
         .stdout(log.try_clone()?)
         .stderr(log)
-        .spawn()
+        .status()
         .context("could not start dockerd")?;
     for _ in 0..120 {
         if alive() {
