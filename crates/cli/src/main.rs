@@ -24,7 +24,7 @@ use switchyard_model::state::HealthStatus;
 use switchyard_model::traefik::DynamicConfig;
 use switchyard_model::view::{status, unified_diff};
 use switchyard_model::{
-    Context, Diagnostic, EXAMPLE_SPEC, EnvKey, Outcome, Request, Spec, Timestamp, ValidSpec, World,
+    Context, Diagnostic, EXAMPLE_SPEC, EnvKey, Outcome, Request, Severity, Spec, Timestamp, ValidSpec, World,
 };
 
 use crate::backend::{Backend, run_plan};
@@ -101,6 +101,14 @@ struct ChangeOpts {
 enum Observed {
     Healthy,
     Unhealthy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -199,9 +207,16 @@ enum Command {
     },
     /// Check the spec and report every problem.
     Validate {
-        /// Print the diagnostics as JSON.
-        #[arg(long)]
+        /// How to report: for people (source lines, colour on a terminal), JSON, SARIF 2.1.0 (code scanning),
+        /// or GitHub workflow annotations.
+        #[arg(long, value_enum, default_value = "human")]
+        format: ReportFormat,
+        /// The same as --format json.
+        #[arg(long, hide = true)]
         json: bool,
+        /// Fail (exit 1) on warnings too, not only on errors.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Print the JSON Schema of the spec (the committed switchyard.schema.json).
     Schema,
@@ -371,21 +386,19 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             out.write_all(text.as_bytes())?;
             Ok(())
         }
-        Command::Validate { json } => {
+        Command::Validate { format, json, deny_warnings } => {
+            let format = if *json { ReportFormat::Json } else { *format };
             let text = std::fs::read_to_string(&cli.spec)
                 .with_context(|| format!("could not read the spec {}", cli.spec.display()))?;
-            let diagnostics = match Spec::parse(&text, &cli.spec.display().to_string()) {
+            let file = cli.spec.display().to_string();
+            let diagnostics = match Spec::parse(&text, &file) {
                 Ok(spec) => spec.warnings,
                 Err(diagnostics) => diagnostics,
             };
-            let failed = switchyard_model::diagnostics::has_errors(&diagnostics);
-            if *json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&diagnostics).map_err(anyhow::Error::from)?)?;
-            } else if diagnostics.is_empty() {
-                writeln!(out, "{}: ok", cli.spec.display())?;
-            } else {
-                out.write_all(report::render(&diagnostics, Some(&text)).as_bytes())?;
-            }
+            let sources = std::collections::BTreeMap::from([(file.clone(), text)]);
+            report_diagnostics(&diagnostics, &sources, format, &[file], out)?;
+            let failed =
+                diagnostics.iter().any(|d| d.is_error() || (*deny_warnings && d.severity == Severity::Warning));
             if failed { Err(Failure::Refused(String::new())) } else { Ok(()) }
         }
         Command::Schema => {
@@ -394,6 +407,47 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
         }
         Command::Demo { into } => demo(into.as_deref(), out),
     }
+}
+
+/// Writes diagnostics in the chosen format; `checked` names what was checked, for the all-clear line.
+fn report_diagnostics(
+    diagnostics: &[Diagnostic],
+    sources: &std::collections::BTreeMap<String, String>,
+    format: ReportFormat,
+    checked: &[String],
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use std::io::IsTerminal as _;
+    match format {
+        ReportFormat::Json => {
+            writeln!(out, "{}", serde_json::to_string_pretty(diagnostics).map_err(anyhow::Error::from)?)?;
+        }
+        ReportFormat::Sarif => {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report::sarif(diagnostics)).map_err(anyhow::Error::from)?
+            )?;
+        }
+        ReportFormat::Github => out.write_all(report::github(diagnostics).as_bytes())?,
+        ReportFormat::Human if diagnostics.is_empty() => {
+            for name in checked {
+                writeln!(out, "{name}: ok")?;
+            }
+        }
+        ReportFormat::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let text = report::render_with(diagnostics, &|f| sources.get(f).map(String::as_str), color);
+            out.write_all(text.as_bytes())?;
+            let (errors, warnings) = diagnostics.iter().fold((0, 0), |(e, w), d| match d.severity {
+                Severity::Error => (e + 1, w),
+                Severity::Warning => (e, w + 1),
+                Severity::Info => (e, w),
+            });
+            writeln!(out, "{errors} error(s), {warnings} warning(s)")?;
+        }
+    }
+    Ok(())
 }
 
 /// The backend the global options choose.
