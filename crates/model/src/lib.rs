@@ -17,9 +17,14 @@
 //!    explicit priorities, safe names and rule literals), serialised to YAML (by [`traefik_yaml`], a writer
 //!    for exactly this shape that gives serde_yaml's bytes, faster) or JSON, with no `{{` in it.
 //! 4. **View** ([`view`]): plans and configuration diffs as text.
+//!
+//! Apart from that pipeline, [`dynamic`] reads *any* Traefik v3 dynamic configuration (a provider directory of
+//! YAML and TOML files) into a typed model, the way Traefik's file provider does, and reports every structural
+//! problem with file, line and column: the basis of `switchyard validate`.
 
 pub mod compose;
 pub mod diagnostics;
+pub mod dynamic;
 pub mod hosts;
 pub mod invariants;
 pub mod names;

@@ -1,0 +1,525 @@
+//! A fast reader for the YAML that configuration files are made of: block mappings and sequences, one-line flow
+//! collections, one-line plain and quoted scalars, comments. It feeds the same [`YamlBuilder`] as saphyr-parser,
+//! with the same events at the same positions, about ten times faster. Anything else (anchors, aliases, tags,
+//! block scalars, multi-line scalars or flow collections, tabs, several documents, complex keys, unusual
+//! characters, and anything that is not valid YAML) stops it with [`Stop::Unsupported`], and the file is read
+//! again by saphyr-parser from the start. So what it accepts it must read exactly as saphyr-parser does: the
+//! tests and the fuzz target compare the two readers on every input.
+
+use std::borrow::Cow;
+
+use crate::diagnostics::Diagnostic;
+
+use super::source::{Kind, Style, YamlBuilder};
+
+/// Why the fast reader stopped.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// Not in the subset: read the file with saphyr-parser.
+    Unsupported,
+    /// The builder refused the events (a duplicate key, too deep): the same as saphyr-parser would give.
+    Error(Box<Diagnostic>),
+}
+
+type R<T> = Result<T, Stop>;
+
+fn unsupported<T>() -> R<T> {
+    Err(Stop::Unsupported)
+}
+
+/// An open block collection.
+struct Block {
+    /// Column (0-based) of its keys or dashes.
+    indent: usize,
+    seq: bool,
+    /// A sequence whose dashes are at the indentation of its parent mapping's keys.
+    indentless: bool,
+    /// A key (or a dash) was read and its value has not come yet: where its null value would be.
+    pending: Option<(u32, u32)>,
+}
+
+struct Reader<'s, 'b, 'f> {
+    b: &'b mut YamlBuilder<'s, 'f>,
+    stack: Vec<Block>,
+    started: bool,
+    document_marker: bool,
+    line: u32,
+}
+
+/// Reads `source` into `b`, or stops.
+pub(crate) fn read<'s>(source: &'s str, b: &mut YamlBuilder<'s, '_>) -> R<()> {
+    prescan(source)?;
+    let mut r = Reader { b, stack: Vec::new(), started: false, document_marker: false, line: 0 };
+    for (i, line) in source.split('\n').enumerate() {
+        r.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        r.read_line(line.strip_suffix('\r').unwrap_or(line))?;
+    }
+    if r.document_marker && !r.started {
+        // A lone `---`: saphyr-parser gives a null document at its own position.
+        return unsupported();
+    }
+    while !r.stack.is_empty() {
+        r.finish_top()?;
+    }
+    Ok(())
+}
+
+/// Characters the fast reader leaves to saphyr-parser: tabs, control characters, a lone carriage return, C1
+/// controls, Unicode line and paragraph separators, byte order marks and non-characters.
+fn prescan(source: &str) -> R<()> {
+    let bytes = source.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if (0x20..0x7f).contains(&b) {
+            continue;
+        }
+        let bad = match b {
+            b'\n' => false,
+            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+            0..=0x1f | 0x7f => true,
+            0xc2 => matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
+            0xe2 => bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9)),
+            0xef => matches!(
+                (bytes.get(i + 1), bytes.get(i + 2)),
+                (Some(0xbb), Some(0xbf)) | (Some(0xbf), Some(0xbe | 0xbf))
+            ),
+            _ => false,
+        };
+        if bad {
+            return unsupported();
+        }
+    }
+    Ok(())
+}
+
+/// The 1-based column (in characters) of byte `at` of `line`.
+fn col(line: &str, at: usize) -> u32 {
+    let head = &line[..at.min(line.len())];
+    let n = if head.is_ascii() { head.len() } else { head.chars().count() };
+    u32::try_from(n + 1).unwrap_or(u32::MAX)
+}
+
+fn skip_spaces(line: &str, mut i: usize) -> usize {
+    while line.as_bytes().get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
+/// Characters that cannot start a plain scalar here (or whose meaning the fast reader does not handle).
+fn indicator(b: u8) -> bool {
+    matches!(
+        b,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
+}
+
+impl<'s> Reader<'s, '_, '_> {
+    fn scalar(&mut self, value: Cow<'s, str>, style: Style, column: u32) {
+        let line = self.line;
+        self.b.scalar(value, style, 0, None, line, column);
+    }
+
+    fn null(&mut self, (line, column): (u32, u32)) {
+        self.b.scalar(Cow::Borrowed(""), Style::Plain, 0, None, line, column);
+    }
+
+    fn open(&mut self, seq: bool, column: u32) -> R<()> {
+        let kind = if seq { Kind::Seq(Vec::new()) } else { Kind::Map(Vec::new()) };
+        self.b.open(kind, 0, self.line, column).map_err(Stop::Error)
+    }
+
+    fn close(&mut self) -> R<()> {
+        self.b.close().map_err(Stop::Error)
+    }
+
+    fn finish_top(&mut self) -> R<()> {
+        if let Some(block) = self.stack.pop() {
+            if let Some(at) = block.pending {
+                self.null(at);
+            }
+            self.close()?;
+        }
+        Ok(())
+    }
+
+    fn read_line(&mut self, line: &'s str) -> R<()> {
+        let ind = skip_spaces(line, 0);
+        let rest = &line[ind..];
+        if rest.is_empty() || rest.starts_with('#') {
+            return Ok(());
+        }
+        if ind == 0 && (rest.starts_with("---") || rest.starts_with("...") || rest.starts_with('%')) {
+            // `---` alone (or with a comment) before any content is the start of the first document.
+            let marker_only = rest.strip_prefix("---").is_some_and(|after| {
+                let trimmed = after.trim_start_matches(' ');
+                trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < after.len())
+            });
+            if marker_only && !self.started && !self.document_marker {
+                self.document_marker = true;
+                return Ok(());
+            }
+            return unsupported();
+        }
+        let item = rest == "-" || rest.starts_with("- ");
+        while let Some(top) = self.stack.last() {
+            if top.indent > ind || (top.indent == ind && top.indentless && !item) {
+                self.finish_top()?;
+            } else {
+                break;
+            }
+        }
+        if item { self.item(line, ind) } else { self.entry_line(line, ind) }
+    }
+
+    /// A line `- ...` with its dash at `ind`.
+    fn item(&mut self, line: &'s str, ind: usize) -> R<()> {
+        let content = skip_spaces(line, ind + 1);
+        let empty = content >= line.len();
+        // saphyr-parser puts the null of `- ` after the spaces, that of `-` right after the dash: keep it simple.
+        if (!empty && line.as_bytes()[content] == b'#') || (empty && line.len() > ind + 1) {
+            return unsupported();
+        }
+        let started = self.started;
+        match self.stack.last_mut() {
+            None if !started => {
+                self.stack.push(Block { indent: ind, seq: true, indentless: false, pending: None });
+                self.open(true, col(line, ind))?;
+            }
+            Some(top) if top.seq && top.indent == ind => {
+                if let Some(at) = top.pending.take() {
+                    self.null(at);
+                }
+            }
+            Some(top) if !top.seq && top.pending.is_some() && top.indent == ind => {
+                // saphyr-parser puts an indentless sequence where its first item's content starts.
+                if empty {
+                    return unsupported();
+                }
+                top.pending = None;
+                self.stack.push(Block { indent: ind, seq: true, indentless: true, pending: None });
+                self.open(true, col(line, content))?;
+            }
+            Some(top) if top.pending.is_some() && top.indent < ind => {
+                top.pending = None;
+                self.stack.push(Block { indent: ind, seq: true, indentless: false, pending: None });
+                self.open(true, col(line, ind))?;
+            }
+            _ => return unsupported(),
+        }
+        self.started = true;
+        if empty {
+            if let Some(top) = self.stack.last_mut() {
+                top.pending = Some((self.line, col(line, ind + 1)));
+            }
+            return Ok(());
+        }
+        let rest = &line[content..];
+        if rest == "-" || rest.starts_with("- ") {
+            return unsupported();
+        }
+        if self.key_end(line, content)?.is_some() {
+            self.stack.push(Block { indent: content, seq: false, indentless: false, pending: None });
+            self.open(false, col(line, content))?;
+            return self.entry(line, content);
+        }
+        self.value(line, content)
+    }
+
+    /// A line that must be a mapping entry, its key at `ind`.
+    fn entry_line(&mut self, line: &'s str, ind: usize) -> R<()> {
+        let started = self.started;
+        match self.stack.last_mut() {
+            Some(top) if !top.seq && top.indent == ind => {
+                if let Some(at) = top.pending.take() {
+                    self.null(at);
+                }
+            }
+            Some(top) if top.pending.is_some() && top.indent < ind => {
+                top.pending = None;
+                self.push_map(line, ind)?;
+            }
+            None if !started => self.push_map(line, ind)?,
+            _ => return unsupported(),
+        }
+        self.started = true;
+        self.entry(line, ind)
+    }
+
+    fn push_map(&mut self, line: &str, ind: usize) -> R<()> {
+        if self.key_end(line, ind)?.is_none() {
+            return unsupported();
+        }
+        self.stack.push(Block { indent: ind, seq: false, indentless: false, pending: None });
+        self.open(false, col(line, ind))
+    }
+
+    /// Where the `:` after a block key starting at `at` is, if the line is `key: ...` or `key:`.
+    fn key_end(&self, line: &str, at: usize) -> R<Option<usize>> {
+        let bytes = line.as_bytes();
+        match bytes.get(at) {
+            Some(b'\'' | b'"') => {
+                let (_, end) = quoted(line, at)?;
+                Ok((bytes.get(end) == Some(&b':') && matches!(bytes.get(end + 1), None | Some(b' '))).then_some(end))
+            }
+            Some(b) if indicator(*b) => unsupported(),
+            Some(_) => {
+                let mut i = at;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b':' if matches!(bytes.get(i + 1), None | Some(b' ')) => {
+                            return if bytes[i - 1] == b' ' { unsupported() } else { Ok(Some(i)) };
+                        }
+                        b'#' if bytes[i - 1] == b' ' => return Ok(None),
+                        _ => i += 1,
+                    }
+                }
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// `key: value`, `key:` with the key at `at`, in the mapping on top of the stack.
+    fn entry(&mut self, line: &'s str, at: usize) -> R<()> {
+        let Some(colon) = self.key_end(line, at)? else { return unsupported() };
+        if matches!(line.as_bytes()[at], b'\'' | b'"') {
+            let (key, _) = quoted(line, at)?;
+            self.scalar(key, Style::Quoted, col(line, at));
+        } else {
+            self.scalar(Cow::Borrowed(&line[at..colon]), Style::Plain, col(line, at));
+        }
+        let value = skip_spaces(line, colon + 1);
+        if value >= line.len() {
+            let at = (self.line, col(line, colon));
+            if let Some(top) = self.stack.last_mut() {
+                top.pending = Some(at);
+            }
+            return Ok(());
+        }
+        if line.as_bytes()[value] == b'#' {
+            return unsupported();
+        }
+        self.value(line, value)
+    }
+
+    /// A value written on the line of its key or dash, starting at `at`, up to the end of the line.
+    fn value(&mut self, line: &'s str, at: usize) -> R<()> {
+        let bytes = line.as_bytes();
+        let end = match bytes[at] {
+            b'[' | b'{' => self.flow(line, at)?,
+            b'\'' | b'"' => {
+                let (value, end) = quoted(line, at)?;
+                self.scalar(value, Style::Quoted, col(line, at));
+                end
+            }
+            b'-' if matches!(bytes.get(at + 1), None | Some(b' ')) => return unsupported(),
+            b if b != b'-' && indicator(b) => return unsupported(),
+            _ => {
+                let mut end = bytes.len();
+                for i in at + 1..bytes.len() {
+                    if bytes[i] == b'#' && bytes[i - 1] == b' ' {
+                        end = i;
+                        break;
+                    }
+                }
+                let text = line[at..end].trim_end_matches(' ');
+                if text.contains(": ") || text.ends_with(':') {
+                    return unsupported();
+                }
+                self.scalar(Cow::Borrowed(text), Style::Plain, col(line, at));
+                return Ok(());
+            }
+        };
+        line_end(line, end)
+    }
+
+    /// A flow collection starting at `at` (`[` or `{`), on this line; returns where it ends.
+    fn flow(&mut self, line: &'s str, at: usize) -> R<usize> {
+        let bytes = line.as_bytes();
+        let seq = bytes[at] == b'[';
+        let close = if seq { b']' } else { b'}' };
+        self.open(seq, col(line, at))?;
+        let mut i = skip_spaces(line, at + 1);
+        if bytes.get(i) == Some(&close) {
+            self.close()?;
+            return Ok(i + 1);
+        }
+        loop {
+            if i >= bytes.len() {
+                return unsupported();
+            }
+            if seq {
+                i = self.flow_node(line, i, true)?;
+            } else {
+                // `key: value`
+                i = self.flow_node(line, i, false)?;
+                if bytes.get(i) != Some(&b':') || bytes.get(i + 1) != Some(&b' ') {
+                    return unsupported();
+                }
+                i = skip_spaces(line, i + 1);
+                if matches!(bytes.get(i), None | Some(b',' | b'}' | b']')) {
+                    return unsupported();
+                }
+                i = self.flow_node(line, i, true)?;
+            }
+            i = skip_spaces(line, i);
+            match bytes.get(i) {
+                Some(b',') => {
+                    i = skip_spaces(line, i + 1);
+                    if matches!(bytes.get(i), None | Some(b']' | b'}' | b',')) {
+                        return unsupported();
+                    }
+                }
+                Some(c) if *c == close => {
+                    self.close()?;
+                    return Ok(i + 1);
+                }
+                _ => return unsupported(),
+            }
+        }
+    }
+
+    /// A node inside a flow collection at `at`; `value` is false for a flow mapping's key. Returns where it ends.
+    fn flow_node(&mut self, line: &'s str, at: usize, value: bool) -> R<usize> {
+        let bytes = line.as_bytes();
+        match bytes[at] {
+            b'[' | b'{' if value => self.flow(line, at),
+            b'\'' | b'"' => {
+                let (text, end) = quoted(line, at)?;
+                self.scalar(text, Style::Quoted, col(line, at));
+                Ok(end)
+            }
+            b'-' if !matches!(bytes.get(at + 1), None | Some(b' ' | b',' | b'[' | b']' | b'{' | b'}')) => {
+                self.flow_plain(line, at, value)
+            }
+            b if indicator(b) => unsupported(),
+            _ => self.flow_plain(line, at, value),
+        }
+    }
+
+    fn flow_plain(&mut self, line: &'s str, at: usize, value: bool) -> R<usize> {
+        let bytes = line.as_bytes();
+        let mut i = at;
+        while i < bytes.len() {
+            match bytes[i] {
+                b',' | b'[' | b']' | b'{' | b'}' => break,
+                b':' if matches!(bytes.get(i + 1), None | Some(b' ' | b',' | b'[' | b']' | b'{' | b'}')) => {
+                    if value {
+                        // `[a: b]` (a pair in a sequence) or `{a: b: c}`.
+                        return unsupported();
+                    }
+                    break;
+                }
+                b'#' if bytes[i - 1] == b' ' => return unsupported(),
+                _ => i += 1,
+            }
+        }
+        let text = line[at..i].trim_end_matches(' ');
+        if text.is_empty() || (!value && text.len() != i - at) {
+            return unsupported();
+        }
+        self.scalar(Cow::Borrowed(text), Style::Plain, col(line, at));
+        Ok(at + text.len())
+    }
+}
+
+/// After a value: nothing but spaces and a comment.
+fn line_end(line: &str, at: usize) -> R<()> {
+    let rest = &line[at..];
+    let trimmed = rest.trim_start_matches(' ');
+    if trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len()) { Ok(()) } else { unsupported() }
+}
+
+/// A quoted scalar starting at `at` and closed on the same line; returns its value and where it ends.
+fn quoted(line: &str, at: usize) -> R<(Cow<'_, str>, usize)> {
+    let bytes = line.as_bytes();
+    let quote = bytes[at];
+    let start = at + 1;
+    if quote == b'\'' {
+        let mut owned: Option<String> = None;
+        let mut i = start;
+        let mut chunk = start;
+        loop {
+            let Some(off) = line[i..].find('\'') else { return unsupported() };
+            let q = i + off;
+            if bytes.get(q + 1) == Some(&b'\'') {
+                owned.get_or_insert_with(String::new).push_str(&line[chunk..=q]);
+                i = q + 2;
+                chunk = i;
+                continue;
+            }
+            return Ok(match owned {
+                Some(mut s) => {
+                    s.push_str(&line[chunk..q]);
+                    (Cow::Owned(s), q + 1)
+                }
+                None => (Cow::Borrowed(&line[start..q]), q + 1),
+            });
+        }
+    }
+    let mut owned: Option<String> = None;
+    let mut chunk = start;
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                return Ok(match owned {
+                    Some(mut s) => {
+                        s.push_str(&line[chunk..i]);
+                        (Cow::Owned(s), i + 1)
+                    }
+                    None => (Cow::Borrowed(&line[start..i]), i + 1),
+                });
+            }
+            b'\\' => {
+                let s = owned.get_or_insert_with(String::new);
+                s.push_str(&line[chunk..i]);
+                let (c, len) = match bytes.get(i + 1) {
+                    Some(b'\\') => ('\\', 2),
+                    Some(b'"') => ('"', 2),
+                    Some(b'/') => ('/', 2),
+                    Some(b'n') => ('\n', 2),
+                    Some(b't') => ('\t', 2),
+                    Some(b'r') => ('\r', 2),
+                    Some(b'0') => ('\0', 2),
+                    Some(b' ') => (' ', 2),
+                    Some(b'x') => (hex(line, i + 2, 2)?, 4),
+                    Some(b'u') => (hex(line, i + 2, 4)?, 6),
+                    Some(b'U') => (hex(line, i + 2, 8)?, 10),
+                    _ => return unsupported(),
+                };
+                s.push(c);
+                i += len;
+                chunk = i;
+            }
+            _ => i += 1,
+        }
+    }
+    unsupported()
+}
+
+fn hex(line: &str, at: usize, len: usize) -> R<char> {
+    let digits = line.get(at..at + len).ok_or(Stop::Unsupported)?;
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return unsupported();
+    }
+    let code = u32::from_str_radix(digits, 16).map_err(|_| Stop::Unsupported)?;
+    char::from_u32(code).ok_or(Stop::Unsupported)
+}
