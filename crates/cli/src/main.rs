@@ -8,6 +8,7 @@
 mod backend;
 mod docker;
 mod fsio;
+mod inspect;
 mod local;
 mod report;
 mod store;
@@ -205,8 +206,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "yaml")]
         format: Format,
     },
-    /// Check the spec and report every problem.
+    /// Check Traefik dynamic configuration (files, or directories read as Traefik's file provider reads them)
+    /// and switchyard specs, and report every problem; without PATHS, the spec (--spec).
     Validate {
+        /// Files or directories: Traefik configuration (.yml, .yaml, .toml) or switchyard specs.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
         /// How to report: for people (source lines, colour on a terminal), JSON, SARIF 2.1.0 (code scanning),
         /// or GitHub workflow annotations.
         #[arg(long, value_enum, default_value = "human")]
@@ -217,6 +222,45 @@ enum Command {
         /// Fail (exit 1) on warnings too, not only on errors.
         #[arg(long)]
         deny_warnings: bool,
+    },
+    /// Which router, service, server and version answer a request, and how N requests split; from Traefik
+    /// configuration files, or (without PATHS) from the spec and the recorded state.
+    Route {
+        /// Files or directories of Traefik dynamic configuration.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// The request's host.
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value = "/")]
+        path: String,
+        #[arg(long, default_value = "GET")]
+        method: String,
+        /// A header, `Name: value` (repeatable).
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// A query parameter, `name=value` (repeatable).
+        #[arg(long = "query", value_name = "NAME=VALUE")]
+        query: Vec<String>,
+        /// A cookie, `name=value` (repeatable); a sticky cookie whose value names a child service pins it.
+        #[arg(long = "cookie", value_name = "NAME=VALUE")]
+        cookies: Vec<String>,
+        #[arg(long)]
+        client_ip: Option<std::net::IpAddr>,
+        /// The entry point the request arrives on (default: any).
+        #[arg(long)]
+        entry_point: Option<String>,
+        /// The request arrives over TLS (only routers with `tls` handle it).
+        #[arg(long)]
+        tls: bool,
+        /// Also send N requests through the winning router's service and show the split.
+        #[arg(long, value_name = "N")]
+        requests: Option<usize>,
+        /// A server URL or service name that does not answer (repeatable).
+        #[arg(long, value_name = "URL|SERVICE")]
+        down: Vec<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Print the JSON Schema of the spec (the committed switchyard.schema.json).
     Schema,
@@ -386,20 +430,119 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             out.write_all(text.as_bytes())?;
             Ok(())
         }
-        Command::Validate { format, json, deny_warnings } => {
+        Command::Validate { paths, format, json, deny_warnings } => {
             let format = if *json { ReportFormat::Json } else { *format };
-            let text = std::fs::read_to_string(&cli.spec)
-                .with_context(|| format!("could not read the spec {}", cli.spec.display()))?;
-            let file = cli.spec.display().to_string();
-            let diagnostics = match Spec::parse(&text, &file) {
-                Ok(spec) => spec.warnings,
-                Err(diagnostics) => diagnostics,
+            let inputs = if paths.is_empty() {
+                let text = std::fs::read_to_string(&cli.spec)
+                    .with_context(|| format!("could not read the spec {}", cli.spec.display()))?;
+                inspect::Inputs { specs: vec![(cli.spec.display().to_string(), text)], ..Default::default() }
+            } else {
+                inspect::read(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())?
             };
-            let sources = std::collections::BTreeMap::from([(file.clone(), text)]);
-            report_diagnostics(&diagnostics, &sources, format, &[file], out)?;
+            let mut diagnostics = inputs.diagnostics.clone();
+            if !inputs.traefik.is_empty() {
+                diagnostics.extend(check_traefik(&inputs.traefik));
+            }
+            for (file, text) in &inputs.specs {
+                diagnostics.extend(match Spec::parse(text, file) {
+                    Ok(spec) => spec.warnings,
+                    Err(d) => d,
+                });
+            }
+            let checked: Vec<String> = inputs.traefik.iter().chain(&inputs.specs).map(|(n, _)| n.clone()).collect();
+            let sources: std::collections::BTreeMap<String, String> =
+                inputs.traefik.into_iter().chain(inputs.specs).collect();
+            report_diagnostics(&diagnostics, &sources, format, &checked, out)?;
             let failed =
                 diagnostics.iter().any(|d| d.is_error() || (*deny_warnings && d.severity == Severity::Warning));
             if failed { Err(Failure::Refused(String::new())) } else { Ok(()) }
+        }
+        Command::Route {
+            paths,
+            host,
+            path,
+            method,
+            headers,
+            query,
+            cookies,
+            client_ip,
+            entry_point,
+            tls,
+            requests,
+            down,
+            json,
+        } => {
+            let mut versions = std::collections::BTreeMap::new();
+            let files = if paths.is_empty() {
+                let s = session(load_spec(&cli.spec)?)?;
+                let world = backend(cli)?.load_world()?;
+                versions = switchyard_model::view::version_services(&world);
+                let config = render_world(&s.spec, &world, &Target { app: None, env: None })?;
+                vec![("rendered.yml".to_string(), to_yaml(&config).map_err(|e| Failure::Broken(e.into()))?)]
+            } else {
+                let inputs = inspect::read(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+                if let Some((name, _)) = inputs.specs.first() {
+                    return Err(Failure::Refused(format!(
+                        "{name} is a switchyard spec; `route` reads Traefik configuration (leave PATHS out to route \
+                         through the spec and the recorded state)"
+                    )));
+                }
+                inputs.traefik
+            };
+            let loaded = switchyard_model::dynamic::load(&files);
+            if loaded.has_errors() {
+                let sources: std::collections::BTreeMap<String, String> = files.iter().cloned().collect();
+                let errors: Vec<Diagnostic> = loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+                let text = report::render_with(&errors, &|f| sources.get(f).map(String::as_str), false);
+                return Err(Failure::Refused(format!("{text}Traefik would refuse this configuration; fix it first")));
+            }
+            let mut request = switchyard_model::rules::Request::new(method, host, path);
+            for (name, value) in inspect::pairs(headers, ':', "--header")? {
+                request = request.header(&name, &value);
+            }
+            for (name, value) in inspect::pairs(query, '=', "--query")? {
+                request = request.query(&name, &value);
+            }
+            if let Some(ip) = client_ip {
+                request = request.client_ip(*ip);
+            }
+            let req = switchyard_model::simulate::http::HttpRequest {
+                entry_point: entry_point.clone(),
+                tls: *tls,
+                request,
+                cookies: inspect::pairs(cookies, '=', "--cookie")?.into_iter().collect(),
+            };
+            let down = inspect::down(down);
+            let mut answer = switchyard_model::simulate::http::answer(&loaded.config, &req, &down);
+            if answer.candidates.is_empty() {
+                // The usual slip: asking over plain HTTP for routers that only serve TLS, or the other way round.
+                let flipped = switchyard_model::simulate::http::HttpRequest { tls: !req.tls, ..req.clone() };
+                let (others, _) = switchyard_model::simulate::http::candidates(&loaded.config, &flipped);
+                if let Some(first) = others.first() {
+                    answer.notes.push(if req.tls {
+                        format!("router {} would match over plain HTTP (leave out --tls)", first.router)
+                    } else {
+                        format!("router {} would match over TLS (add --tls)", first.router)
+                    });
+                }
+            }
+            let split = match (requests, answer.candidates.first()) {
+                (Some(n), Some(winner)) => {
+                    Some((*n, switchyard_model::simulate::http::split(&loaded.config, &winner.service, *n, &down)))
+                }
+                _ => None,
+            };
+            let version = answer.chain.iter().rev().find_map(|s| versions.get(s)).cloned();
+            if let Some(v) = &version {
+                answer.notes.insert(0, format!("version {v}"));
+            }
+            if *json {
+                let value = serde_json::json!({ "answer": answer, "version": version, "split": split.as_ref().map(|(_, c)| c) });
+                writeln!(out, "{}", serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?)?;
+            } else {
+                out.write_all(inspect::describe(&req, &answer, split.as_ref().map(|(n, c)| (*n, c))).as_bytes())?;
+            }
+            Ok(())
         }
         Command::Schema => {
             out.write_all(switchyard_model::spec::json_schema().as_bytes())?;
@@ -407,6 +550,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
         }
         Command::Demo { into } => demo(into.as_deref(), out),
     }
+}
+
+/// Every problem in a set of Traefik configuration files.
+fn check_traefik(files: &[(String, String)]) -> Vec<Diagnostic> {
+    switchyard_model::dynamic::load(files).diagnostics
 }
 
 /// Writes diagnostics in the chosen format; `checked` names what was checked, for the all-clear line.

@@ -240,3 +240,89 @@ fn the_printed_schema_is_the_committed_one() {
     let committed = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../switchyard.schema.json")).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
 }
+
+#[test]
+fn route_says_which_router_service_and_version_answer_and_how_requests_split() {
+    let env = Env::new();
+    env.ok(&dev(&["create"]));
+    for v in ["v1.2.0", "v1.3.0"] {
+        env.ok(&dev(&["deploy", v]));
+        env.ok(&dev(&["observe", v, "healthy"]));
+    }
+    env.ok(&dev(&["promote", "v1.2.0"]));
+    env.ok(&dev(&["promote", "v1.3.0", "--share", "25"]));
+    // Through the spec and the recorded state.
+    let text = env.ok(&["route", "--host", "whoami.dev.example.com", "--tls", "--requests", "100"]);
+    assert!(text.contains("router   whoami_dev_prod_web (priority "), "{text}");
+    assert!(text.contains("version whoami/dev v1.2.0 (web), blue slot"), "{text}");
+    assert!(text.contains("whoami_dev_ver_v1-2-0_web http://whoami-dev-v1-2-0-web-1:80      75   75.0%"), "{text}");
+    assert!(text.contains("whoami_dev_ver_v1-3-0_web http://whoami-dev-v1-3-0-web-1:80      25   25.0%"), "{text}");
+    // A preview host goes to its own version only; plain HTTP finds no router and says why.
+    let text = env.ok(&["route", "--host", "v1-3-0-whoami.dev.example.com", "--tls"]);
+    assert!(text.contains("version whoami/dev v1.3.0 (web), green slot"), "{text}");
+    let text = env.ok(&["route", "--host", "whoami.dev.example.com"]);
+    assert!(text.contains("no router matches: 404") && text.contains("add --tls"), "{text}");
+    // A down version: the weighted service (health-checked) sends everything to the other one.
+    let text = env.ok(&[
+        "route",
+        "--host",
+        "whoami.dev.example.com",
+        "--tls",
+        "--requests",
+        "20",
+        "--down",
+        "http://whoami-dev-v1-3-0-web-1:80",
+    ]);
+    assert!(text.contains("whoami_dev_ver_v1-2-0_web http://whoami-dev-v1-2-0-web-1:80      20  100.0%"), "{text}");
+    // The same through the files Traefik reads, as JSON.
+    let text = env.ok(&["route", ".switchyard/dynamic", "--host", "whoami.dev.example.com", "--tls", "--json"]);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["answer"]["candidates"][0]["router"], "whoami_dev_prod_web");
+    assert_eq!(v["answer"]["status"], 200);
+}
+
+#[test]
+fn validate_reads_traefik_files_and_directories_and_reports_in_every_format() {
+    let env = Env::new();
+    let dir = env.path().join("dyn");
+    fs::create_dir_all(dir.join("old")).unwrap();
+    fs::write(
+        dir.join("a.yml"),
+        "http:\n  routers:\n    web:\n      entryPoints: websecure\n      rule: Host(`a`)\n      service: s\n",
+    )
+    .unwrap();
+    fs::write(dir.join("old/b.toml"), "[http.middlewares]\n").unwrap();
+    fs::write(dir.join("README.txt"), "notes").unwrap();
+    let text = env.expect(1, &["validate", "dyn"]);
+    assert!(text.contains("error[SY3003]: `entryPoints` must be a list"), "{text}");
+    assert!(text.contains("dyn/a.yml:4:20") && text.contains("4 |       entryPoints: websecure"), "{text}");
+    assert!(text.contains("warning[SY3021]") && text.contains("old/b.toml is in a subdirectory"), "{text}");
+    assert!(text.contains("info[SY3020]") && text.contains("README.txt: ignored by Traefik"), "{text}");
+
+    let sarif: Value = serde_json::from_str(&env.expect(1, &["validate", "dyn", "--format", "sarif"])).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "SY3003" && r["locations"][0]["physicalLocation"]["region"]["startLine"] == 4),
+        "{sarif}"
+    );
+    let gh = env.expect(1, &["validate", "dyn", "--format", "github"]);
+    assert!(gh.lines().any(|l| l.starts_with("::error file=dyn/a.yml,line=4,col=20,title=SY3003::")), "{gh}");
+
+    // A clean file passes; --deny-warnings turns a warning into a failure.
+    fs::write(dir.join("a.yml"), "http:\n  routers:\n    web:\n      entryPoints: [websecure]\n      rule: Host(`a`)\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: \"http://s:80\"}]\n").unwrap();
+    fs::remove_file(dir.join("old/b.toml")).unwrap();
+    fs::write(
+        dir.join("old/c.yml"),
+        "http:\n  services:\n    t:\n      loadBalancer:\n        servers: [{url: \"http://t:80\"}]\n",
+    )
+    .unwrap();
+    env.ok(&["validate", "dyn/a.yml"]);
+    env.ok(&["validate", "dyn"]);
+    env.expect(1, &["validate", "dyn", "--deny-warnings"]);
+    // Specs are recognised among the paths and checked as specs.
+    let text = env.ok(&["validate", "switchyard.yaml", "dyn/a.yml"]);
+    assert!(text.contains("switchyard.yaml: ok") && text.contains("dyn/a.yml: ok"), "{text}");
+}

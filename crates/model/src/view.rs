@@ -164,3 +164,19 @@ impl std::fmt::Display for EnvStatus {
         Ok(())
     }
 }
+
+/// Which version (and slot) each version service of the rendered configuration stands for:
+/// `whoami_dev_ver_v1-2-0_web` -> `whoami/dev v1.2.0 (web), blue slot`. For telling which version answers.
+pub fn version_services(world: &crate::state::World) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for state in world.values() {
+        for d in &state.deployments {
+            let slot = state.slot_of(&d.version).map(|s| format!(", {} slot", s.as_str())).unwrap_or_default();
+            for service in d.endpoints.keys() {
+                let name = crate::render::naming::version(&state.app, &state.env, &d.slug, service);
+                out.insert(name, format!("{}/{} {} ({service}){slot}", state.app, state.env, d.version));
+            }
+        }
+    }
+    out
+}
