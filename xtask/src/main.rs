@@ -199,5 +199,9 @@ fn fuzz(seconds: &str) -> Result<()> {
         run("cargo", &["install", "cargo-fuzz"])?;
     }
     let time = format!("-max_total_time={seconds}");
-    run("cargo", &["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", "spec_parse", "--", &time])
+    // Each parser that reads user input: the spec, Traefik configuration, router rules.
+    for target in ["spec_parse", "dynamic_config", "rule_parser"] {
+        run("cargo", &["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", target, "--", &time])?;
+    }
+    Ok(())
 }
