@@ -16,7 +16,8 @@
 //!    ([`traefik::DynamicConfig`]), checked against [`invariants`] (no weight 0, no dangling references,
 //!    explicit priorities, safe names and rule literals), serialised to YAML (by [`traefik_yaml`], a writer
 //!    for exactly this shape that gives serde_yaml's bytes, faster) or JSON, with no `{{` in it.
-//! 4. **View** ([`view`]): plans and configuration diffs as text.
+//! 4. **View** ([`view`]): configuration diffs, an environment's status, and its routing as a graph (hosts,
+//!    routers, services, slots, versions, with the weighted shares) for the playground's picture.
 
 pub mod compose;
 pub mod diagnostics;
