@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+pub mod browser;
 pub mod docker;
 pub mod registry;
 

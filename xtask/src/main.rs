@@ -10,9 +10,16 @@ use anyhow::{Context, Result, bail};
 const USAGE: &str = "\
 cargo xtask <task>
 
-  ci          everything CI runs: install what is missing (the wasm target), then
-              fmt --check, clippy -D warnings, the wasm build and every test
+  ci          everything CI runs: install what is missing (the wasm target, wasm-bindgen-cli,
+              Debian's binaryen, chromium and chromium-driver, docker.io ...), then fmt --check,
+              clippy -D warnings, the playground build and every test (the browser tests too)
   wasm        build crates/wasm for wasm32-unknown-unknown (profile `wasm`)
+  playground-build
+              build the browser playground into target/playground (installs the wasm32
+              target, wasm-bindgen-cli at Cargo.lock's version and wasm-opt if missing)
+              and print the gzipped size of everything the page loads
+  playground [--port N]
+              build it, then serve it on http://127.0.0.1:N/ (default 8080; 0 picks one)
   bench       run the benchmarks (rendering; rollback on the Docker engine)
   fuzz [SECS] run the spec parser fuzz target with cargo-fuzz (needs a nightly toolchain)
 ";
@@ -24,9 +31,11 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("wasm") => wasm(),
+        Some("playground-build") => playground_build(&root).map(|_| ()),
+        Some("playground") => playground(&root, &args[1..]),
         Some("bench") => {
             cargo(&["bench", "-p", "switchyard-model"])?;
-            docker_engine()?;
+            docker_engine(&[])?;
             cargo(&["bench", "-p", "switchyard-e2e", "--bench", "rollback"])
         }
         Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
@@ -75,9 +84,14 @@ fn install_prerequisites() -> Result<()> {
     Ok(())
 }
 
+/// The browser tests drive Debian's headless Chromium through chromedriver.
+const BROWSER_PACKAGES: &[(&str, &str)] =
+    &[("/usr/bin/chromium", "chromium"), ("/usr/bin/chromedriver", "chromium-driver")];
+
 /// A running Docker engine for the end-to-end tests: Debian's docker.io when dockerd is missing, started
-/// when its socket is absent (as root, with the vfs storage driver, which works inside containers).
-fn docker_engine() -> Result<()> {
+/// when its socket is absent (as root, with the vfs storage driver, which works inside containers). `extra`:
+/// more Debian packages to install in the same go when their file is missing (file, package).
+fn docker_engine(extra: &[(&str, &str)]) -> Result<()> {
     let socket = Path::new("/var/run/docker.sock");
     let alive = || std::os::unix::net::UnixStream::connect(socket).is_ok();
     let mut missing = Vec::new();
@@ -90,12 +104,13 @@ fn docker_engine() -> Result<()> {
         missing.push("busybox-static");
     }
     // The endpoint tests: a TLS endpoint (stunnel), an ssh endpoint (sshd, ssh), certificates (openssl).
-    for (program, package) in [
+    let endpoints = [
         ("/usr/bin/stunnel4", "stunnel4"),
         ("/usr/sbin/sshd", "openssh-server"),
         ("/usr/bin/ssh", "openssh-client"),
         ("/usr/bin/openssl", "openssl"),
-    ] {
+    ];
+    for &(program, package) in endpoints.iter().chain(extra) {
         if !Path::new(program).exists() {
             missing.push(package);
         }
@@ -141,12 +156,37 @@ fn wasm() -> Result<()> {
     cargo(&["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])
 }
 
+fn playground_build(root: &Path) -> Result<PathBuf> {
+    let dir = switchyard_playground::build(root).map_err(anyhow::Error::msg)?;
+    let sizes = switchyard_playground::sizes(&dir).map_err(anyhow::Error::msg)?;
+    println!("{}\n{sizes}", dir.display());
+    Ok(dir)
+}
+
+fn playground(root: &Path, args: &[String]) -> Result<()> {
+    let port = match args {
+        [] => 8080,
+        [flag, port] if flag == "--port" => port.parse().with_context(|| format!("--port {port:?}"))?,
+        _ => bail!("usage: cargo xtask playground [--port N]"),
+    };
+    let dir = playground_build(root)?;
+    let server = switchyard_playground::Server::start(&dir, port)
+        .with_context(|| format!("could not listen on 127.0.0.1:{port}"))?;
+    println!("the playground is at {}  (Ctrl-C stops it)", server.url());
+    server.wait();
+    Ok(())
+}
+
 fn ci() -> Result<()> {
     install_prerequisites()?;
-    docker_engine()?;
+    let root = root();
+    // wasm-bindgen-cli at Cargo.lock's version and wasm-opt, for the playground.
+    switchyard_playground::install_tools(&root).map_err(anyhow::Error::msg)?;
+    docker_engine(BROWSER_PACKAGES)?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
-    cargo(&["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])?;
+    // The wasm build, through wasm-bindgen and wasm-opt, with the size of everything the page loads.
+    playground_build(&root)?;
     let doc = tests(&["test", "--workspace", "--doc"])?;
     let all = tests(&["test", "--workspace", "--all-targets"])?;
     let (passed, failed) = (doc.0 + all.0, doc.1 + all.1);

@@ -199,19 +199,22 @@ impl Hosts {
         let mut domains = BTreeMap::new();
         let mut failed = false;
         for (app_name, app) in &spec.apps {
-            let app_path = KeyPath::root().key("apps").key(app_name);
             for (env_name, environment) in &app.environments {
-                let env_path = app_path.key("environments").key(env_name);
                 domains.insert((app_name.clone(), env_name.clone()), environment.domain.clone());
                 for kind in HostKind::ALL {
                     let source = environment.hosts.resolve(&app.hosts, kind);
-                    let empty = crate::spec::HostTemplates::default();
-                    let path = if app.hosts.resolve(&empty, kind) == source
-                        && environment.hosts.resolve(&empty, kind) != source
-                    {
-                        app_path.key("hosts").key(kind.key())
-                    } else {
-                        env_path.key("hosts").key(kind.key())
+                    // Key paths only for diagnostics: building them for every template is most of the cost of
+                    // a large spec that has no problem.
+                    let path = || {
+                        let app_path = KeyPath::root().key("apps").key(app_name);
+                        let empty = crate::spec::HostTemplates::default();
+                        if app.hosts.resolve(&empty, kind) == source
+                            && environment.hosts.resolve(&empty, kind) != source
+                        {
+                            app_path.key("hosts").key(kind.key())
+                        } else {
+                            app_path.key("environments").key(env_name).key("hosts").key(kind.key())
+                        }
                     };
                     let name = match names_by_source.get(source) {
                         Some(name) => name.clone(),
@@ -230,7 +233,7 @@ impl Hosts {
                                             kind.key()
                                         ),
                                     )
-                                    .at(path.as_str())
+                                    .at(path().as_str())
                                     .hint(format!("the default is `{}`", kind.default_template())),
                                 );
                                 continue;
@@ -274,7 +277,8 @@ impl Hosts {
                 ok = false;
                 continue;
             }
-            let path = KeyPath::root().key("apps").key(app).key("environments").key(env).key("hosts").key(kind.key());
+            let path =
+                || KeyPath::root().key("apps").key(app).key("environments").key(env).key("hosts").key(kind.key());
             let samples: &[HostFor<'_>] = match kind {
                 HostKind::Production => &[HostFor::Production],
                 HostKind::Slot => &[HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)],
@@ -284,7 +288,7 @@ impl Hosts {
             match rendered.as_slice() {
                 [Err(e), ..] | [_, Err(e)] => {
                     ok = false;
-                    out.push(Diagnostic::error("SY0141", e.to_string()).at(path.as_str()).hint("a host template must make a lowercase hostname from `app`, `env`, `domain` and, for slots and previews, `slot` or `version`"));
+                    out.push(Diagnostic::error("SY0141", e.to_string()).at(path().as_str()).hint("a host template must make a lowercase hostname from `app`, `env`, `domain` and, for slots and previews, `slot` or `version`"));
                 }
                 [Ok(a), Ok(b)] if a == b => {
                     ok = false;
@@ -294,7 +298,7 @@ impl Hosts {
                             "SY0142",
                             format!("the {} host template makes the same host {a:?} for every {var}", kind.key()),
                         )
-                        .at(path.as_str())
+                        .at(path().as_str())
                         .hint(format!("use `{{{{ {var} }}}}` in it, e.g. `{}`", kind.default_template())),
                     );
                 }

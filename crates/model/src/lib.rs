@@ -16,11 +16,13 @@
 //!    ([`traefik::DynamicConfig`]), checked against [`invariants`] (no weight 0, no dangling references,
 //!    explicit priorities, safe names and rule literals), serialised to YAML (by [`traefik_yaml`], a writer
 //!    for exactly this shape that gives serde_yaml's bytes, faster) or JSON, with no `{{` in it.
-//! 4. **View** ([`view`]): plans and configuration diffs as text.
+//! 4. **View** ([`view`]): configuration diffs, an environment's status, and its routing as a graph (hosts,
+//!    routers, services, slots, versions, with the weighted shares) for the playground's picture.
 //!
 //! Apart from that pipeline, [`dynamic`] reads *any* Traefik v3 dynamic configuration (a provider directory of
 //! YAML and TOML files) into a typed model, the way Traefik's file provider does, and reports every structural
-//! problem with file, line and column: the basis of `switchyard validate`.
+//! problem with file, line and column: the basis of `switchyard validate`. [`rules`] parses router rules and
+//! [`simulate`] tells which router, service and server answer a request, and how requests split.
 
 pub mod compose;
 pub mod diagnostics;

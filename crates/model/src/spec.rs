@@ -214,7 +214,10 @@ impl Spec {
         let spec: Spec = yaml::from_str(source, file).map_err(|d| vec![*d])?;
         let mut diagnostics = Vec::new();
         let hosts = spec.validate(&mut diagnostics);
-        SourceMap::new(source, file).attach(&mut diagnostics);
+        // Locating keys reads the whole document again: only when there is something to locate.
+        if diagnostics.iter().any(|d| d.location.is_none() && d.path.is_some()) {
+            SourceMap::new(source, file).attach(&mut diagnostics);
+        }
         match hosts {
             Some(hosts) if !has_errors(&diagnostics) => Ok(ValidSpec { spec, hosts, warnings: diagnostics }),
             _ => Err(diagnostics),

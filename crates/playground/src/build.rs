@@ -1,0 +1,194 @@
+//! Building the playground: the wasm module through wasm-opt and wasm-bindgen, and the page beside it.
+//! Progress goes to stderr, each command as it runs.
+
+#![allow(clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+/// What wasm-opt is told the module may use: what rustc's wasm32 target emits by default and wasm-bindgen
+/// keeps (every one of them is supported by current browsers).
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// The files of `web/` that are not part of the page.
+const NOT_SERVED: &[&str] = &["README.md"];
+
+/// Cargo's target directory for the workspace at `root`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// Where the built page goes: `target/playground`.
+pub fn output_dir(root: &Path) -> PathBuf {
+    target_dir(root).join("playground")
+}
+
+fn run(program: &str, args: &[&str], dir: &Path) -> Result<(), String> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("could not run {program}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed with {status}", args.join(" "))) }
+}
+
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// The version of `package` in Cargo.lock.
+fn locked_version(root: &Path, package: &str) -> Result<String, String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == wanted
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_string());
+        }
+    }
+    Err(format!("{package} is not in Cargo.lock"))
+}
+
+/// Installs what the build needs and is missing: the wasm32 target, wasm-bindgen-cli at the version of
+/// Cargo.lock (the two must match exactly), wasm-opt from Debian's binaryen.
+pub fn install_tools(root: &Path) -> Result<(), String> {
+    let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        run("rustup", &["target", "add", "wasm32-unknown-unknown"], root)?;
+    }
+    let version = locked_version(root, "wasm-bindgen")?;
+    let installed = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if installed.split_whitespace().nth(1) != Some(version.as_str()) {
+        // Not `--locked`: the CLI's own lock file does not resolve with this toolchain.
+        run(&cargo(), &["install", "wasm-bindgen-cli", "--version", &version], root)?;
+    }
+    if output("wasm-opt", &["--version"]).is_none() {
+        run("apt-get", &["update", "-q"], root)?;
+        run("apt-get", &["install", "-y", "-q", "binaryen"], root)?;
+    }
+    Ok(())
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Builds the playground into [`output_dir`] and returns that directory. Cheap when nothing changed: cargo
+/// decides whether the module is rebuilt, wasm-bindgen and wasm-opt run only on a newer module, and the page's
+/// files are copied again.
+pub fn build(root: &Path) -> Result<PathBuf, String> {
+    install_tools(root)?;
+    run(
+        &cargo(),
+        &["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"],
+        root,
+    )?;
+    let module = target_dir(root).join("wasm32-unknown-unknown/wasm/switchyard_wasm.wasm");
+    let out = output_dir(root);
+    let pkg = out.join("pkg");
+    let glue = pkg.join("switchyard_wasm.js");
+    let fresh = match (modified(&module), modified(&glue)) {
+        (Some(m), Some(g)) => g >= m && pkg.join("switchyard_wasm_bg.wasm").exists(),
+        _ => false,
+    };
+    if !fresh {
+        // wasm-opt runs before wasm-bindgen: Debian's binaryen (108) writes the externref table wasm-bindgen
+        // adds as `anyref`, which browsers refuse; optimising first leaves that table to wasm-bindgen.
+        let optimised_dir = target_dir(root).join("playground-opt");
+        std::fs::create_dir_all(&optimised_dir).map_err(|e| format!("{}: {e}", optimised_dir.display()))?;
+        let optimised = optimised_dir.join("switchyard_wasm.wasm");
+        let (input, output) = (module.to_string_lossy(), optimised.to_string_lossy());
+        let mut args = vec!["-Oz", "--converge", "--strip-debug", "--strip-producers"];
+        args.extend(WASM_FEATURES);
+        args.extend(["-o", &output, &input]);
+        run("wasm-opt", &args, root)?;
+        if pkg.exists() {
+            std::fs::remove_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
+        }
+        let pkg_dir = pkg.to_string_lossy();
+        run("wasm-bindgen", &["--target", "web", "--no-typescript", "--out-dir", &pkg_dir, &output], root)?;
+    }
+    let web = root.join("web");
+    let entries = std::fs::read_dir(&web).map_err(|e| format!("{}: {e}", web.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name();
+        if entry.path().is_file() && !NOT_SERVED.iter().any(|n| name == *n) {
+            std::fs::copy(entry.path(), out.join(&name)).map_err(|e| format!("{}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(out)
+}
+
+/// The size of every file the page loads: (path under the output directory, bytes, bytes after `gzip -9`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sizes {
+    pub files: Vec<(String, u64, u64)>,
+}
+
+impl Sizes {
+    pub fn total(&self) -> (u64, u64) {
+        self.files.iter().fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz))
+    }
+}
+
+impl std::fmt::Display for Sizes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (file, raw, gz) in &self.files {
+            writeln!(f, "{file:<28} {raw:>9} B  {gz:>8} B gzip -9")?;
+        }
+        let (raw, gz) = self.total();
+        writeln!(f, "{:<28} {raw:>9} B  {gz:>8} B gzip -9 ({:.1} KB)", "total", gz as f64 / 1024.0)
+    }
+}
+
+/// Sizes of every file under `dir` (the page loads all of them), gzipped by `gzip -9`.
+pub fn sizes(dir: &Path) -> Result<Sizes, String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let raw = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+            let out = Command::new("gzip")
+                .args(["-9", "-c"])
+                .stdin(std::fs::File::open(&path).map_err(|e| e.to_string())?)
+                .output()
+                .map_err(|e| format!("could not run gzip: {e}"))?;
+            let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().into_owned();
+            files.push((name, raw, out.stdout.len() as u64));
+        }
+    }
+    files.sort();
+    Ok(Sizes { files })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_wasm_bindgen_version_comes_from_the_lock_file() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let version = super::locked_version(&root, "wasm-bindgen").unwrap();
+        assert!(version.starts_with("0.2."), "{version}");
+    }
+}

@@ -1,0 +1,15 @@
+//! The browser playground's build and its static file server, shared by `cargo xtask playground` and the
+//! browser tests (`tests/tests/playground.rs`), so both build and serve the page the same way.
+//!
+//! - [`build`]: installs what is missing (the wasm32 target, `wasm-bindgen-cli` at the exact version of
+//!   `wasm-bindgen` in Cargo.lock, Debian's `binaryen` for `wasm-opt`), builds `switchyard-wasm` with the
+//!   size-first `wasm` profile, runs `wasm-opt -Oz` and `wasm-bindgen --target web`, and copies `web/` beside
+//!   it into `target/playground/`.
+//! - [`Server`]: a small HTTP/1.1 server for that directory on 127.0.0.1 (std only): `GET` and `HEAD`, the
+//!   right `Content-Type` (`application/wasm` included), nothing outside the root.
+
+mod build;
+mod serve;
+
+pub use build::{Sizes, build, install_tools, output_dir, sizes, target_dir};
+pub use serve::{Server, content_type};
