@@ -61,8 +61,21 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium with a fresh profile.
+    /// Starts chromedriver and a headless Chromium with a fresh profile. On a loaded machine chromedriver now
+    /// and then drops the first session request; that is retried (three attempts, each with a new driver).
     pub async fn start() -> Browser {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Browser::try_start().await {
+                Ok(browser) => return browser,
+                Err(e) => last = e,
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        panic!("could not start Chromium through chromedriver: {last}");
+    }
+
+    async fn try_start() -> Result<Browser, String> {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -97,9 +110,16 @@ impl Browser {
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .unwrap();
-        Browser { client, driver, _profile: profile }
+            .await;
+        match client {
+            Ok(client) => Ok(Browser { client, driver, _profile: profile }),
+            Err(e) => {
+                let mut driver = driver;
+                let _ = driver.kill();
+                let _ = driver.wait();
+                Err(format!("{e}"))
+            }
+        }
     }
 
     /// Opens `url` and waits until the playground shows its first result.
