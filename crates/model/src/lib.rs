@@ -20,7 +20,8 @@
 //!
 //! Apart from that pipeline, [`dynamic`] reads *any* Traefik v3 dynamic configuration (a provider directory of
 //! YAML and TOML files) into a typed model, the way Traefik's file provider does, and reports every structural
-//! problem with file, line and column: the basis of `switchyard validate`.
+//! problem with file, line and column: the basis of `switchyard validate`. [`validate`] adds the semantic checks
+//! (rules, references between definitions, blue/green hazards) on top.
 
 pub mod compose;
 pub mod diagnostics;
@@ -38,6 +39,7 @@ pub mod time;
 pub mod traefik;
 pub mod traefik_yaml;
 pub mod transition;
+pub mod validate;
 pub mod view;
 pub mod yaml;
 
