@@ -554,7 +554,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
 
 /// Every problem in a set of Traefik configuration files.
 fn check_traefik(files: &[(String, String)]) -> Vec<Diagnostic> {
-    switchyard_model::dynamic::load(files).diagnostics
+    switchyard_model::validate::validate_files(files)
 }
 
 /// Writes diagnostics in the chosen format; `checked` names what was checked, for the all-clear line.

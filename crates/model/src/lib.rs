@@ -21,7 +21,8 @@
 //!
 //! Apart from that pipeline, [`dynamic`] reads *any* Traefik v3 dynamic configuration (a provider directory of
 //! YAML and TOML files) into a typed model, the way Traefik's file provider does, and reports every structural
-//! problem with file, line and column: the basis of `switchyard validate`. [`rules`] parses router rules and
+//! problem with file, line and column: the basis of `switchyard validate`. [`validate`] adds the semantic checks
+//! (rules, references between definitions, blue/green hazards) on top. [`rules`] parses router rules and
 //! [`simulate`] tells which router, service and server answer a request, and how requests split.
 
 pub mod compose;
@@ -40,6 +41,7 @@ pub mod time;
 pub mod traefik;
 pub mod traefik_yaml;
 pub mod transition;
+pub mod validate;
 pub mod view;
 pub mod yaml;
 

@@ -139,11 +139,20 @@ impl MatcherKind {
     /// The matcher a name stands for, with Traefik's four accepted spellings: `HostRegexp`, `hostregexp`,
     /// `HOSTREGEXP`, `Hostregexp`.
     pub fn from_name(name: &str) -> Option<MatcherKind> {
+        // Without allocating: this runs for every matcher of every rule.
+        let (Some(first), Some(rest)) = (name.get(..1), name.get(1..)) else { return None };
         MatcherKind::ALL.into_iter().find(|kind| {
             let exact = kind.name();
-            let lower = exact.to_ascii_lowercase();
-            let title = format!("{}{}", &exact[..1], &lower[1..]);
-            name == exact || name == lower || name == exact.to_ascii_uppercase() || name == title
+            if exact.len() != name.len() || !exact[..1].eq_ignore_ascii_case(first) {
+                return false;
+            }
+            let (e_first, e_rest) = exact.split_at(1);
+            let upper = name.bytes().all(|b| !b.is_ascii_lowercase());
+            name == exact
+                || (rest.bytes().all(|b| !b.is_ascii_uppercase())
+                    && rest.eq_ignore_ascii_case(e_rest)
+                    && (first == e_first || first.bytes().all(|b| b.is_ascii_lowercase())))
+                || (upper && name.eq_ignore_ascii_case(exact))
         })
     }
 
@@ -443,12 +452,15 @@ impl<'a> Lexer<'a> {
         };
         let end = start + 1 + len + 1;
         let body = &self.src[start + 1..end - 1];
-        if let Some(i) = body.find(['\0', '\u{feff}']) {
+        // The search for either character only when one of them may be there (it decodes every character).
+        let suspicious = body.as_bytes().contains(&0) || (!body.is_ascii() && body.contains('\u{feff}'));
+        if let Some(i) = if suspicious { body.find(['\0', '\u{feff}']) } else { None } {
             let at = start + 1 + i;
             let message = "illegal character (NUL or byte order mark) in a string; remove it".to_string();
             return Err(self.error("SY3101", (at, at + 1), message, Vec::new()));
         }
-        Ok((Tok::Str(body.replace('\r', "")), end))
+        let value = if body.contains('\r') { body.replace('\r', "") } else { body.to_string() };
+        Ok((Tok::Str(value), end))
     }
 
     fn interpreted_string(&self, start: usize) -> Result<(Tok, usize), RuleError> {
@@ -708,23 +720,33 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Expr, RuleError> {
-        let mut items = vec![self.and()?];
+        let first = self.and()?;
+        if self.token.tok != Tok::Or {
+            return Ok(first);
+        }
+        let mut items = Vec::with_capacity(4);
+        items.push(first);
         while self.token.tok == Tok::Or {
             let op = self.advance()?;
             self.operand_after(&op)?;
             items.push(self.and()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+        Ok(Expr::Or(items))
     }
 
     fn and(&mut self) -> Result<Expr, RuleError> {
-        let mut items = vec![self.unary()?];
+        let first = self.unary()?;
+        if self.token.tok != Tok::And {
+            return Ok(first);
+        }
+        let mut items = Vec::with_capacity(4);
+        items.push(first);
         while self.token.tok == Tok::And {
             let op = self.advance()?;
             self.operand_after(&op)?;
             items.push(self.unary()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+        Ok(Expr::And(items))
     }
 
     /// After a binary operator: refuse a missing operand, pointing at the operator.
@@ -839,21 +861,24 @@ impl Parser<'_> {
     /// `Name(args...)`.
     fn call(&mut self) -> Result<Expr, RuleError> {
         let name_token = self.advance()?;
-        let name = self.text(&name_token).to_string();
+        let src = self.src;
+        let name = &src[name_token.start..name_token.end];
         let name_span = (name_token.start, name_token.end);
         if self.token.tok != Tok::LParen {
-            return Err(self.bare_name(&name, name_span));
+            return Err(self.bare_name(name, name_span));
         }
         let open = self.advance()?;
         let mut args = Vec::new();
         loop {
             match &self.token.tok {
                 Tok::RParen => break,
-                Tok::Str(value) => {
-                    args.push(Arg { value: value.clone(), span: (self.token.start, self.token.end) });
-                    self.advance()?;
+                Tok::Str(_) => {
+                    let token = self.advance()?;
+                    if let Tok::Str(value) = token.tok {
+                        args.push(Arg { value, span: (token.start, token.end) });
+                    }
                 }
-                _ => return Err(self.bad_argument(&name)),
+                _ => return Err(self.bad_argument(name)),
             }
             match self.token.tok {
                 Tok::Comma => {
@@ -875,7 +900,7 @@ impl Parser<'_> {
         }
         let close = self.advance()?;
         let call_span = (name_span.0, close.end);
-        let matcher = match self.matcher(&name, name_span, args, call_span) {
+        let matcher = match self.matcher(name, name_span, args, call_span) {
             Ok(matcher) => matcher,
             Err(err) => {
                 self.semantic.get_or_insert(err);
@@ -934,12 +959,13 @@ impl Parser<'_> {
         args: Vec<Arg>,
         call_span: (usize, usize),
     ) -> Result<Matcher, RuleError> {
-        let whole = self.src.trim() == &self.src[call_span.0..call_span.1];
-        let values: Vec<&str> = args.iter().map(|a| a.value.as_str()).collect();
+        // For hints only (computed on errors).
+        let whole = || self.src.trim() == &self.src[call_span.0..call_span.1];
+        let values = || args.iter().map(|a| a.value.as_str()).collect::<Vec<&str>>();
         let Some(kind) = MatcherKind::from_name(name) else {
             let names: Vec<&str> = MatcherKind::ALL.iter().map(|k| k.name()).collect();
             let message = format!("unknown matcher `{name}`; HTTP rules use {}", names.join(", "));
-            return Err(self.error("SY3102", name_span, message, unknown_name_hints(name, &values, whole)));
+            return Err(self.error("SY3102", name_span, message, unknown_name_hints(name, &values(), whole())));
         };
         let (fewest, most) = kind.arity();
         let expected = match (fewest, most) {
@@ -957,7 +983,7 @@ impl Parser<'_> {
         }
         if args.len() < fewest || args.len() > most {
             let message = format!("{name} takes {expected}, got {}", args.len());
-            return Err(self.error("SY3103", call_span, message, arity_hints(kind, &values, whole)));
+            return Err(self.error("SY3103", call_span, message, arity_hints(kind, &values(), whole())));
         }
         let first = &args[0];
         let compiled = match kind {
@@ -1198,10 +1224,15 @@ impl fmt::Display for Rule {
 
 /// Warnings for a parsed rule; `source` is the text it was parsed from (for columns).
 pub fn lint(rule: &Rule, source: &str) -> Vec<RuleLint> {
-    let mut lints = Vec::new();
-    for m in rule.matchers() {
-        lint_matcher(m, source, &mut lints);
+    fn walk(expr: &Expr, source: &str, lints: &mut Vec<RuleLint>) {
+        match expr {
+            Expr::Matcher(m) => lint_matcher(m, source, lints),
+            Expr::Not(inner) => walk(inner, source, lints),
+            Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| walk(e, source, lints)),
+        }
     }
+    let mut lints = Vec::new();
+    walk(&rule.expr, source, &mut lints);
     lints
 }
 

@@ -31,7 +31,7 @@ pub(crate) struct Record {
     /// The name (for certificates, the index in the file's list).
     pub name: String,
     /// Child indices from the root to the definition.
-    pub index: Vec<u32>,
+    pub index: DefIndex,
     /// No error was found inside it (set by [`check_definition`]).
     pub valid: bool,
     pub line: u32,
@@ -40,6 +40,27 @@ pub(crate) struct Record {
     /// Its shape, and whether it is a list item (certificates) rather than a named entry.
     ty: &'static Ty,
     item: bool,
+}
+
+/// Child indices from the root to a definition, kept inline: definitions are three levels down (`http`,
+/// `routers`, the name), so a record needs no allocation of its own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DefIndex {
+    items: [u32; 8],
+    len: u8,
+}
+
+impl DefIndex {
+    fn new(index: &[u32]) -> Self {
+        let mut items = [0; 8];
+        let len = index.len().min(8);
+        items[..len].copy_from_slice(&index[..len]);
+        DefIndex { items, len: u8::try_from(len).unwrap_or(8) }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u32] {
+        &self.items[..usize::from(self.len)]
+    }
 }
 
 /// A change to make to the tree before deserialising it.
@@ -129,16 +150,27 @@ pub(crate) fn check<'a>(root: &'a Node<'a>, file: &'a str, format: Format) -> Ch
 }
 
 /// Checks one definition listed by [`check`] (found at `record.index` in `root`), and sets `record.valid`. The
-/// fixups it returns are relative to the root.
-pub(crate) fn check_definition<'a>(root: &'a Node<'a>, record: &mut Record, file: &'a str, format: Format) -> Checked {
-    let Some((&last, parent_index)) = record.index.split_last() else {
+/// fixups it returns are relative to the root. `walk` is a buffer for the walk's stack, reused from one definition
+/// to the next.
+pub(crate) fn check_definition<'a>(
+    root: &'a Node<'a>,
+    record: &mut Record,
+    file: &'a str,
+    format: Format,
+    walk: &mut Vec<u32>,
+) -> Checked {
+    let Some((&last, parent_index)) = record.index.as_slice().split_last() else {
         return Checked { diagnostics: Vec::new(), fixups: Vec::new(), records: Vec::new() };
     };
     let parent = node_at(root, parent_index).map(|n| &n.kind);
     let path = std::mem::take(&mut record.path);
     let mut c = Checker::new(file, format, &path);
-    // The walk pushes and pops below the definition's own index: it is the same when the walk is over.
-    c.index = std::mem::take(&mut record.index);
+    // Room for the deepest walk (Traefik's options are at most 8 levels deep), so the stack is allocated once.
+    c.path = Vec::with_capacity(16);
+    // The walk pushes and pops below the definition's own index.
+    walk.clear();
+    walk.extend_from_slice(record.index.as_slice());
+    c.index = std::mem::take(walk);
     match (parent, record.item) {
         (Some(Kind::Map(entries)), false) => {
             if let Some((key, value)) = entries.get(last as usize) {
@@ -154,7 +186,7 @@ pub(crate) fn check_definition<'a>(root: &'a Node<'a>, record: &mut Record, file
     }
     let (valid, diagnostics, fixups, index) = (c.errors == 0, c.diagnostics, c.fixups, c.index);
     record.valid = valid;
-    record.index = index;
+    *walk = index;
     record.path = path;
     Checked { diagnostics, fixups, records: Vec::new() }
 }
@@ -747,10 +779,11 @@ impl<'a> Checker<'a> {
     }
 
     fn record(&mut self, section: Section, name: String, ty: &'static Ty, item: bool, line: u32, column: u32) {
+        debug_assert!(self.index.len() <= 8, "definitions are three levels down");
         self.records.push(Record {
             section,
             name,
-            index: self.index.clone(),
+            index: DefIndex::new(&self.index),
             valid: false,
             line,
             column,

@@ -1,6 +1,7 @@
 //! Loading a set of files the way Traefik's file provider does in `directory` mode: files in sorted order,
 //! each parsed and checked, named definitions merged with the first definition of a name winning.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -57,6 +58,8 @@ impl Origin {
 pub struct LoadedFile<'a> {
     pub name: String,
     pub format: Format,
+    /// The file's text, as given to [`load`] (for positions inside values, such as a column inside a rule).
+    pub source: Cow<'a, str>,
     /// The tree after normalisation (keys in Traefik's spelling); `None` when the file does not parse.
     pub root: Option<Node<'a>>,
     /// No error was found: Traefik would read this file.
@@ -90,6 +93,7 @@ impl Loaded<'_> {
                 .map(|f| LoadedFile {
                     name: f.name,
                     format: f.format,
+                    source: Cow::Owned(f.source.into_owned()),
                     root: f.root.map(Node::into_owned),
                     accepted: f.accepted,
                 })
@@ -148,11 +152,13 @@ pub fn load(files: &[(String, String)]) -> Loaded<'_> {
     order.sort_by(|(a, _), (b, _)| traefik_order(&files[*a].0, &files[*b].0));
 
     let mut loaded = Loaded::default();
-    let mut certificates = 0usize;
+    let mut walk = Vec::with_capacity(32);
+    let mut merged = Merge::default();
     for (i, format) in order {
         let (name, source) = &files[i];
         let mut diagnostics = Vec::new();
-        if let Some(offset) = source.find("{{") {
+        // `contains` has a vectorised search for short needles; `find` does not.
+        if let Some(offset) = source.contains("{{").then(|| source.find("{{")).flatten() {
             diagnostics.push(template_warning(name, source, offset));
         }
         let parsed = source::parse(source, name, format);
@@ -165,10 +171,10 @@ pub fn load(files: &[(String, String)]) -> Loaded<'_> {
             check::apply(root, checked.fixups);
             // Each definition is checked, normalised and converted in turn, while it is in the cache.
             for mut record in checked.records {
-                let definition = check::check_definition(root, &mut record, name, format);
+                let definition = check::check_definition(root, &mut record, name, format, &mut walk);
                 diagnostics.extend(definition.diagnostics);
                 check::apply(root, definition.fixups);
-                merge(&mut loaded, &mut diagnostics, root, name, record, &mut certificates);
+                merge(&mut merged, &mut loaded.config, &mut diagnostics, root, name, record);
             }
         } else if parse_failed && source.contains("{{") {
             for d in diagnostics.iter_mut().filter(|d| d.code == "SY3001") {
@@ -185,8 +191,10 @@ pub fn load(files: &[(String, String)]) -> Loaded<'_> {
             first.hints.push(NOT_APPLIED.to_string());
         }
         loaded.diagnostics.extend(diagnostics);
-        loaded.files.push(LoadedFile { name: name.clone(), format, root, accepted });
+        loaded.files.push(LoadedFile { name: name.clone(), format, source: Cow::Borrowed(source), root, accepted });
     }
+    merged.pending.finish(&mut loaded.config);
+    loaded.origins = merged.origins.finish();
     let file_rank: BTreeMap<&str, usize> = loaded.files.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect();
     loaded.diagnostics.sort_by_key(|d| {
         d.location.as_ref().map(|l| (file_rank.get(l.file.as_str()).copied().unwrap_or(usize::MAX), l.line, l.column))
@@ -208,14 +216,23 @@ fn template_warning(file: &str, source: &str, offset: usize) -> Diagnostic {
     d
 }
 
+/// What the merge builds while the files are read: the origins, the definitions kept, the certificates counted.
+#[derive(Default)]
+struct Merge {
+    origins: Origins,
+    pending: Pending,
+    certificates: usize,
+}
+
 fn merge(
-    loaded: &mut Loaded<'_>,
+    m: &mut Merge,
+    config: &mut DynamicConfig,
     diagnostics: &mut Vec<Diagnostic>,
     root: &Node<'_>,
     file: &str,
     record: Record,
-    certificates: &mut usize,
 ) {
+    let (origins, pending, certificates) = (&mut m.origins, &mut m.pending, &mut m.certificates);
     let origin = Origin {
         file: file.to_string(),
         line: record.line as usize,
@@ -223,49 +240,187 @@ fn merge(
         path: record.path,
         valid: record.valid,
     };
-    let Some(node) = node_at(root, &record.index) else { return };
+    let Some(node) = node_at(root, record.index.as_slice()) else { return };
     if record.section == Section::TlsCertificate {
         // Traefik keeps every certificate of every file.
         let key = if record.valid { certificates.to_string() } else { format!("{file}#{}", record.name) };
-        if record.valid && insert(&mut loaded.config, record.section, String::new(), node, diagnostics, &origin) {
+        if record.valid && insert(config, pending, record.section, String::new(), node, diagnostics, &origin) {
             *certificates += 1;
         }
-        loaded.origins.insert((record.section, key), origin);
+        origins.push((record.section, key), origin, None);
         return;
     }
-    let key = (record.section, record.name);
-    let entry = match loaded.origins.entry(key) {
-        std::collections::btree_map::Entry::Vacant(entry) => entry,
-        std::collections::btree_map::Entry::Occupied(first) => {
-            let (key, first) = (first.key(), first.get());
-            let mut d = Diagnostic::warning(
-                "SY3006",
-                format!(
-                    "{} `{}` is already defined at {}:{}:{}; Traefik keeps that definition and ignores this one",
-                    key.0.label(),
-                    key.1,
-                    first.file,
-                    first.line,
-                    first.column
-                ),
-            )
-            .at(origin.path.clone())
-            .hint("rename one of them, or remove this one");
-            d.location = Some(origin.location());
-            diagnostics.push(d);
-            return;
-        }
-    };
-    if origin.valid {
-        insert(&mut loaded.config, record.section, entry.key().1.clone(), node, diagnostics, &origin);
+    let hash = Origins::hash(record.section, &record.name);
+    if let Some(first) = origins.find(record.section, &record.name, hash) {
+        let mut d = Diagnostic::warning(
+            "SY3006",
+            format!(
+                "{} `{}` is already defined at {}:{}:{}; Traefik keeps that definition and ignores this one",
+                record.section.label(),
+                record.name,
+                first.file,
+                first.line,
+                first.column
+            ),
+        )
+        .at(origin.path.clone())
+        .hint("rename one of them, or remove this one");
+        d.location = Some(origin.location());
+        diagnostics.push(d);
+        return;
     }
-    entry.insert(origin);
+    if origin.valid {
+        insert(config, pending, record.section, record.name.clone(), node, diagnostics, &origin);
+    }
+    origins.push((record.section, record.name), origin, Some(hash));
 }
 
-/// Deserialises one definition into the merged configuration. False (with an SY3099 error) when serde refuses
-/// what the checker accepted, which is a bug.
+/// The origins found so far, in file order, with an index by section and name for the first-wins rule (an
+/// open-addressing table with a fixed hash: deterministic, and never iterated). The map of [`Loaded::origins`]
+/// is built from the list at the end, in one pass.
+#[derive(Default)]
+struct Origins {
+    list: Vec<((Section, String), Origin)>,
+    /// Index + 1 into `list` of each named definition; 0 for an empty slot.
+    slots: Vec<u32>,
+    /// The hash of each entry of `list` (0 for certificates, which are not in the table).
+    hashes: Vec<u64>,
+    named: usize,
+}
+
+impl Origins {
+    fn hash(section: Section, name: &str) -> u64 {
+        let seed = 0xcbf2_9ce4_8422_2325_u64 ^ section as u64;
+        name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    }
+
+    fn slot(&self, hash: u64) -> usize {
+        // Truncating the hash to the table size is the point.
+        #[allow(clippy::cast_possible_truncation)]
+        let at = hash as usize;
+        at & (self.slots.len() - 1)
+    }
+
+    fn find(&self, section: Section, name: &str, hash: u64) -> Option<&Origin> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mut at = self.slot(hash);
+        loop {
+            match self.slots[at] {
+                0 => return None,
+                i => {
+                    let ((s, n), origin) = &self.list[i as usize - 1];
+                    if *s == section && n == name {
+                        return Some(origin);
+                    }
+                }
+            }
+            at = (at + 1) & (self.slots.len() - 1);
+        }
+    }
+
+    /// Adds an origin; `hash` for a named definition (which must not be there yet).
+    fn push(&mut self, key: (Section, String), origin: Origin, hash: Option<u64>) {
+        self.list.push((key, origin));
+        self.hashes.push(hash.unwrap_or(0));
+        let Some(hash) = hash else { return };
+        self.named += 1;
+        if self.named * 2 > self.slots.len() {
+            self.slots = vec![0; (self.named * 4).next_power_of_two().max(64)];
+            let hashes = std::mem::take(&mut self.hashes);
+            for (i, h) in hashes.iter().enumerate() {
+                if self.list[i].0.0 != Section::TlsCertificate {
+                    self.place(*h, i);
+                }
+            }
+            self.hashes = hashes;
+        } else {
+            self.place(hash, self.list.len() - 1);
+        }
+    }
+
+    fn place(&mut self, hash: u64, index: usize) {
+        let mut at = self.slot(hash);
+        while self.slots[at] != 0 {
+            at = (at + 1) & (self.slots.len() - 1);
+        }
+        self.slots[at] = u32::try_from(index + 1).unwrap_or(u32::MAX);
+    }
+
+    fn finish(self) -> BTreeMap<(Section, String), Origin> {
+        self.list.into_iter().collect()
+    }
+}
+
+/// The named definitions kept so far, by section, in file order (each name once: the origins decide which
+/// definition wins). The maps of the merged configuration are built from them at the end, all at once: sorting
+/// each list and building its map in one pass costs less than inserting the names one by one.
+#[derive(Default)]
+struct Pending {
+    http_routers: Vec<(String, super::model::Router)>,
+    http_services: Vec<(String, super::model::Service)>,
+    http_middlewares: Vec<(String, super::model::Middleware)>,
+    http_transports: Vec<(String, super::model::ServersTransport)>,
+    tcp_routers: Vec<(String, super::model::TcpRouter)>,
+    tcp_services: Vec<(String, super::model::TcpService)>,
+    tcp_middlewares: Vec<(String, super::model::TcpMiddleware)>,
+    tcp_transports: Vec<(String, super::model::TcpServersTransport)>,
+    udp_routers: Vec<(String, super::model::UdpRouter)>,
+    udp_services: Vec<(String, super::model::UdpService)>,
+    tls_options: Vec<(String, super::model::TlsOptions)>,
+    tls_stores: Vec<(String, super::model::TlsStore)>,
+}
+
+impl Pending {
+    /// Moves everything into `config`.
+    fn finish(self, config: &mut DynamicConfig) {
+        fn build<T>(map: &mut Option<BTreeMap<String, T>>, items: Vec<(String, T)>) {
+            if !items.is_empty() {
+                *map = Some(items.into_iter().collect());
+            }
+        }
+        let p = self;
+        if !(p.http_routers.is_empty()
+            && p.http_services.is_empty()
+            && p.http_middlewares.is_empty()
+            && p.http_transports.is_empty())
+        {
+            let http = config.http.get_or_insert_default();
+            build(&mut http.routers, p.http_routers);
+            build(&mut http.services, p.http_services);
+            build(&mut http.middlewares, p.http_middlewares);
+            build(&mut http.servers_transports, p.http_transports);
+        }
+        if !(p.tcp_routers.is_empty()
+            && p.tcp_services.is_empty()
+            && p.tcp_middlewares.is_empty()
+            && p.tcp_transports.is_empty())
+        {
+            let tcp = config.tcp.get_or_insert_default();
+            build(&mut tcp.routers, p.tcp_routers);
+            build(&mut tcp.services, p.tcp_services);
+            build(&mut tcp.middlewares, p.tcp_middlewares);
+            build(&mut tcp.servers_transports, p.tcp_transports);
+        }
+        if !(p.udp_routers.is_empty() && p.udp_services.is_empty()) {
+            let udp = config.udp.get_or_insert_default();
+            build(&mut udp.routers, p.udp_routers);
+            build(&mut udp.services, p.udp_services);
+        }
+        if !(p.tls_options.is_empty() && p.tls_stores.is_empty()) {
+            let tls = config.tls.get_or_insert_default();
+            build(&mut tls.options, p.tls_options);
+            build(&mut tls.stores, p.tls_stores);
+        }
+    }
+}
+
+/// Deserialises one definition into the merged configuration (named ones into `pending`). False (with an SY3099
+/// error) when serde refuses what the checker accepted, which is a bug.
 fn insert(
     config: &mut DynamicConfig,
+    pending: &mut Pending,
     section: Section,
     name: String,
     node: &Node<'_>,
@@ -273,27 +428,26 @@ fn insert(
     origin: &Origin,
 ) -> bool {
     fn put<T: serde::de::DeserializeOwned>(
-        map: &mut Option<BTreeMap<String, T>>,
+        list: &mut Vec<(String, T)>,
         name: String,
         node: &Node<'_>,
     ) -> Result<(), super::de::Error> {
-        let value = from_node(node)?;
-        map.get_or_insert_default().insert(name, value);
+        list.push((name, from_node(node)?));
         Ok(())
     }
     let result = match section {
-        Section::HttpRouter => put(&mut config.http.get_or_insert_default().routers, name, node),
-        Section::HttpService => put(&mut config.http.get_or_insert_default().services, name, node),
-        Section::HttpMiddleware => put(&mut config.http.get_or_insert_default().middlewares, name, node),
-        Section::HttpServersTransport => put(&mut config.http.get_or_insert_default().servers_transports, name, node),
-        Section::TcpRouter => put(&mut config.tcp.get_or_insert_default().routers, name, node),
-        Section::TcpService => put(&mut config.tcp.get_or_insert_default().services, name, node),
-        Section::TcpMiddleware => put(&mut config.tcp.get_or_insert_default().middlewares, name, node),
-        Section::TcpServersTransport => put(&mut config.tcp.get_or_insert_default().servers_transports, name, node),
-        Section::UdpRouter => put(&mut config.udp.get_or_insert_default().routers, name, node),
-        Section::UdpService => put(&mut config.udp.get_or_insert_default().services, name, node),
-        Section::TlsOptions => put(&mut config.tls.get_or_insert_default().options, name, node),
-        Section::TlsStore => put(&mut config.tls.get_or_insert_default().stores, name, node),
+        Section::HttpRouter => put(&mut pending.http_routers, name, node),
+        Section::HttpService => put(&mut pending.http_services, name, node),
+        Section::HttpMiddleware => put(&mut pending.http_middlewares, name, node),
+        Section::HttpServersTransport => put(&mut pending.http_transports, name, node),
+        Section::TcpRouter => put(&mut pending.tcp_routers, name, node),
+        Section::TcpService => put(&mut pending.tcp_services, name, node),
+        Section::TcpMiddleware => put(&mut pending.tcp_middlewares, name, node),
+        Section::TcpServersTransport => put(&mut pending.tcp_transports, name, node),
+        Section::UdpRouter => put(&mut pending.udp_routers, name, node),
+        Section::UdpService => put(&mut pending.udp_services, name, node),
+        Section::TlsOptions => put(&mut pending.tls_options, name, node),
+        Section::TlsStore => put(&mut pending.tls_stores, name, node),
         Section::TlsCertificate => from_node(node).map(|c| {
             config.tls.get_or_insert_default().certificates.get_or_insert_default().push(c);
         }),

@@ -197,7 +197,11 @@ impl Struct {
     /// The field spelled exactly `key`, or else the one Traefik matches case-insensitively (paerser compares
     /// keys with the Go field names using `strings.EqualFold`). The flag is true for an exact match.
     pub fn field(&self, key: &str) -> Option<(&'static Field, bool)> {
-        if let Some(f) = self.fields.iter().find(|f| f.key == key) {
+        // Length and first byte before the comparison: this runs for every key of every file.
+        let first = key.as_bytes().first();
+        if let Some(f) =
+            self.fields.iter().find(|f| f.key.len() == key.len() && f.key.as_bytes().first() == first && f.key == key)
+        {
             return Some((f, true));
         }
         self.fields.iter().find(|f| f.key.eq_ignore_ascii_case(key) || eq_fold(f.key, key)).map(|f| (f, false))

@@ -237,18 +237,22 @@ struct Built<'s> {
     height: usize,
 }
 
+/// An open collection. Its children wait in the builder's scratch stacks (from `start`) until it closes, and then
+/// move into a vector of exactly their number: no vector grows by doubling, none has spare capacity.
 enum Frame<'s> {
     Seq {
         node: Node<'s>,
         anchor: usize,
         count: usize,
         height: usize,
+        start: usize,
     },
     Map {
         node: Node<'s>,
         anchor: usize,
         count: usize,
         height: usize,
+        start: usize,
         /// The key read, waiting for its value; `merge` when it is `<<`.
         key: Option<(Key<'s>, bool)>,
         merges: Vec<Node<'s>>,
@@ -259,6 +263,9 @@ enum Frame<'s> {
 pub(crate) struct YamlBuilder<'s, 'f> {
     file: &'f str,
     stack: Vec<Frame<'s>>,
+    /// The entries and items of the open collections, innermost last.
+    entries: Vec<(Key<'s>, Node<'s>)>,
+    items: Vec<Node<'s>>,
     anchors: BTreeMap<usize, Built<'s>>,
     root: Option<Node<'s>>,
     diagnostics: Vec<Diagnostic>,
@@ -365,6 +372,8 @@ impl<'s, 'f> YamlBuilder<'s, 'f> {
         YamlBuilder {
             file,
             stack: Vec::new(),
+            entries: Vec::new(),
+            items: Vec::new(),
             anchors: BTreeMap::new(),
             root: None,
             diagnostics: Vec::new(),
@@ -561,20 +570,31 @@ impl<'s, 'f> YamlBuilder<'s, 'f> {
         self.written_nodes += 1;
         let node = Node::new(kind, line, column);
         self.stack.push(match node.kind {
-            Kind::Seq(_) => Frame::Seq { node, anchor, count: 1, height: 0 },
-            _ => Frame::Map { node, anchor, count: 1, height: 0, key: None, merges: Vec::new() },
+            Kind::Seq(_) => Frame::Seq { node, anchor, count: 1, height: 0, start: self.items.len() },
+            _ => Frame::Map {
+                node,
+                anchor,
+                count: 1,
+                height: 0,
+                start: self.entries.len(),
+                key: None,
+                merges: Vec::new(),
+            },
         });
         Ok(())
     }
 
     pub(crate) fn close(&mut self) -> Result<(), Box<Diagnostic>> {
         let (built, anchor) = match self.stack.pop() {
-            Some(Frame::Seq { node, anchor, count, height }) => (Built { node, count, height }, anchor),
-            Some(Frame::Map { mut node, anchor, count, height, merges, .. }) => {
-                if let Kind::Map(entries) = &mut node.kind {
-                    self.remove_duplicates(entries);
-                    merge(entries, merges, self.file)?;
-                }
+            Some(Frame::Seq { mut node, anchor, count, height, start }) => {
+                node.kind = Kind::Seq(take_from(&mut self.items, start));
+                (Built { node, count, height }, anchor)
+            }
+            Some(Frame::Map { mut node, anchor, count, height, start, merges, .. }) => {
+                let mut entries = take_from(&mut self.entries, start);
+                self.remove_duplicates(&mut entries);
+                merge(&mut entries, merges, self.file)?;
+                node.kind = Kind::Map(entries);
                 (Built { node, count, height }, anchor)
             }
             None => return Ok(()),
@@ -668,29 +688,33 @@ impl<'s, 'f> YamlBuilder<'s, 'f> {
                     self.root = Some(built.node);
                 }
             }
-            Some(Frame::Seq { node, count, height, .. }) => {
+            Some(Frame::Seq { count, height, .. }) => {
                 *count += built.count;
                 *height = (*height).max(built.height + 1);
-                if let Kind::Seq(items) = &mut node.kind {
-                    items.push(built.node);
-                }
+                self.items.push(built.node);
             }
-            Some(Frame::Map { node, count, height, key, merges, .. }) => {
+            Some(Frame::Map { count, height, key, merges, .. }) => {
                 *count += built.count;
                 *height = (*height).max(built.height + 1);
                 match key.take() {
                     Some((_, true)) => merges.push(built.node),
-                    Some((k, false)) => {
-                        if let Kind::Map(entries) = &mut node.kind {
-                            entries.push((k, built.node));
-                        }
-                    }
+                    Some((k, false)) => self.entries.push((k, built.node)),
                     // A complex key was refused in `open`; nothing else lands here.
                     None => {}
                 }
             }
         }
     }
+}
+
+/// The items of `scratch` from `start`, moved into a vector of their exact size (one copy of the block).
+fn take_from<T>(scratch: &mut Vec<T>, start: usize) -> Vec<T> {
+    if start == 0 {
+        // `split_off(0)` (or `mem::take`) would hand over the scratch buffer itself, with all its spare capacity.
+        #[allow(clippy::drain_collect)]
+        return scratch.drain(..).collect();
+    }
+    scratch.split_off(start)
 }
 
 pub(crate) fn too_deep(file: &str, line: u32, column: u32) -> Diagnostic {
