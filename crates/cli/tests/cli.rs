@@ -298,6 +298,16 @@ fn validate_reads_traefik_files_and_directories_and_reports_in_every_format() {
     assert!(text.contains("dyn/a.yml:4:20") && text.contains("4 |       entryPoints: websecure"), "{text}");
     assert!(text.contains("warning[SY3021]") && text.contains("old/b.toml is in a subdirectory"), "{text}");
     assert!(text.contains("info[SY3020]") && text.contains("README.txt: ignored by Traefik"), "{text}");
+    // The semantic checks: a missing service, a rule error at its column in the file.
+    fs::write(
+        dir.join("r.yml"),
+        "http:\n  routers:\n    r:\n      rule: Host(`a`) && Pathprefix(`api`)\n      service: s\n",
+    )
+    .unwrap();
+    let text = env.expect(1, &["validate", "dyn/r.yml"]);
+    assert!(text.contains("error[SY3105]") && text.contains("dyn/r.yml:4:"), "{text}");
+    assert!(text.contains("error[SY3201]") && text.contains("`s`"), "{text}");
+    fs::remove_file(dir.join("r.yml")).unwrap();
 
     let sarif: Value = serde_json::from_str(&env.expect(1, &["validate", "dyn", "--format", "sarif"])).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
