@@ -514,18 +514,6 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             };
             let down = inspect::down(down);
             let mut answer = switchyard_model::simulate::http::answer(&loaded.config, &req, &down);
-            if answer.candidates.is_empty() {
-                // The usual slip: asking over plain HTTP for routers that only serve TLS, or the other way round.
-                let flipped = switchyard_model::simulate::http::HttpRequest { tls: !req.tls, ..req.clone() };
-                let (others, _) = switchyard_model::simulate::http::candidates(&loaded.config, &flipped);
-                if let Some(first) = others.first() {
-                    answer.notes.push(if req.tls {
-                        format!("router {} would match over plain HTTP (leave out --tls)", first.router)
-                    } else {
-                        format!("router {} would match over TLS (add --tls)", first.router)
-                    });
-                }
-            }
             let split = match (requests, answer.candidates.first()) {
                 (Some(n), Some(winner)) => {
                     Some((*n, switchyard_model::simulate::http::split(&loaded.config, &winner.service, *n, &down)))

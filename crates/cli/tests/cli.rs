@@ -261,7 +261,7 @@ fn route_says_which_router_service_and_version_answer_and_how_requests_split() {
     let text = env.ok(&["route", "--host", "v1-3-0-whoami.dev.example.com", "--tls"]);
     assert!(text.contains("version whoami/dev v1.3.0 (web), green slot"), "{text}");
     let text = env.ok(&["route", "--host", "whoami.dev.example.com"]);
-    assert!(text.contains("no router matches: 404") && text.contains("add --tls"), "{text}");
+    assert!(text.contains("no router matches: 404") && text.contains("would match over TLS"), "{text}");
     // A down version: the weighted service (health-checked) sends everything to the other one.
     let text = env.ok(&[
         "route",

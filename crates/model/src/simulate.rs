@@ -538,7 +538,15 @@ pub mod http {
             status: 404,
             notes: Vec::new(),
         };
-        let Some(winner) = answer.candidates.first().cloned() else { return answer };
+        let Some(winner) = answer.candidates.first().cloned() else {
+            // The usual slip: asking over plain HTTP for routers that only serve TLS, or the other way round.
+            let flipped = HttpRequest { tls: !req.tls, ..req.clone() };
+            if let Some(first) = self::candidates(config, &flipped).0.first() {
+                let how = if req.tls { "over plain HTTP (without TLS)" } else { "over TLS" };
+                answer.notes.push(format!("router {} would match {how}", first.router));
+            }
+            return answer;
+        };
         answer.tied = answer
             .candidates
             .iter()
@@ -753,7 +761,9 @@ http:
             assert_eq!(answer(&config, &req, &BTreeSet::new()).status, 404);
             let mut req = request("/");
             req.tls = true;
-            assert!(answer(&config, &req, &BTreeSet::new()).candidates.is_empty());
+            let a = answer(&config, &req, &BTreeSet::new());
+            assert!(a.candidates.is_empty());
+            assert!(a.notes.iter().any(|n| n.contains("without TLS")), "{:?}", a.notes);
         }
     }
 }
