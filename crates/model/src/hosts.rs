@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
@@ -88,10 +89,7 @@ pub enum HostError {
 /// The compiled host templates of a spec.
 pub struct Hosts {
     env: Environment<'static>,
-    /// (app, environment, kind) -> template name in `env`.
-    templates: BTreeMap<(String, String, HostKind), String>,
-    domains: BTreeMap<(String, String), String>,
-    /// The same, by app and environment without building a key, for [`Hosts::base_host`] on every render.
+    /// By app and environment, for [`Hosts::base_host`] on every render.
     by_env: BTreeMap<String, BTreeMap<String, EnvHosts>>,
 }
 
@@ -102,11 +100,13 @@ struct EnvHosts {
     templates: [Compiled; 3],
 }
 
+/// One template, shared by every environment that uses the same source for the same kind of host.
+#[derive(Clone)]
 struct Compiled {
     /// The template's name in the minijinja environment.
-    name: String,
+    name: Arc<str>,
     /// Its parts, when it is only variables and literal hostname characters.
-    simple: Option<Vec<Part>>,
+    simple: Option<Arc<[Part]>>,
 }
 
 /// A piece of a simple template.
@@ -159,7 +159,14 @@ fn simple_template(source: &str, kind: HostKind) -> Option<Vec<Part>> {
 
 impl fmt::Debug for Hosts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hosts").field("templates", &self.templates).finish_non_exhaustive()
+        let templates: Vec<_> = self
+            .by_env
+            .iter()
+            .flat_map(|(app, envs)| {
+                envs.iter().map(move |(env, h)| (app, env, h.templates.each_ref().map(|c| &*c.name)))
+            })
+            .collect();
+        f.debug_struct("Hosts").field("templates", &templates).finish_non_exhaustive()
     }
 }
 
@@ -194,30 +201,23 @@ impl Hosts {
     /// hostname. None when any failed.
     pub fn compile(spec: &Spec, out: &mut Vec<Diagnostic>) -> Option<Hosts> {
         let mut env = sandbox();
-        let mut names_by_source: BTreeMap<String, String> = BTreeMap::new();
-        let mut templates = BTreeMap::new();
-        let mut domains = BTreeMap::new();
+        // A large spec uses a handful of distinct templates: each is compiled (and split into parts) once.
+        let mut names_by_source: BTreeMap<&str, Arc<str>> = BTreeMap::new();
+        let mut compiled_by_source: BTreeMap<(&str, HostKind), Compiled> = BTreeMap::new();
+        let mut by_env: BTreeMap<String, BTreeMap<String, EnvHosts>> = BTreeMap::new();
         let mut failed = false;
         for (app_name, app) in &spec.apps {
+            let mut envs = BTreeMap::new();
             for (env_name, environment) in &app.environments {
-                domains.insert((app_name.clone(), env_name.clone()), environment.domain.clone());
+                let mut templates: [Option<Compiled>; 3] = [None, None, None];
                 for kind in HostKind::ALL {
                     let source = environment.hosts.resolve(&app.hosts, kind);
-                    // Key paths only for diagnostics: building them for every template is most of the cost of
-                    // a large spec that has no problem.
-                    let path = || {
-                        let app_path = KeyPath::root().key("apps").key(app_name);
-                        let empty = crate::spec::HostTemplates::default();
-                        if app.hosts.resolve(&empty, kind) == source
-                            && environment.hosts.resolve(&empty, kind) != source
-                        {
-                            app_path.key("hosts").key(kind.key())
-                        } else {
-                            app_path.key("environments").key(env_name).key("hosts").key(kind.key())
-                        }
-                    };
+                    if let Some(compiled) = compiled_by_source.get(&(source, kind)) {
+                        templates[kind.index()] = Some(compiled.clone());
+                        continue;
+                    }
                     let name = match names_by_source.get(source) {
-                        Some(name) => name.clone(),
+                        Some(name) => Arc::clone(name),
                         None => {
                             let name = format!("t{}", names_by_source.len());
                             let compiled = precheck(source).and_then(|()| {
@@ -225,6 +225,17 @@ impl Hosts {
                             });
                             if let Err(message) = compiled {
                                 failed = true;
+                                // Key paths only for diagnostics: building them for every template is most of
+                                // the cost of a large spec that has no problem.
+                                let app_path = KeyPath::root().key("apps").key(app_name);
+                                let empty = crate::spec::HostTemplates::default();
+                                let path = if app.hosts.resolve(&empty, kind) == source
+                                    && environment.hosts.resolve(&empty, kind) != source
+                                {
+                                    app_path.key("hosts").key(kind.key())
+                                } else {
+                                    app_path.key("environments").key(env_name).key("hosts").key(kind.key())
+                                };
                                 out.push(
                                     Diagnostic::error(
                                         "SY0140",
@@ -233,76 +244,77 @@ impl Hosts {
                                             kind.key()
                                         ),
                                     )
-                                    .at(path().as_str())
+                                    .at(path.as_str())
                                     .hint(format!("the default is `{}`", kind.default_template())),
                                 );
                                 continue;
                             }
-                            names_by_source.insert(source.to_string(), name.clone());
+                            let name: Arc<str> = name.into();
+                            names_by_source.insert(source, Arc::clone(&name));
                             name
                         }
                     };
-                    templates.insert((app_name.clone(), env_name.clone(), kind), name);
+                    let compiled = Compiled { name, simple: simple_template(source, kind).map(Arc::from) };
+                    compiled_by_source.insert((source, kind), compiled.clone());
+                    templates[kind.index()] = Some(compiled);
+                }
+                if let [Some(production), Some(slot), Some(preview)] = templates {
+                    let hosts = EnvHosts { domain: environment.domain.clone(), templates: [production, slot, preview] };
+                    envs.insert(env_name.clone(), hosts);
                 }
             }
+            by_env.insert(app_name.clone(), envs);
         }
         if failed {
             return None;
         }
-        let mut by_env: BTreeMap<String, BTreeMap<String, EnvHosts>> = BTreeMap::new();
-        for ((app, env_name), domain) in &domains {
-            let compiled = HostKind::ALL.map(|kind| {
-                let key = (app.clone(), env_name.clone(), kind);
-                let name = templates.get(&key).cloned().unwrap_or_default();
-                let source = spec
-                    .apps
-                    .get(app)
-                    .and_then(|a| a.environments.get(env_name).map(|e| e.hosts.resolve(&a.hosts, kind).to_string()));
-                Compiled { name, simple: source.and_then(|s| simple_template(&s, kind)) }
-            });
-            by_env
-                .entry(app.clone())
-                .or_default()
-                .insert(env_name.clone(), EnvHosts { domain: domain.clone(), templates: compiled });
-        }
-        let hosts = Hosts { env, templates, domains, by_env };
+        let hosts = Hosts { env, by_env };
         // Render each with sample values: it must make hostnames, and distinct ones where it must.
         let mut ok = true;
-        for (app, env, kind) in hosts.templates.keys() {
-            // A bad domain, app or environment name is reported where it is written; the templates would only
-            // repeat that.
-            let bad_domain =
-                hosts.domains.get(&(app.clone(), env.clone())).is_none_or(|d| names::check_hostname(d).is_err());
-            if bad_domain || names::check_label(app).is_err() || names::check_label(env).is_err() {
-                ok = false;
-                continue;
-            }
-            let path =
-                || KeyPath::root().key("apps").key(app).key("environments").key(env).key("hosts").key(kind.key());
-            let samples: &[HostFor<'_>] = match kind {
-                HostKind::Production => &[HostFor::Production],
-                HostKind::Slot => &[HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)],
-                HostKind::Preview => &[HostFor::Preview("v1-2-0"), HostFor::Preview("v2-0-0-rc-1")],
-            };
-            let rendered: Vec<_> = samples.iter().map(|s| hosts.base_host(app, env, *s)).collect();
-            match rendered.as_slice() {
-                [Err(e), ..] | [_, Err(e)] => {
+        for (app, envs) in &hosts.by_env {
+            for (env, env_hosts) in envs {
+                // A bad domain, app or environment name is reported where it is written; the templates would
+                // only repeat that.
+                if names::check_hostname(&env_hosts.domain).is_err()
+                    || names::check_label(app).is_err()
+                    || names::check_label(env).is_err()
+                {
                     ok = false;
-                    out.push(Diagnostic::error("SY0141", e.to_string()).at(path().as_str()).hint("a host template must make a lowercase hostname from `app`, `env`, `domain` and, for slots and previews, `slot` or `version`"));
+                    continue;
                 }
-                [Ok(a), Ok(b)] if a == b => {
-                    ok = false;
-                    let var = if *kind == HostKind::Slot { "slot" } else { "version" };
-                    out.push(
-                        Diagnostic::error(
-                            "SY0142",
-                            format!("the {} host template makes the same host {a:?} for every {var}", kind.key()),
-                        )
-                        .at(path().as_str())
-                        .hint(format!("use `{{{{ {var} }}}}` in it, e.g. `{}`", kind.default_template())),
-                    );
+                for kind in HostKind::ALL {
+                    let path = || {
+                        KeyPath::root().key("apps").key(app).key("environments").key(env).key("hosts").key(kind.key())
+                    };
+                    let samples: &[HostFor<'_>] = match kind {
+                        HostKind::Production => &[HostFor::Production],
+                        HostKind::Slot => &[HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)],
+                        HostKind::Preview => &[HostFor::Preview("v1-2-0"), HostFor::Preview("v2-0-0-rc-1")],
+                    };
+                    let mut rendered = samples.iter().map(|s| hosts.base_host(app, env, *s));
+                    match (rendered.next(), rendered.next()) {
+                        (Some(Err(e)), _) | (_, Some(Err(e))) => {
+                            ok = false;
+                            out.push(Diagnostic::error("SY0141", e.to_string()).at(path().as_str()).hint("a host template must make a lowercase hostname from `app`, `env`, `domain` and, for slots and previews, `slot` or `version`"));
+                        }
+                        (Some(Ok(a)), Some(Ok(b))) if a == b => {
+                            ok = false;
+                            let var = if kind == HostKind::Slot { "slot" } else { "version" };
+                            out.push(
+                                Diagnostic::error(
+                                    "SY0142",
+                                    format!(
+                                        "the {} host template makes the same host {a:?} for every {var}",
+                                        kind.key()
+                                    ),
+                                )
+                                .at(path().as_str())
+                                .hint(format!("use `{{{{ {var} }}}}` in it, e.g. `{}`", kind.default_template())),
+                            );
+                        }
+                        _ => {}
+                    }
                 }
-                _ => {}
             }
         }
         ok.then_some(hosts)
@@ -343,38 +355,57 @@ impl Hosts {
     /// Every production and slot host of the spec must be unique: two routers on one host would shadow each
     /// other in Traefik.
     pub fn check_spec_hosts(&self, spec: &Spec, out: &mut Vec<Diagnostic>) {
-        // host and path -> (environment, kind of host, who answers there). The first owner is kept.
-        let mut seen: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+        /// Who answers on a host and path; its text is only made for a report.
+        #[derive(Clone, Copy)]
+        struct Owner<'a> {
+            env: (&'a str, &'a str),
+            what: HostFor<'a>,
+            service: &'a str,
+        }
+        impl fmt::Display for Owner<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let (app, env) = self.env;
+                write!(f, "{app}/{env} ({}, route {})", what_label(self.what), self.service)
+            }
+        }
+        // host and path -> who answers there. The first owner is kept.
+        let mut seen: BTreeMap<String, Owner<'_>> = BTreeMap::new();
         // One report per pair of environments: a shared domain collides on every route and kind of host.
-        let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
+        type EnvId<'a> = (&'a str, &'a str);
+        let mut reported: BTreeSet<(EnvId<'_>, EnvId<'_>)> = BTreeSet::new();
         for (app_name, app) in &spec.apps {
             for env_name in app.environments.keys() {
-                let path = KeyPath::root().key("apps").key(app_name).key("environments").key(env_name);
-                let env_id = format!("{app_name}/{env_name}");
+                let env_id = (app_name.as_str(), env_name.as_str());
                 for what in [HostFor::Production, HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)] {
                     let Ok(base) = self.base_host(app_name, env_name, what) else { continue };
-                    let what_id = what_label(what);
                     for (service, route) in &app.routes {
-                        let host = route_host(&base, route);
                         // As rendered: a path prefix of `/` is no path prefix.
-                        let key = format!("{host}{}", route.path_prefix.as_deref().filter(|p| *p != "/").unwrap_or(""));
-                        let here = format!("{env_id} ({what_id}, route {service})");
-                        let Some((other_env, other_what, other)) = seen.get(&key) else {
-                            seen.insert(key, (env_id.clone(), what_id.clone(), here));
-                            continue;
+                        let path_prefix = route.path_prefix.as_deref().filter(|p| *p != "/").unwrap_or("");
+                        let mut key = route_host(&base, route);
+                        let host_len = key.len();
+                        key.push_str(path_prefix);
+                        let here = Owner { env: env_id, what, service };
+                        let other = match seen.get(&key) {
+                            Some(other) => *other,
+                            None => {
+                                seen.insert(key, here);
+                                continue;
+                            }
                         };
                         // Two routes of one app on the same host and path: reported once, as SY0111.
-                        if *other_env == env_id && *other_what == what_id {
+                        if other.env == env_id && other.what == what {
                             continue;
                         }
-                        if !reported.insert((env_id.clone(), other_env.clone())) {
+                        if !reported.insert((env_id, other.env)) {
                             continue;
                         }
-                        let hint = if *other_env == env_id {
+                        let hint = if other.env == env_id {
                             "change the host templates so that production and slot hosts differ"
                         } else {
                             "give the environments different domains or host templates"
                         };
+                        let path = KeyPath::root().key("apps").key(app_name).key("environments").key(env_name);
+                        let host = &key[..host_len];
                         out.push(
                             Diagnostic::error("SY0143", format!("{here} and {other} both answer on {host}"))
                                 .at(path.as_str())
