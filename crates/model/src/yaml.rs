@@ -15,12 +15,6 @@ use crate::diagnostics::{Diagnostic, KeyPath, Location, did_you_mean};
 /// Parses a YAML document into `T`, rejecting unknown keys and bad values with a diagnostic that names the
 /// file, line, column and key path.
 pub fn from_str<T: DeserializeOwned>(source: &str, file: &str) -> Result<T, Box<Diagnostic>> {
-    // Tracking the key path costs a third of the parse (the playground parses on every keystroke), and only an
-    // error needs it: a document that fails is read again, with tracking, for the diagnostic. Deserialising is
-    // deterministic, so the second reading fails the same way.
-    if let Ok(value) = serde_yaml::from_str(source) {
-        return Ok(value);
-    }
     let de = serde_yaml::Deserializer::from_str(source);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
