@@ -126,11 +126,13 @@ class Editor {
     this.refreshLines();
   }
 
-  /** Keeps one gutter row per line, adding or removing only the difference. */
-  refreshLines() {
+  /** Keeps one gutter row per line, adding or removing only the difference. Reading the scroll position
+   * forces Chromium to lay the whole text out at once, so it is read only when the number of lines changed
+   * (otherwise the textarea's own scroll event brings the gutter along). */
+  refreshLines(text = this.textarea.value) {
     let count = 1;
-    const text = this.textarea.value;
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
+    if (count === this.lines) return;
     while (this.lines < count) {
       this.lines++;
       this.gutter.append(el('div', { class: 'line' }, this.lines));
@@ -621,15 +623,16 @@ function selectTab(group, id) {
 }
 
 function wire() {
+  // The model's call goes out first: the worker renders while this thread updates the gutter and lays out.
   $('spec').addEventListener('input', () => {
     session.spec = specEditor.value;
-    specEditor.refreshLines();
     requestRender();
+    specEditor.refreshLines(session.spec);
   });
   $('state').addEventListener('input', () => {
     session.states = stateEditor.value;
-    stateEditor.refreshLines();
     requestRender();
+    stateEditor.refreshLines(session.states);
   });
   $('env').addEventListener('change', () => {
     const [app, env] = $('env').value.split('/');
