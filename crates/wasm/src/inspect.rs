@@ -142,3 +142,51 @@ pub fn route(file: &str, config: &str, versions_json: &str, request_json: &str) 
     };
     respond(run())
 }
+
+#[cfg(all(test, feature = "workflow"))]
+mod tests {
+    #[test]
+    fn the_example_answers_over_tls_and_bad_inputs_are_diagnostics() {
+        let spec = crate::example_spec();
+        let mut states = String::from("[]");
+        for (i, req) in [
+            r#"{"change":"create"}"#,
+            r#"{"change":"deploy","version":"v1.2.0"}"#,
+            r#"{"change":"observe_health","version":"v1.2.0","status":"healthy"}"#,
+            r#"{"change":"promote","version":"v1.2.0","share":100}"#,
+        ]
+        .iter()
+        .enumerate()
+        {
+            let a: serde_json::Value =
+                serde_json::from_str(&crate::apply(&spec, &states, "whoami", "dev", req, 60 * i as u64)).unwrap();
+            states = a["ok"]["states"].to_string();
+        }
+        let view: serde_json::Value = serde_json::from_str(&crate::view(&spec, &states, "whoami", "dev")).unwrap();
+        let ok = &view["ok"];
+        let r = super::route(
+            ok["file"].as_str().unwrap(),
+            ok["config"].as_str().unwrap(),
+            &ok["versions"].to_string(),
+            r#"{"host":"whoami.dev.example.com","requests":100}"#,
+        );
+        let r: serde_json::Value = serde_json::from_str(&r).unwrap();
+        // The example's routers serve TLS only: over plain HTTP nothing matches, and the note says so.
+        assert_eq!(r["ok"]["answer"]["status"], 404);
+        assert_eq!(r["ok"]["answer"]["notes"][0], "router whoami_dev_prod_web would match over TLS");
+        let tls = super::route(
+            ok["file"].as_str().unwrap(),
+            ok["config"].as_str().unwrap(),
+            &ok["versions"].to_string(),
+            r#"{"host":"whoami.dev.example.com","tls":true,"requests":100}"#,
+        );
+        let tls: serde_json::Value = serde_json::from_str(&tls).unwrap();
+        assert_eq!(tls["ok"]["version"], "whoami/dev v1.2.0 (web), blue slot");
+        assert_eq!(tls["ok"]["shares"][0]["count"], 100);
+        let bad: serde_json::Value = serde_json::from_str(&super::route("x.json", "", "{}", "{}")).unwrap();
+        assert_eq!(bad["ok"], serde_json::Value::Null);
+        let codes: Vec<&str> =
+            bad["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
+        assert_eq!(codes, ["SY0904", "SY0903"]);
+    }
+}
