@@ -262,6 +262,8 @@ function show(answer) {
   download.href = `data:application/yaml;charset=utf-8,${encodeURIComponent(view.config)}`;
   drawGraph($('graph'), view.graph);
   showLastStep();
+  lastView = view;
+  if (panelsOpened.has('who-panel')) who.request();
 }
 
 function setText(node, text) {
@@ -279,7 +281,8 @@ function showDiagnostics(diagnostics) {
   for (const d of diagnostics) list.append(diagnosticItem(d));
 }
 
-function diagnosticItem(d) {
+/** A diagnostic as a list item; `goto(line, column)` shows its place (default: the spec or state editor). */
+function diagnosticItem(d, goto) {
   const loc = d.location;
   const item = el('li', { class: `diagnostic ${d.severity}`, 'data-code': d.code });
   if (loc) {
@@ -288,7 +291,7 @@ function diagnosticItem(d) {
     item.setAttribute('data-column', String(loc.column));
     item.tabIndex = 0;
     item.title = 'Go to the line';
-    const go = () => {
+    const go = goto ? () => goto(loc.line, loc.column) : () => {
       const editor = loc.file === 'state.json' ? stateEditor : specEditor;
       selectTab('inputs', editor === stateEditor ? 'state-panel' : 'spec-panel');
       editor.goto(loc.line, loc.column);
@@ -470,6 +473,208 @@ function drawGraph(container, graph) {
   container.replaceChildren(root);
 }
 
+// ---- Panels on the module loaded on demand: "Who answers?" and "Check a Traefik config" ----------------
+
+/** The last view shown (the environment's generated configuration and its version map). */
+let lastView = null;
+/** The output tabs opened so far: the inspect module is loaded when one that needs it first opens. */
+const panelsOpened = new Set();
+
+/** Runs `work` again whenever asked, one run at a time, the latest request winning; `idle()` waits for it. */
+class Latest {
+  constructor(work) {
+    this.work = work;
+    this.running = false;
+    this.again = false;
+    this.waiters = [];
+  }
+
+  request() {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.work()
+      .catch((err) => console.error(err.message))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.request();
+          return;
+        }
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const resolve of waiters) resolve();
+      });
+  }
+
+  idle() {
+    if (!this.running && !this.again) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+function whoRequest() {
+  const count = $('who-count').value.trim();
+  return {
+    host: $('who-host').value,
+    path: $('who-path').value || '/',
+    method: $('who-method').value || 'GET',
+    headers: $('who-headers').value,
+    cookies: $('who-cookies').value,
+    query: $('who-query').value,
+    entry_point: $('who-entry-point').value,
+    tls: $('who-tls').checked,
+    requests: count === '' ? null : Math.max(0, Math.floor(Number(count)) || 0),
+    down: $('who-down').value,
+  };
+}
+
+const who = new Latest(async () => {
+  if (!lastView) return;
+  const req = whoRequest();
+  const { result } = await call('route', lastView.file || 'rendered.yml', lastView.config, JSON.stringify(lastView.versions || {}), JSON.stringify(req));
+  showWho(result, req);
+});
+
+function showWho(result, req) {
+  const list = $('who-diagnostics');
+  list.replaceChildren(...result.diagnostics.map((d) => diagnosticItem(d, () => selectTab('outputs', 'config-panel'))));
+  const answerNode = $('who-answer');
+  const chart = $('who-chart');
+  const route = result.ok;
+  if (!route) {
+    setText(answerNode, '');
+    setText($('who-split-title'), '');
+    chart.replaceChildren();
+    return;
+  }
+  const a = route.answer;
+  const lines = [`${req.method} ${req.tls ? 'https' : 'http'}://${req.host}${req.path}${req.entry_point ? ` on entry point ${req.entry_point}` : ''}`];
+  for (const name of a.broken) lines.push(`skipped router ${name}: its rule does not parse (Traefik disables it)`);
+  const winner = a.candidates[0];
+  if (!winner) {
+    lines.push(`no router matches: ${a.status}`);
+  } else {
+    lines.push(`router    ${winner.router} (priority ${winner.priority}, ${winner.explicit ? 'explicit' : "the rule's length"})`);
+    for (const other of a.candidates.slice(1)) lines.push(`also matches: ${other.router} (priority ${other.priority})`);
+    if (a.tied.length) lines.push(`TIE with ${a.tied.join(', ')}: equal priorities are decided by provider order`);
+    lines.push(`service   ${a.chain.join(' -> ')}`);
+    lines.push(a.server ? `server    ${a.server} (${a.status})` : `answer    ${a.status}`);
+    lines.push(`version   ${route.version || '(none known)'}`);
+  }
+  for (const note of a.notes) lines.push(`note: ${note}`);
+  setText(answerNode, `${lines.join('\n')}\n`);
+  answerNode.dataset.router = winner ? winner.router : '';
+  answerNode.dataset.version = route.version || '';
+  answerNode.dataset.status = String(a.status);
+  const total = route.shares.reduce((sum, share) => sum + share.count, 0);
+  setText($('who-split-title'), route.split ? `${total} requests` : '');
+  drawSplit(chart, route.shares, total);
+}
+
+const BAR = { label: 330, width: 300, row: 24, height: 16 };
+
+/** The split as horizontal bars, one per target, built with DOM APIs only. */
+function drawSplit(container, shares, total) {
+  if (!shares.length) {
+    container.replaceChildren();
+    return;
+  }
+  const width = BAR.label + BAR.width + 110;
+  const root = svg('svg', {
+    viewBox: `0 0 ${width} ${shares.length * BAR.row + 4}`, role: 'img', 'aria-label': 'How the requests split',
+  });
+  shares.forEach((share, i) => {
+    const y = i * BAR.row + 2;
+    const fraction = total ? share.count / total : 0;
+    const slot = share.version && / (blue|green) slot$/.exec(share.version);
+    const kind = share.status === 200 ? `status-200${slot ? ` slot-${slot[1]}` : ''}` : 'failed';
+    const g = svg('g', {
+      class: 'share', 'data-target': share.target, 'data-count': share.count, 'data-version': share.version || '',
+    });
+    g.append(svg('title', {}, `${share.target}${share.version ? `\n${share.version}` : ''}`));
+    g.append(svg('text', { x: 0, y: y + 12, class: 'label' }, clip(share.version || share.target, BAR.label)));
+    g.append(svg('rect', { x: BAR.label, y, width: Math.max(1, fraction * BAR.width), height: BAR.height, class: `bar ${kind}` }));
+    const percent = (fraction * 100).toFixed(1);
+    g.append(svg('text', { x: BAR.label + BAR.width + 6, y: y + 12, class: 'count' }, `${share.count} (${percent}%)`));
+    root.append(g);
+  });
+  container.replaceChildren(root);
+}
+
+const checkEditor = new Editor($('check-editor'), $('check-input'), 'dynamic.yml');
+
+const check = new Latest(async () => {
+  const file = $('check-file').value.trim();
+  checkEditor.file = file;
+  const { result } = await call('check_traefik', file, checkEditor.value);
+  showCheck(result);
+});
+
+function showCheck(result) {
+  const diagnostics = result.diagnostics;
+  checkEditor.mark(diagnostics);
+  const list = $('check-diagnostics');
+  $('check-count').textContent = diagnostics.length ? `(${diagnostics.length})` : '';
+  const goto = (line, column) => checkEditor.goto(line, column);
+  list.replaceChildren(...diagnostics.map((d) => diagnosticItem(d, goto)));
+  if (result.ok && !diagnostics.length) list.append(el('li', { class: 'none' }, 'No findings.'));
+  // As `switchyard validate` prints them (without the source excerpt: the editor marks the lines).
+  const text = diagnostics.map((d) => {
+    const where = d.location ? `\n  --> ${d.location.file}:${d.location.line}:${d.location.column}` : '';
+    const path = d.path ? `\n  at ${d.path}` : '';
+    const hints = (d.hints || []).map((h) => `\n  hint: ${h}`).join('');
+    return `${d.severity}[${d.code}]: ${d.message}${where}${path}${hints}\n`;
+  });
+  setText($('check-text'), text.join(''));
+}
+
+/** Keeps the file name's extension on the chosen format. */
+function setCheckFormat(ext) {
+  const name = $('check-file').value.trim() || 'dynamic';
+  const dot = name.lastIndexOf('.');
+  $('check-file').value = `${dot > 0 ? name.slice(0, dot) : name}.${ext}`;
+}
+
+function openPanel(id) {
+  if (panelsOpened.has(id)) return;
+  if (id !== 'who-panel' && id !== 'check-panel') return;
+  panelsOpened.add(id);
+  if (id === 'who-panel') who.request();
+  else call('load_inspect').catch((err) => console.error(`could not load the validator: ${err.message}`));
+}
+
+function wirePanels() {
+  $('who-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    who.request();
+  });
+  $('check-run').addEventListener('click', () => check.request());
+  $('check-input').addEventListener('input', () => {
+    checkEditor.refreshLines();
+    check.request();
+  });
+  $('check-file').addEventListener('change', () => {
+    const ext = $('check-file').value.trim().toLowerCase().endsWith('.toml') ? 'toml' : 'yml';
+    $('check-format').value = ext;
+    check.request();
+  });
+  $('check-format').addEventListener('change', () => {
+    setCheckFormat($('check-format').value);
+    check.request();
+  });
+  $('check-load').addEventListener('click', () => {
+    if (!lastView) return;
+    $('check-file').value = lastView.file || 'dynamic.yml';
+    $('check-format').value = 'yml';
+    checkEditor.value = lastView.config;
+    check.request();
+  });
+}
+
 // ---- Steps: requests to the model ------------------------------------------------------------------------
 
 const STEP = 60; // the clock moves a minute with every step
@@ -620,9 +825,11 @@ function selectTab(group, id) {
     tab.setAttribute('aria-selected', String(tab.dataset.tab === id));
   }
   for (const panel of document.querySelectorAll(`.tab-panel[data-group="${group}"]`)) panel.hidden = panel.id !== id;
+  openPanel(id);
 }
 
 function wire() {
+  wirePanels();
   // The model's call goes out first: the worker renders while this thread updates the gutter and lays out.
   $('spec').addEventListener('input', () => {
     session.spec = specEditor.value;
@@ -679,5 +886,5 @@ async function start() {
   document.body.dataset.ready = 'true';
 }
 
-window.playground = { idle, step, session, timings };
+window.playground = { idle, step, session, timings, who, check };
 start().catch((err) => console.error(`the playground could not start: ${err.message}`));

@@ -3,18 +3,33 @@
 // { id, result, ms } with the adapter's JSON already parsed, or { id, error }.
 //
 // The adapter (crates/wasm) makes every decision; this file only forwards.
+//
+// Two modules: the workflow's (loaded with the page) and the validator and request simulator's
+// (`switchyard_inspect`), imported the first time a call needs it, that is when its panel is first opened.
 
 import init, * as model from './pkg/switchyard_wasm.js';
 
 const ready = init();
+
+let inspectModule = null;
+function inspect() {
+  if (!inspectModule) {
+    inspectModule = import('./pkg/switchyard_inspect.js').then(async (m) => {
+      await m.default();
+      return m;
+    });
+  }
+  return inspectModule;
+}
 
 const calls = {
   example_spec: () => model.example_spec(),
   view: (spec, states, app, env) => model.view(spec, states, app, env),
   apply: (spec, states, app, env, request, now) => model.apply(spec, states, app, env, request, BigInt(now)),
   render: (spec, states) => model.render(spec, states),
-  // Coming with the validator: `simulate` (who answers a request, and the split of N requests) and
-  // `check_traefik` (findings for any Traefik dynamic configuration) will be forwarded here.
+  load_inspect: async () => { await inspect(); return 'true'; },
+  check_traefik: async (file, text) => (await inspect()).check_traefik(file, text),
+  route: async (file, config, versions, request) => (await inspect()).route(file, config, versions, request),
 };
 
 // The last spec and states received: the page sends `null` for the one that did not change.
@@ -33,7 +48,7 @@ self.onmessage = async (event) => {
     const call = calls[fn];
     if (!call) throw new Error(`no such call: ${fn}`);
     const start = performance.now();
-    const text = call(...args);
+    const text = await call(...args);
     const result = typeof text === 'string' && fn !== 'example_spec' ? JSON.parse(text) : text;
     self.postMessage({ id, result, ms: performance.now() - start });
   } catch (err) {

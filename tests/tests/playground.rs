@@ -348,3 +348,312 @@ apps:
     page.assert_no_errors().await;
     page.close().await;
 }
+
+/// What the native adapter answers for the who-answers panel's current request and view.
+async fn native_route(page: &Browser) -> Value {
+    let native = native_view(page).await;
+    let view = &native["ok"];
+    let request = page
+        .js(r#"const v = (id) => document.getElementById(id); const n = v('who-count').value.trim();
+            return JSON.stringify({ host: v('who-host').value, path: v('who-path').value || '/', method: v('who-method').value || 'GET',
+              headers: v('who-headers').value, cookies: v('who-cookies').value, query: v('who-query').value,
+              entry_point: v('who-entry-point').value, tls: v('who-tls').checked,
+              requests: n === '' ? null : Math.max(0, Math.floor(Number(n)) || 0), down: v('who-down').value })"#)
+        .await;
+    let versions = view["versions"].to_string();
+    let answer = switchyard_wasm::route(
+        view["file"].as_str().unwrap(),
+        view["config"].as_str().unwrap(),
+        &versions,
+        request.as_str().unwrap(),
+    );
+    serde_json::from_str(&answer).unwrap()
+}
+
+/// The split chart: (version or target, count), in the order drawn.
+async fn bars(page: &Browser) -> Vec<(String, u64)> {
+    let value = page
+        .js("return [...document.querySelectorAll('#who-chart g.share')].map(g => [g.dataset.version || g.dataset.target, Number(g.dataset.count)])")
+        .await;
+    serde_json::from_value(value).unwrap()
+}
+
+async fn who_idle(page: &Browser) {
+    page.js_async("await window.playground.idle(); await window.playground.who.idle(); return true;").await;
+}
+
+async fn check_idle(page: &Browser) {
+    page.js_async("await window.playground.check.idle(); return true;").await;
+}
+
+async fn open_tab(page: &Browser, id: &str) {
+    page.client.find(Locator::Css(&format!("[data-tab='{id}']"))).await.unwrap().click().await.unwrap();
+}
+
+async fn set_text(page: &Browser, id: &str, text: &str) {
+    page.js(&format!(
+        "const t = document.getElementById({}); t.value = {}; t.dispatchEvent(new Event('input'));",
+        json!(id),
+        json!(text)
+    ))
+    .await;
+}
+
+/// The request simulator's panel: the router, chain and version that answer, the split of 100 requests before
+/// and after a promotion with a 25% share, a sticky cookie, all as the adapter answers natively.
+#[tokio::test]
+async fn who_answers_a_request_and_the_split_follows_the_share() {
+    if !browser::available() {
+        return;
+    }
+    let server = browser::serve();
+    let page = Browser::start().await;
+    page.open(&server.url()).await;
+    // The simulator's module is not loaded before its panel opens.
+    let loaded = "return performance.getEntriesByType('resource').some(e => e.name.includes('switchyard_inspect'))";
+    assert_eq!(page.js(loaded).await, json!(false));
+    open_tab(&page, "who-panel").await;
+    who_idle(&page).await;
+    let native = native_route(&page).await;
+    let winner = native["ok"]["answer"]["candidates"][0]["router"].as_str().unwrap().to_string();
+    assert!(winner.starts_with("whoami_dev_"), "{native}");
+    let answer = page.js("return {...document.getElementById('who-answer').dataset}").await;
+    assert_eq!(answer, json!({ "router": winner, "version": "whoami/dev v1.2.0 (web), blue slot", "status": "200" }));
+    let text = page.text("#who-answer").await;
+    assert!(text.contains(&format!("router    {winner} (priority ")), "{text}");
+    assert!(text.contains("version   whoami/dev v1.2.0 (web), blue slot"), "{text}");
+    assert_eq!(bars(&page).await, [("whoami/dev v1.2.0 (web), blue slot".to_string(), 100)]);
+    assert_eq!(native["ok"]["shares"][0]["count"], 100);
+
+    // Another host: no router, 404, no chart.
+    set_input(&page, "who-host", "nowhere.example.com").await;
+    page.client.find(Locator::Id("who-run")).await.unwrap().click().await.unwrap();
+    who_idle(&page).await;
+    assert_eq!(page.js("return document.getElementById('who-answer').dataset.status").await, json!("404"));
+    assert!(page.text("#who-answer").await.contains("no router matches: 404"));
+    assert!(bars(&page).await.is_empty());
+    set_input(&page, "who-host", "whoami.dev.example.com").await;
+
+    // Deploy v1.3.0, observe it healthy, promote it with 25%: 100 requests split 75/25 (the weighted round
+    // robin is deterministic: 3 to 1 in every round of 4).
+    set_input(&page, "version", "v1.3.0").await;
+    click(&page, "deploy").await;
+    click(&page, "healthy").await;
+    set_input(&page, "share-percent", "25").await;
+    click(&page, "promote").await;
+    who_idle(&page).await;
+    assert_eq!(
+        bars(&page).await,
+        [
+            ("whoami/dev v1.2.0 (web), blue slot".to_string(), 75),
+            ("whoami/dev v1.3.0 (web), green slot".to_string(), 25)
+        ]
+    );
+    let native = native_route(&page).await;
+    let shown = page.js("return [...document.querySelectorAll('#who-chart g.share')].map(g => g.dataset.target)").await;
+    let expected: Vec<&Value> = native["ok"]["shares"].as_array().unwrap().iter().map(|s| &s["target"]).collect();
+    assert_eq!(shown, json!(expected));
+    // 1,000 requests: 750/250.
+    set_input(&page, "who-count", "1000").await;
+    page.client.find(Locator::Id("who-run")).await.unwrap().click().await.unwrap();
+    who_idle(&page).await;
+    let counts: Vec<u64> = bars(&page).await.into_iter().map(|(_, n)| n).collect();
+    assert_eq!(counts, [750, 250]);
+    // The sticky cookie naming the green version's service pins the request to it.
+    set_input(&page, "who-cookies", "whoami_slot=whoami_dev_ver_v1-3-0_web").await;
+    page.client.find(Locator::Id("who-run")).await.unwrap().click().await.unwrap();
+    who_idle(&page).await;
+    let version = page.js("return document.getElementById('who-answer').dataset.version").await;
+    assert_eq!(version, json!("whoami/dev v1.3.0 (web), green slot"));
+    assert_eq!(native_route(&page).await["ok"]["version"], version);
+    screenshot(&page, "who-answers").await;
+
+    // A malformed header is the adapter's diagnostic, shown as text.
+    set_text(&page, "who-headers", "no colon here").await;
+    page.client.find(Locator::Id("who-run")).await.unwrap().click().await.unwrap();
+    who_idle(&page).await;
+    let problems = page.text("#who-diagnostics").await;
+    assert!(problems.contains("SY0904") && problems.contains("header \"no colon here\""), "{problems}");
+    page.assert_no_errors().await;
+    page.close().await;
+}
+
+const CLEAN: &str = "http:
+  routers:
+    web:
+      rule: Host(`app.example.com`)
+      priority: 10
+      service: app
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: http://app:80
+";
+
+/// `switchyard validate FILE --json` on a file: the CLI's findings (code, severity, message, location, path,
+/// hints) to compare with the page's.
+fn cli_validate(name: &str, text: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), text).unwrap();
+    let out =
+        Command::new(switchyard_bin()).current_dir(dir.path()).args(["validate", name, "--json"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The page's findings, in the CLI's JSON shape (what each list item shows).
+async fn findings(page: &Browser) -> Value {
+    page.js(r#"return [...document.querySelectorAll('#check-diagnostics li.diagnostic')].map(li => {
+        const d = { code: li.dataset.code, severity: li.querySelector('.severity').textContent,
+          message: li.querySelector('.message').textContent };
+        if (li.dataset.line) d.location = { file: li.dataset.file, line: Number(li.dataset.line), column: Number(li.dataset.column) };
+        const path = li.querySelector('.path'); if (path) d.path = path.textContent.replace(/^at /, '');
+        const hints = [...li.querySelectorAll('.hint')].map(h => h.textContent.replace(/^hint: /, ''));
+        if (hints.length) d.hints = hints;
+        return d; })"#)
+        .await
+}
+
+/// The validator's panel: no findings for a clean file, a rule error and a missing service at their lines with
+/// the CLI's codes and messages, TOML too, and the generated configuration loaded in one click.
+#[tokio::test]
+async fn the_check_panel_shows_the_validators_findings_at_their_lines() {
+    if !browser::available() {
+        return;
+    }
+    let server = browser::serve();
+    let page = Browser::start().await;
+    page.open(&server.url()).await;
+    open_tab(&page, "check-panel").await;
+
+    set_text(&page, "check-input", CLEAN).await;
+    check_idle(&page).await;
+    assert_eq!(page.text("#check-diagnostics").await, "No findings.");
+    assert_eq!(cli_validate("dynamic.yml", CLEAN), json!([]));
+
+    // A rule that does not parse (line 4) and a service that does not exist (line 6).
+    let broken = CLEAN
+        .replace("Host(`app.example.com`)", "Host(`app.example.com`) && Path(")
+        .replace("service: app", "service: nope");
+    set_text(&page, "check-input", &broken).await;
+    check_idle(&page).await;
+    let cli = cli_validate("dynamic.yml", &broken);
+    assert_eq!(findings(&page).await, cli);
+    let codes: Vec<(&str, u64)> = cli
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["location"]["line"].as_u64().unwrap()))
+        .collect();
+    assert!(codes.iter().any(|(c, l)| c.starts_with("SY31") && *l == 4), "{codes:?}");
+    assert!(codes.contains(&("SY3201", 6)), "{codes:?}");
+    let marked = page
+        .js("return [...document.querySelectorAll('#check-editor .gutter .line.error')].map(l => Number(l.textContent))")
+        .await;
+    assert_eq!(marked, json!([4, 6]));
+    let text = page.text("#check-text").await;
+    assert!(text.contains("error[SY3201]: ") && text.contains("  --> dynamic.yml:6:"), "{text}");
+    screenshot(&page, "check").await;
+    // Clicking a finding puts the cursor on its line.
+    page.client.find(Locator::Css("#check-diagnostics li[data-code='SY3201']")).await.unwrap().click().await.unwrap();
+    let line = page
+        .js("const t = document.getElementById('check-input'); return t.value.slice(0, t.selectionStart).split('\\n').length")
+        .await;
+    assert_eq!(line, json!(6));
+
+    // TOML, chosen by the format selector (the file name follows).
+    let toml = "[http.routers.web]\nrule = \"Host(`a.example.com`)\"\nservice = \"missing\"\n";
+    page.js(
+        "const s = document.getElementById('check-format'); s.value = 'toml'; s.dispatchEvent(new Event('change'));",
+    )
+    .await;
+    set_text(&page, "check-input", toml).await;
+    check_idle(&page).await;
+    assert_eq!(page.js("return document.getElementById('check-file').value").await, json!("dynamic.toml"));
+    assert_eq!(findings(&page).await, cli_validate("dynamic.toml", toml));
+
+    // The generated configuration, loaded in one click: what the CLI says of the same file.
+    page.client.find(Locator::Id("check-load")).await.unwrap().click().await.unwrap();
+    check_idle(&page).await;
+    let file = page.js("return document.getElementById('check-file').value").await;
+    assert_eq!(file, json!("switchyard_whoami_dev.yml"));
+    let generated = page.js("return document.getElementById('check-input').value").await;
+    assert_eq!(generated.as_str().unwrap(), page.text("#config").await);
+    assert_eq!(findings(&page).await, cli_validate("switchyard_whoami_dev.yml", generated.as_str().unwrap()));
+    // Alone, the file names a middleware defined in another file of the provider directory: SY3202, as the CLI.
+    let codes = page
+        .js("return [...document.querySelectorAll('#check-diagnostics li.error')].map(li => li.dataset.code)")
+        .await;
+    assert!(codes.as_array().unwrap().iter().all(|c| c == "SY3202"), "{codes}");
+    page.assert_no_errors().await;
+    page.close().await;
+}
+
+/// Whatever the new panels' inputs hold is shown as text: no element is made from it, no script runs.
+#[tokio::test]
+async fn hostile_inputs_in_the_panels_stay_inert() {
+    if !browser::available() {
+        return;
+    }
+    let server = browser::serve();
+    let page = Browser::start().await;
+    page.open(&server.url()).await;
+    open_tab(&page, "who-panel").await;
+    who_idle(&page).await;
+    set_input(&page, "who-host", "<script>window.pwned=1</script>").await;
+    set_input(&page, "who-path", "/\"'><img src=x onerror=window.pwned=2>").await;
+    set_text(&page, "who-headers", "X-A: <img src=x onerror=window.pwned=3>\n<svg onload=window.pwned=4>").await;
+    set_input(&page, "who-cookies", "a=\"'><img src=x onerror=window.pwned=5>").await;
+    set_input(&page, "who-entry-point", "<b>web</b>").await;
+    page.client.find(Locator::Id("who-run")).await.unwrap().click().await.unwrap();
+    who_idle(&page).await;
+    let problems = page.text("#who-diagnostics").await;
+    assert!(problems.contains("<svg onload=window.pwned=4>"), "shown as text: {problems}");
+    set_text(&page, "who-headers", "X-A: <img src=x onerror=window.pwned=3>").await;
+    page.client.find(Locator::Id("who-run")).await.unwrap().click().await.unwrap();
+    who_idle(&page).await;
+    let answer = page.text("#who-answer").await;
+    assert!(answer.contains("<script>window.pwned=1</script>"), "{answer}");
+
+    open_tab(&page, "check-panel").await;
+    let hostile = "http:\n  routers:\n    \"<img src=x onerror=window.pwned=6>\":\n      rule: \"Host(`<script>window.pwned=7</script>`)\"\n      service: \"'><svg onload=window.pwned=8>\"\n";
+    set_text(&page, "check-input", hostile).await;
+    check_idle(&page).await;
+    let shown = page.text("#check-diagnostics").await;
+    assert!(shown.contains("<svg onload=window.pwned=8>"), "{shown}");
+    page.js("const f = document.getElementById('check-file'); f.value = '<img src=x onerror=window.pwned=9>.yml'; f.dispatchEvent(new Event('change'));").await;
+    check_idle(&page).await;
+    let shown = page.text("#check-text").await;
+    assert!(shown.contains("<img src=x onerror=window.pwned=9>.yml:"), "{shown}");
+    let counts = page
+        .js("return [document.querySelectorAll('img').length, document.querySelectorAll('script').length, document.querySelectorAll('svg [onload], [onerror], b').length, typeof window.pwned]")
+        .await;
+    assert_eq!(counts, json!([0, 1, 0, "undefined"]));
+    assert!(page.client.get_alert_text().await.is_err(), "no dialog opened");
+    page.assert_no_errors().await;
+    page.close().await;
+}
+
+/// What the page loads, gzipped (`gzip -9`), as `cargo xtask playground-build` reports it: the first load, and
+/// the total with the module fetched when a panel needs it. The issue's budget is 350 KB; neither figure
+/// meets it yet (README, "Playground"). These ceilings, a little above the figures recorded there, catch a
+/// regression; lower them with every cut.
+#[test]
+fn the_page_size_is_reported_and_does_not_grow() {
+    let sizes = switchyard_playground::sizes(&browser::playground_dir()).unwrap();
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{sizes}");
+    }
+    let lazy: Vec<&str> = sizes
+        .files
+        .iter()
+        .map(|(name, ..)| name.as_str())
+        .filter(|name| name.starts_with(switchyard_playground::LAZY_PREFIX))
+        .collect();
+    assert_eq!(lazy, ["pkg/switchyard_inspect.js", "pkg/switchyard_inspect_bg.wasm"]);
+    let (first, total) = (sizes.initial().1, sizes.total().1);
+    assert!(first < total);
+    assert!(first <= 376 * 1024, "the first load grew: {first} B gzipped\n{sizes}");
+    assert!(total <= 820 * 1024, "the total grew: {total} B gzipped\n{sizes}");
+}

@@ -513,22 +513,15 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 cookies: inspect::pairs(cookies, '=', "--cookie")?.into_iter().collect(),
             };
             let down = inspect::down(down);
-            let mut answer = switchyard_model::simulate::http::answer(&loaded.config, &req, &down);
-            let split = match (requests, answer.candidates.first()) {
-                (Some(n), Some(winner)) => {
-                    Some((*n, switchyard_model::simulate::http::split(&loaded.config, &winner.service, *n, &down)))
-                }
-                _ => None,
-            };
-            let version = answer.chain.iter().rev().find_map(|s| versions.get(s)).cloned();
-            if let Some(v) = &version {
-                answer.notes.insert(0, format!("version {v}"));
-            }
+            // The same function answers the playground's "Who answers?" panel.
+            let route = switchyard_model::simulate::http::route(&loaded.config, &req, *requests, &down, &versions);
             if *json {
-                let value = serde_json::json!({ "answer": answer, "version": version, "split": split.as_ref().map(|(_, c)| c) });
+                let value =
+                    serde_json::json!({ "answer": route.answer, "version": route.version, "split": route.split });
                 writeln!(out, "{}", serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?)?;
             } else {
-                out.write_all(inspect::describe(&req, &answer, split.as_ref().map(|(n, c)| (*n, c))).as_bytes())?;
+                let split = requests.zip(route.split.as_ref());
+                out.write_all(inspect::describe(&req, &route.answer, split).as_bytes())?;
             }
             Ok(())
         }

@@ -641,19 +641,102 @@ pub mod http {
     /// `n` requests through the winning router's service: counts by server URL (or by status when none
     /// answers). The order of picks is not promised; the counts per round are what Traefik guarantees.
     pub fn split(config: &DynamicConfig, service: &str, n: usize, down: &BTreeSet<String>) -> BTreeMap<String, u64> {
-        let (node, _) = tree(config, service, down);
-        let mut sim = super::Simulation::new(node);
         let mut counts = BTreeMap::new();
-        for (outcome, count) in sim.run(n) {
-            let key = match outcome {
-                super::Outcome::Server { service, url } => format!("{service} {url}"),
-                super::Outcome::Unavailable { service } => format!("503 (no server available in {service})"),
-                super::Outcome::BadGateway { service, url } => format!("502 ({url} of {service} does not answer)"),
-                super::Outcome::NotFound { service } => format!("404 ({service} does not exist)"),
-            };
-            *counts.entry(key).or_insert(0) += count;
+        for (outcome, count) in outcomes(config, service, n, down) {
+            *counts.entry(target(&outcome)).or_insert(0) += count;
         }
         counts
+    }
+
+    fn outcomes(
+        config: &DynamicConfig,
+        service: &str,
+        n: usize,
+        down: &BTreeSet<String>,
+    ) -> BTreeMap<super::Outcome, u64> {
+        let (node, _) = tree(config, service, down);
+        super::Simulation::new(node).run(n)
+    }
+
+    /// How [`split`] names where a request ended.
+    fn target(outcome: &super::Outcome) -> String {
+        match outcome {
+            super::Outcome::Server { service, url } => format!("{service} {url}"),
+            super::Outcome::Unavailable { service } => format!("503 (no server available in {service})"),
+            super::Outcome::BadGateway { service, url } => format!("502 ({url} of {service} does not answer)"),
+            super::Outcome::NotFound { service } => format!("404 ({service} does not exist)"),
+        }
+    }
+
+    /// What `switchyard route` reports for a request: the [`answer`], the version behind the service that
+    /// answers, and the split of `requests` requests through the winning router's service.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct Route {
+        /// The answer; when the version is known, its first note says which (`version whoami/dev v1.2.0 ...`).
+        pub answer: Answer,
+        /// The version (and slot) the answering chain ends in, from the `versions` map given to [`route`].
+        pub version: Option<String>,
+        /// The requests sent through the winner's service, as [`split`] counts them (None: none sent, or no
+        /// router matches).
+        pub split: Option<BTreeMap<String, u64>>,
+        /// The same counts, one row per target in [`split`]'s order, with what each target stands for.
+        pub shares: Vec<Share>,
+    }
+
+    /// Where a share of the simulated requests ended.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct Share {
+        /// The key of [`split`]: `service url`, or the failure (`503 (...)`).
+        pub target: String,
+        /// The load balancer that answered (or failed to).
+        pub service: String,
+        /// 200, 404, 502 or 503, as for one request.
+        pub status: u16,
+        pub count: u64,
+        /// The version (and slot) `service` stands for, when the `versions` map knows it.
+        pub version: Option<String>,
+    }
+
+    /// [`answer`] and, with `requests`, [`split`] through the winning router's service; `versions` maps
+    /// services to the versions they stand for ([`crate::view::version_services`]; empty for plain Traefik
+    /// files). The version of the answer is the one of the last service of the chain that has one.
+    pub fn route(
+        config: &DynamicConfig,
+        req: &HttpRequest,
+        requests: Option<usize>,
+        down: &BTreeSet<String>,
+        versions: &BTreeMap<String, String>,
+    ) -> Route {
+        let mut answer = answer(config, req, down);
+        let version = answer.chain.iter().rev().find_map(|s| versions.get(s)).cloned();
+        if let Some(v) = &version {
+            answer.notes.insert(0, format!("version {v}"));
+        }
+        let mut split = None;
+        let mut shares: Vec<Share> = Vec::new();
+        if let (Some(n), Some(winner)) = (requests, answer.candidates.first()) {
+            let mut counts = BTreeMap::new();
+            for (outcome, count) in outcomes(config, &winner.service, n, down) {
+                let key = target(&outcome);
+                *counts.entry(key.clone()).or_insert(0) += count;
+                match shares.iter_mut().find(|s| s.target == key) {
+                    Some(share) => share.count += count,
+                    None => {
+                        let service = match &outcome {
+                            super::Outcome::Server { service, .. }
+                            | super::Outcome::Unavailable { service }
+                            | super::Outcome::BadGateway { service, .. }
+                            | super::Outcome::NotFound { service } => service.clone(),
+                        };
+                        let version = versions.get(&service).cloned();
+                        shares.push(Share { target: key, service, status: status(&outcome), count, version });
+                    }
+                }
+            }
+            shares.sort_by(|a, b| a.target.cmp(&b.target));
+            split = Some(counts);
+        }
+        Route { answer, version, split, shares }
     }
 
     #[cfg(test)]
@@ -751,6 +834,49 @@ http:
             let a = answer(&only_prod, &req, &BTreeSet::new());
             assert_eq!(a.chain, vec!["app", "green"]);
             assert_eq!(a.server.as_deref(), Some("http://green:80"));
+        }
+
+        #[test]
+        fn a_route_names_the_version_and_counts_the_split_per_target() {
+            let config = config();
+            let versions = BTreeMap::from([
+                ("blue".to_string(), "app/dev v1 (web), blue slot".to_string()),
+                ("green".to_string(), "app/dev v2 (web), green slot".to_string()),
+            ]);
+            let mut only_prod = config.clone();
+            if let Some(r) = only_prod.http.as_mut().and_then(|h| h.routers.as_mut()) {
+                r.remove("other");
+            }
+            let r = route(&only_prod, &request("/"), Some(28), &BTreeSet::new(), &versions);
+            assert_eq!(r.answer.candidates[0].router, "prod");
+            assert_eq!(r.version.as_deref(), Some("app/dev v1 (web), blue slot"));
+            assert_eq!(r.answer.notes[0], "version app/dev v1 (web), blue slot");
+            assert_eq!(r.split, Some(split(&only_prod, "app", 28, &BTreeSet::new())));
+            let rows: Vec<(&str, &str, u16, u64, Option<&str>)> = r
+                .shares
+                .iter()
+                .map(|s| (s.target.as_str(), s.service.as_str(), s.status, s.count, s.version.as_deref()))
+                .collect();
+            assert_eq!(
+                rows,
+                [
+                    ("blue http://blue:80", "blue", 200, 22, Some("app/dev v1 (web), blue slot")),
+                    ("green http://green:80", "green", 200, 6, Some("app/dev v2 (web), green slot")),
+                ]
+            );
+            // Every server down: the requests fail with 503 at the weighted service, which stands for no version.
+            let down = BTreeSet::from(["blue".to_string(), "green".to_string()]);
+            let r = route(&only_prod, &request("/"), Some(5), &down, &versions);
+            let rows: Vec<(&str, u16, u64)> =
+                r.shares.iter().map(|s| (s.service.as_str(), s.status, s.count)).collect();
+            assert_eq!(rows, [("app", 503, 5)]);
+            assert_eq!(r.shares[0].version, None);
+            // Without requests, or without a matching router, nothing is split.
+            assert!(route(&only_prod, &request("/"), None, &BTreeSet::new(), &versions).split.is_none());
+            let mut nowhere = request("/");
+            nowhere.request.host = "nope.example.com".into();
+            let r = route(&only_prod, &nowhere, Some(10), &BTreeSet::new(), &versions);
+            assert!(r.split.is_none() && r.shares.is_empty() && r.version.is_none());
         }
 
         #[test]

@@ -89,40 +89,73 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// The wasm modules of the page: (name under `pkg/`, the features of `switchyard-wasm` it is built with).
+/// `switchyard_wasm` is loaded with the page; `switchyard_inspect` (the validator and the request simulator)
+/// only when a panel that needs it is first opened.
+pub const MODULES: &[(&str, &str)] = &[("switchyard_wasm", "workflow"), ("switchyard_inspect", "inspect")];
+
 /// Builds the playground into [`output_dir`] and returns that directory. Cheap when nothing changed: cargo
-/// decides whether the module is rebuilt, wasm-bindgen and wasm-opt run only on a newer module, and the page's
+/// decides whether a module is rebuilt, wasm-bindgen and wasm-opt run only on a newer module, and the page's
 /// files are copied again.
 pub fn build(root: &Path) -> Result<PathBuf, String> {
     install_tools(root)?;
-    run(
-        &cargo(),
-        &["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"],
-        root,
-    )?;
-    let module = target_dir(root).join("wasm32-unknown-unknown/wasm/switchyard_wasm.wasm");
     let out = output_dir(root);
     let pkg = out.join("pkg");
-    let glue = pkg.join("switchyard_wasm.js");
-    let fresh = match (modified(&module), modified(&glue)) {
-        (Some(m), Some(g)) => g >= m && pkg.join("switchyard_wasm_bg.wasm").exists(),
-        _ => false,
-    };
-    if !fresh {
+    std::fs::create_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
+    let built = target_dir(root).join("wasm32-unknown-unknown/wasm/switchyard_wasm.wasm");
+    let work = target_dir(root).join("playground-opt");
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    for (name, features) in MODULES {
+        // Each feature set is built in turn; cargo keeps both builds, and copying the module aside (cargo's
+        // output name is the same for both) keeps its time stamp for the freshness check.
+        run(
+            &cargo(),
+            &[
+                "build",
+                "-p",
+                "switchyard-wasm",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm",
+                "--no-default-features",
+                "--features",
+                features,
+            ],
+            root,
+        )?;
+        let module = work.join(format!("{name}.built.wasm"));
+        let same = std::fs::read(&built).ok().zip(std::fs::read(&module).ok()).is_some_and(|(a, b)| a == b);
+        if !same {
+            std::fs::copy(&built, &module).map_err(|e| format!("{}: {e}", module.display()))?;
+        }
+        let glue = pkg.join(format!("{name}.js"));
+        let fresh = match (modified(&module), modified(&glue)) {
+            (Some(m), Some(g)) => g >= m && pkg.join(format!("{name}_bg.wasm")).exists(),
+            _ => false,
+        };
+        if fresh {
+            continue;
+        }
         // wasm-opt runs before wasm-bindgen: Debian's binaryen (108) writes the externref table wasm-bindgen
         // adds as `anyref`, which browsers refuse; optimising first leaves that table to wasm-bindgen.
-        let optimised_dir = target_dir(root).join("playground-opt");
-        std::fs::create_dir_all(&optimised_dir).map_err(|e| format!("{}: {e}", optimised_dir.display()))?;
-        let optimised = optimised_dir.join("switchyard_wasm.wasm");
+        let optimised = work.join(format!("{name}.wasm"));
         let (input, output) = (module.to_string_lossy(), optimised.to_string_lossy());
         let mut args = vec!["-Oz", "--converge", "--strip-debug", "--strip-producers"];
         args.extend(WASM_FEATURES);
         args.extend(["-o", &output, &input]);
         run("wasm-opt", &args, root)?;
-        if pkg.exists() {
-            std::fs::remove_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
+        for stale in [glue.clone(), pkg.join(format!("{name}_bg.wasm"))] {
+            if stale.exists() {
+                std::fs::remove_file(&stale).map_err(|e| format!("{}: {e}", stale.display()))?;
+            }
         }
         let pkg_dir = pkg.to_string_lossy();
-        run("wasm-bindgen", &["--target", "web", "--no-typescript", "--out-dir", &pkg_dir, &output], root)?;
+        run(
+            "wasm-bindgen",
+            &["--target", "web", "--no-typescript", "--out-name", name, "--out-dir", &pkg_dir, &output],
+            root,
+        )?;
     }
     let web = root.join("web");
     let entries = std::fs::read_dir(&web).map_err(|e| format!("{}: {e}", web.display()))?;
@@ -136,6 +169,9 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
     Ok(out)
 }
 
+/// The files of the module loaded on demand (see [`MODULES`]): not part of the page's first load.
+pub const LAZY_PREFIX: &str = "pkg/switchyard_inspect";
+
 /// The size of every file the page loads: (path under the output directory, bytes, bytes after `gzip -9`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sizes {
@@ -143,18 +179,31 @@ pub struct Sizes {
 }
 
 impl Sizes {
+    /// Everything: the first load and the module loaded on demand. (bytes, gzipped bytes)
     pub fn total(&self) -> (u64, u64) {
-        self.files.iter().fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz))
+        self.sum(|_| true)
+    }
+
+    /// What the page loads before it shows anything: all but the module loaded on demand.
+    pub fn initial(&self) -> (u64, u64) {
+        self.sum(|name| !name.starts_with(LAZY_PREFIX))
+    }
+
+    fn sum(&self, keep: impl Fn(&str) -> bool) -> (u64, u64) {
+        self.files.iter().filter(|(name, ..)| keep(name)).fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz))
     }
 }
 
 impl std::fmt::Display for Sizes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (file, raw, gz) in &self.files {
-            writeln!(f, "{file:<28} {raw:>9} B  {gz:>8} B gzip -9")?;
+            let when = if file.starts_with(LAZY_PREFIX) { "  (on demand)" } else { "" };
+            writeln!(f, "{file:<32} {raw:>9} B  {gz:>8} B gzip -9{when}")?;
         }
-        let (raw, gz) = self.total();
-        writeln!(f, "{:<28} {raw:>9} B  {gz:>8} B gzip -9 ({:.1} KB)", "total", gz as f64 / 1024.0)
+        for (what, (raw, gz)) in [("first load", self.initial()), ("total", self.total())] {
+            writeln!(f, "{what:<32} {raw:>9} B  {gz:>8} B gzip -9 ({:.1} KiB)", gz as f64 / 1024.0)?;
+        }
+        Ok(())
     }
 }
 

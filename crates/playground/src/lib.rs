@@ -11,5 +11,5 @@
 mod build;
 mod serve;
 
-pub use build::{Sizes, build, install_tools, output_dir, sizes, target_dir};
+pub use build::{LAZY_PREFIX, MODULES, Sizes, build, install_tools, output_dir, sizes, target_dir};
 pub use serve::{Server, content_type};
