@@ -686,10 +686,8 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 let failures: Vec<String> = verdict.failures.iter().map(ToString::to_string).collect();
                 return Err(Failure::Broken(anyhow!("{}", failures.join("\nerror: "))));
             }
-            let failed = verdict
-                .diagnostics
-                .iter()
-                .any(|d| d.is_error() || (*deny_warnings && d.severity == Severity::Warning));
+            let failed =
+                verdict.diagnostics.iter().any(|d| d.is_error() || (*deny_warnings && d.severity == Severity::Warning));
             if failed { Err(Failure::Refused(String::new())) } else { Ok(()) }
         }
         Command::Schema => {

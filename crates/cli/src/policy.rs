@@ -141,11 +141,7 @@ impl ResourceLimiter for Limiter {
 }
 
 fn mib(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
-        format!("{} MiB", bytes >> 20)
-    } else {
-        format!("{bytes} bytes")
-    }
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { format!("{} MiB", bytes >> 20) } else { format!("{bytes} bytes") }
 }
 
 /// The wasmtime engine every policy runs in, with its epoch ticker and its compilation cache.
@@ -168,7 +164,9 @@ pub(crate) fn cache_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("SWITCHYARD_CACHE_DIR")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()).map(|d| Path::new(&d).join("switchyard")))
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()).map(|d| Path::new(&d).join("switchyard"))
+        })
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/switchyard")))?;
     let dir = if dir.is_absolute() { dir } else { std::env::current_dir().ok()?.join(dir) };
     Some(dir.join("wasmtime"))
@@ -209,9 +207,7 @@ impl Host {
     pub(crate) fn load(&self, policy: &PolicyRef) -> Result<Policy, PolicyError> {
         let name = policy.path.display().to_string();
         let fail = |message: String| PolicyError { module: name.clone(), message };
-        let size = std::fs::metadata(&policy.path)
-            .map_err(|e| fail(format!("could not read the module: {e}")))?
-            .len();
+        let size = std::fs::metadata(&policy.path).map_err(|e| fail(format!("could not read the module: {e}")))?.len();
         if size > MAX_MODULE {
             return Err(fail(format!("the module has {size} bytes, over the limit of {}", mib(MAX_MODULE as usize))));
         }
@@ -241,21 +237,21 @@ impl Host {
             )));
         }
         let i32_ = |t: &ValType| matches!(t, ValType::I32);
-        let expect = |export: &str, params: usize, result: fn(&ValType) -> bool, shape: &str| {
-            match module.get_export(export) {
-                Some(ExternType::Func(f))
-                    if f.params().len() == params
-                        && f.params().all(|p| i32_(&p))
-                        && f.results().len() == 1
-                        && f.results().all(|r| result(&r)) =>
-                {
-                    Ok(())
-                }
-                Some(_) => Err(fail(format!("exports `{export}` with the wrong type; ABI v{ABI_VERSION} wants {shape}"))),
-                None => Err(fail(format!(
-                    "does not export `{export}` {shape}; it is not an ABI v{ABI_VERSION} policy (docs/policy-abi.md)"
-                ))),
+        let expect = |export: &str, params: usize, result: fn(&ValType) -> bool, shape: &str| match module
+            .get_export(export)
+        {
+            Some(ExternType::Func(f))
+                if f.params().len() == params
+                    && f.params().all(|p| i32_(&p))
+                    && f.results().len() == 1
+                    && f.results().all(|r| result(&r)) =>
+            {
+                Ok(())
             }
+            Some(_) => Err(fail(format!("exports `{export}` with the wrong type; ABI v{ABI_VERSION} wants {shape}"))),
+            None => Err(fail(format!(
+                "does not export `{export}` {shape}; it is not an ABI v{ABI_VERSION} policy (docs/policy-abi.md)"
+            ))),
         };
         expect(ALLOC, 1, |t| matches!(t, ValType::I32), "(func (param i32) (result i32))")?;
         expect(ENTRY, 2, |t| matches!(t, ValType::I64), "(func (param i32 i32) (result i64))")?;
@@ -281,10 +277,9 @@ impl Host {
                 return fail(refused.clone());
             }
             match e.downcast_ref::<Trap>() {
-                Some(Trap::OutOfFuel) => fail(format!(
-                    "ran out of fuel during {during}: its limit is {} units (--policy-fuel)",
-                    limits.fuel
-                )),
+                Some(Trap::OutOfFuel) => {
+                    fail(format!("ran out of fuel during {during}: its limit is {} units (--policy-fuel)", limits.fuel))
+                }
                 Some(Trap::Interrupt) => fail(format!(
                     "passed its deadline of {} during {during} (--policy-timeout)",
                     humantime(limits.timeout)
@@ -296,9 +291,8 @@ impl Host {
         let linker: Linker<Limiter> = Linker::new(&self.engine);
         let instance: Instance =
             linker.instantiate(&mut store, &policy.module).map_err(|e| why(&store, e, "instantiation"))?;
-        let alloc = instance
-            .get_typed_func::<i32, i32>(&mut store, ALLOC)
-            .map_err(|e| fail(format!("`{ALLOC}`: {e}")))?;
+        let alloc =
+            instance.get_typed_func::<i32, i32>(&mut store, ALLOC).map_err(|e| fail(format!("`{ALLOC}`: {e}")))?;
         let entry = instance
             .get_typed_func::<(i32, i32), i64>(&mut store, ENTRY)
             .map_err(|e| fail(format!("`{ENTRY}`: {e}")))?;
@@ -306,9 +300,9 @@ impl Host {
         let len = i32::try_from(input.len())
             .map_err(|_| fail(format!("the input has {} bytes, more than a 32-bit module can take", input.len())))?;
         let ptr = alloc.call(&mut store, len).map_err(|e| why(&store, e, ALLOC))?;
-        memory.write(&mut store, ptr as u32 as usize, input).map_err(|_| {
-            fail(format!("`{ALLOC}({len})` returned {ptr}, which is not {len} bytes of its memory"))
-        })?;
+        memory
+            .write(&mut store, ptr as u32 as usize, input)
+            .map_err(|_| fail(format!("`{ALLOC}({len})` returned {ptr}, which is not {len} bytes of its memory")))?;
         let packed = entry.call(&mut store, (ptr, len)).map_err(|e| why(&store, e, ENTRY))?;
         let packed = packed as u64;
         let (out_ptr, out_len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
@@ -323,8 +317,7 @@ impl Host {
             .checked_add(out_len)
             .and_then(|end| data.get(out_ptr..end))
             .ok_or_else(|| fail(format!("answered at {out_ptr} ({out_len} bytes), outside its memory")))?;
-        let text =
-            std::str::from_utf8(answer).map_err(|e| fail(format!("its answer is not UTF-8: {e}")))?;
+        let text = std::str::from_utf8(answer).map_err(|e| fail(format!("its answer is not UTF-8: {e}")))?;
         let answer: Answer = serde_json::from_str(text).map_err(|e| {
             fail(format!(
                 "its answer is not ABI v{ABI_VERSION} JSON ({{\"findings\":[...]}} or {{\"error\":\"...\"}}): {e}"

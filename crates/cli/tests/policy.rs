@@ -104,7 +104,10 @@ fn the_wat_policy_refuses_a_30_percent_canary_and_allows_20() {
     let env = Env::new();
     let canary = canary();
     let (out, _) = env.expect(1, &["check", "--policy", &canary, "promote", "v2", "--share", "30"]);
-    assert!(out.contains("error[CANARY25]: a canary step of 30 percent is above the team's limit of 25 percent"), "{out}");
+    assert!(
+        out.contains("error[CANARY25]: a canary step of 30 percent is above the team's limit of 25 percent"),
+        "{out}"
+    );
     assert!(out.contains(&format!("(policy {canary})")), "{out}");
     assert!(out.contains("at change.share"), "{out}");
     env.expect(0, &["check", "--policy", &canary, "promote", "v2", "--share", "20"]);
@@ -201,15 +204,25 @@ fn a_hostile_policy_fails_clearly_and_the_others_still_run() {
     let canary = canary();
     let (out, err) = env.expect(
         2,
-        &["check", "--policy", &spin, "--policy", &canary, "--policy-fuel", "5000000", "promote", "v2", "--share", "30"],
+        &[
+            "check",
+            "--policy",
+            &spin,
+            "--policy",
+            &canary,
+            "--policy-fuel",
+            "5000000",
+            "promote",
+            "v2",
+            "--share",
+            "30",
+        ],
     );
     assert!(err.contains(&format!("policy {spin}: ran out of fuel")), "{err}");
     assert!(err.contains("5000000 units (--policy-fuel)"), "{err}");
     assert!(out.contains("CANARY25"), "the other policy still ran:\n{out}");
-    let (_, err) = env.expect(
-        2,
-        &["check", "--policy", &spin, "--policy-fuel", "100000000000000", "--policy-timeout", "300ms"],
-    );
+    let (_, err) =
+        env.expect(2, &["check", "--policy", &spin, "--policy-fuel", "100000000000000", "--policy-timeout", "300ms"]);
     assert!(err.contains("passed its deadline of 300 ms"), "{err}");
     let importing = env.write("imports.wat", r#"(module (import "wasi_snapshot_preview1" "fd_write" (func)))"#);
     let (_, err) = env.expect(2, &["check", "--policy", &importing]);

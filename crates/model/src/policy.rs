@@ -244,9 +244,7 @@ pub fn check(input: &Input) -> Vec<Diagnostic> {
     if !files.is_empty() {
         // The middlewares the spec names (`secure-headers@file`) are defined in the user's own files or by another
         // provider, which the input does not carry: a reference to one is not a problem of these files.
-        out.extend(
-            validate::validate_files(&files).into_iter().filter(|d| !matches!(d.code, "SY3202" | "SY3208")),
-        );
+        out.extend(validate::validate_files(&files).into_iter().filter(|d| !matches!(d.code, "SY3202" | "SY3208")));
     }
     out
 }
@@ -259,8 +257,11 @@ fn check_state(state: &EnvState, path: &KeyPath, out: &mut Vec<Diagnostic>) {
     for d in &state.deployments {
         if !versions.insert(d.version.as_str()) || !slugs.insert(d.slug.as_str()) {
             out.push(
-                Diagnostic::error("SY0405", format!("{key}: {} is deployed twice (or its slug {} is)", d.version, d.slug))
-                    .at(path.key("deployments").as_str()),
+                Diagnostic::error(
+                    "SY0405",
+                    format!("{key}: {} is deployed twice (or its slug {} is)", d.version, d.slug),
+                )
+                .at(path.key("deployments").as_str()),
             );
         }
     }

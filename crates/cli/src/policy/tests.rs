@@ -59,7 +59,12 @@ fn a_well_behaved_module_answers_findings() {
 #[test]
 fn an_infinite_loop_runs_out_of_fuel_and_the_host_goes_on() {
     let host = host(limits());
-    fails(&host, "loop.wat", &module("", "(loop $l (br $l)) i64.const 0"), &["ran out of fuel", "50000000 units", "--policy-fuel"]);
+    fails(
+        &host,
+        "loop.wat",
+        &module("", "(loop $l (br $l)) i64.const 0"),
+        &["ran out of fuel", "50000000 units", "--policy-fuel"],
+    );
     // The same host still runs the next policy.
     assert_eq!(run(&host, "good.wat", &answering(GOOD)).unwrap().len(), 1);
 }
@@ -87,13 +92,28 @@ fn a_memory_bomb_hits_the_memory_limit() {
 #[test]
 fn huge_invalid_and_misplaced_answers_are_refused() {
     let host = host(limits());
-    fails(&host, "huge.wat", &module("", "i64.const 100000000"), &["answered 100000000 bytes", "limit of 1 MiB", "--policy-output"]);
+    fails(
+        &host,
+        "huge.wat",
+        &module("", "i64.const 100000000"),
+        &["answered 100000000 bytes", "limit of 1 MiB", "--policy-output"],
+    );
     fails(&host, "outside.wat", &module("", "i64.const 0x0000fff000000100"), &["outside its memory"]);
     fails(&host, "utf8.wat", &module("\\ff\\fe", "i64.const 2"), &["not UTF-8"]);
     fails(&host, "json.wat", &answering("nope"), &["not ABI v1 JSON"]);
     fails(&host, "shape.wat", &answering(r#"{"findings":[{"code":"X"}]}"#), &["not ABI v1 JSON"]);
-    fails(&host, "code.wat", &answering(r#"{"findings":[{"code":"a b","severity":"error","message":"m"}]}"#), &["code"]);
-    fails(&host, "error.wat", &answering(r#"{"error":"the spec has no prod"}"#), &["could not decide: the spec has no prod"]);
+    fails(
+        &host,
+        "code.wat",
+        &answering(r#"{"findings":[{"code":"a b","severity":"error","message":"m"}]}"#),
+        &["code"],
+    );
+    fails(
+        &host,
+        "error.wat",
+        &answering(r#"{"error":"the spec has no prod"}"#),
+        &["could not decide: the spec has no prod"],
+    );
 }
 
 #[test]
