@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use sha2::Digest as _;
 
 const USAGE: &str = "\
 cargo xtask <task>
@@ -14,13 +15,17 @@ cargo xtask <task>
               Debian's binaryen, chromium and chromium-driver, docker.io ...), then fmt --check,
               clippy -D warnings, the playground build and every test (the browser tests too)
   wasm        build crates/wasm for wasm32-unknown-unknown (profile `wasm`)
+  policy-build
+              build the model's policy (crates/policy, wasm32-unknown-unknown, profile `policy`)
+              into target/policies/switchyard-model.wasm, check that it imports nothing, and
+              print its size and sha256 (pin it with --policy PATH@sha256:HEX)
   playground-build
               build the browser playground into target/playground (installs the wasm32
               target, wasm-bindgen-cli at Cargo.lock's version and wasm-opt if missing)
               and print the gzipped size of everything the page loads
   playground [--port N]
               build it, then serve it on http://127.0.0.1:N/ (default 8080; 0 picks one)
-  bench       run the benchmarks (rendering; rollback on the Docker engine)
+  bench       run the benchmarks (rendering; policies, cold and warm; rollback on the Docker engine)
   fuzz [SECS] run the spec parser fuzz target with cargo-fuzz (needs a nightly toolchain)
 ";
 
@@ -31,10 +36,13 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("wasm") => wasm(),
+        Some("policy-build") => policy_build(&root).map(|_| ()),
         Some("playground-build") => playground_build(&root).map(|_| ()),
         Some("playground") => playground(&root, &args[1..]),
         Some("bench") => {
             cargo(&["bench", "-p", "switchyard-model"])?;
+            policy_build(&root)?;
+            cargo(&["bench", "-p", "switchyard", "--bench", "policy"])?;
             docker_engine(&[])?;
             cargo(&["bench", "-p", "switchyard-e2e", "--bench", "rollback"])
         }
@@ -156,6 +164,61 @@ fn wasm() -> Result<()> {
     cargo(&["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])
 }
 
+/// The model's own checks as a policy module, built for speed (profile `policy`), checked to import nothing.
+fn policy_build(root: &Path) -> Result<PathBuf> {
+    install_prerequisites()?;
+    cargo(&["build", "-p", "switchyard-policy", "--target", "wasm32-unknown-unknown", "--profile", "policy"])?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let built = target.join("wasm32-unknown-unknown/policy/switchyard_policy.wasm");
+    let bytes = std::fs::read(&built).with_context(|| format!("could not read {}", built.display()))?;
+    let imports = wasm_imports(&bytes).with_context(|| format!("{} is not a WebAssembly module", built.display()))?;
+    if imports > 0 {
+        bail!("{} imports {imports} item(s); a policy must import nothing (docs/policy-abi.md)", built.display());
+    }
+    let dir = target.join("policies");
+    std::fs::create_dir_all(&dir)?;
+    let module = dir.join("switchyard-model.wasm");
+    std::fs::write(&module, &bytes)?;
+    let sha256: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    println!("{}: {} bytes, no imports\nsha256:{sha256}", module.display(), bytes.len());
+    println!("pin it: --policy {}@sha256:{sha256}", module.display());
+    Ok(module)
+}
+
+/// How many imports a module declares (its import section's count), read without a parser crate.
+fn wasm_imports(bytes: &[u8]) -> Result<u64> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Result<u64> {
+        let (mut value, mut shift) = (0u64, 0);
+        loop {
+            let byte = *bytes.get(*at).context("truncated")?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+            shift += 7;
+            if shift > 63 {
+                bail!("a number is too long");
+            }
+        }
+    }
+    if bytes.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
+        bail!("no WebAssembly 1.0 header");
+    }
+    let mut at = 8;
+    while at < bytes.len() {
+        let id = bytes[at];
+        at += 1;
+        let size = usize::try_from(leb(bytes, &mut at)?)?;
+        if id == 2 {
+            let mut inner = at;
+            return leb(bytes, &mut inner);
+        }
+        at = at.checked_add(size).context("a section runs past the end")?;
+    }
+    Ok(0)
+}
+
 fn playground_build(root: &Path) -> Result<PathBuf> {
     let dir = switchyard_playground::build(root).map_err(anyhow::Error::msg)?;
     let sizes = switchyard_playground::sizes(&dir).map_err(anyhow::Error::msg)?;
@@ -185,6 +248,10 @@ fn ci() -> Result<()> {
     docker_engine(BROWSER_PACKAGES)?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    // The policy module's own target, where its ABI exports exist.
+    cargo(&["clippy", "-p", "switchyard-policy", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
+    // The model's policy, which the policy tests run in wasmtime.
+    policy_build(&root)?;
     // The wasm build, through wasm-bindgen and wasm-opt, with the size of everything the page loads.
     playground_build(&root)?;
     let doc = tests(&["test", "--workspace", "--doc"])?;

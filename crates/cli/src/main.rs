@@ -8,11 +8,14 @@
 mod backend;
 mod docker;
 mod fsio;
+mod gate;
 mod inspect;
 mod local;
+mod policy;
 mod report;
 mod store;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,6 +23,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use switchyard_model::plan::Step;
+use switchyard_model::policy::Source;
 use switchyard_model::render::{render_env, to_json, to_yaml};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::traefik::DynamicConfig;
@@ -29,6 +33,7 @@ use switchyard_model::{
 };
 
 use crate::backend::{Backend, run_plan};
+use crate::gate::Gate;
 use crate::local::LocalBackend;
 use crate::store::{LockHolder, Store};
 use switchyard_model::EnvState;
@@ -96,6 +101,43 @@ struct ChangeOpts {
     /// Set by `repair`: rewrite Traefik's file from the recorded state even when nothing changes.
     #[arg(skip)]
     repair: bool,
+    #[command(flatten)]
+    policy: PolicyOpts,
+}
+
+/// Policy modules (docs/policy-abi.md) and their limits.
+#[derive(Debug, Clone, Default, Args)]
+struct PolicyOpts {
+    /// A policy module (WebAssembly, ABI v1) to run on the change before anything is applied: an error finding
+    /// refuses the change. `PATH@sha256:HEX` refuses a module with another hash. Repeatable.
+    #[arg(long = "policy", value_name = "PATH[@sha256:HEX]")]
+    policies: Vec<policy::PolicyRef>,
+    /// Fuel for one policy evaluation (about one unit per WebAssembly instruction).
+    #[arg(long, value_name = "UNITS", default_value_t = policy::Limits::default().fuel)]
+    policy_fuel: u64,
+    /// Wall-clock time for one policy evaluation.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    policy_timeout: std::time::Duration,
+    /// Linear memory a policy may use, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = policy::Limits::default().memory >> 20)]
+    policy_memory: usize,
+    /// Size of a policy's answer, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = policy::Limits::default().output >> 20)]
+    policy_output: usize,
+}
+
+impl PolicyOpts {
+    fn limits(&self) -> policy::Limits {
+        policy::Limits {
+            fuel: self.policy_fuel,
+            timeout: self.policy_timeout,
+            memory: self.policy_memory.saturating_mul(1 << 20),
+            output: self.policy_output.saturating_mul(1 << 20),
+        }
+    }
+    fn gate(&self) -> Result<Option<Gate>, Failure> {
+        Gate::open(&self.policies, self.limits()).map_err(Failure::Broken)
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -262,6 +304,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run policy modules (docs/policy-abi.md) on the spec and the recorded state, or on a proposed change
+    /// (`check --policy p.wasm promote v2 --share 30`); nothing is changed. Exit 1 when a policy reports an
+    /// error (or a warning, with --deny-warnings), 2 when a policy could not run.
+    Check {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        policy: PolicyOpts,
+        /// How to report: for people, JSON, SARIF 2.1.0 or GitHub workflow annotations.
+        #[arg(long, value_enum, default_value = "human")]
+        format: ReportFormat,
+        /// Fail (exit 1) on warnings too, not only on errors.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// The change to check (default: the spec and the recorded state as they are).
+        #[command(subcommand)]
+        change: Option<Proposed>,
+    },
     /// Print the JSON Schema of the spec (the committed switchyard.schema.json).
     Schema,
     /// Run the whole workflow on the bundled example in a fresh directory; no Docker needed.
@@ -270,6 +330,48 @@ enum Command {
         #[arg(long)]
         into: Option<PathBuf>,
     },
+}
+
+/// A change `check` plans and runs the policies on, without applying it.
+#[derive(Debug, Clone, Subcommand)]
+enum Proposed {
+    Create,
+    Deploy {
+        #[arg(value_name = "VERSION")]
+        name: String,
+    },
+    Promote {
+        #[arg(value_name = "VERSION")]
+        name: String,
+        #[arg(long, default_value = "100", value_parser = parse_share)]
+        share: u8,
+    },
+    Shift {
+        #[arg(long, value_parser = parse_share)]
+        share: u8,
+    },
+    Complete,
+    Rollback,
+    Retire {
+        #[arg(value_name = "VERSION")]
+        name: String,
+    },
+    Cleanup,
+}
+
+impl Proposed {
+    fn request(&self) -> Request {
+        match self {
+            Proposed::Create => Request::Create,
+            Proposed::Deploy { name } => Request::Deploy { version: name.clone() },
+            Proposed::Promote { name, share } => Request::Promote { version: name.clone(), share: *share },
+            Proposed::Shift { share } => Request::SetShare { share: *share },
+            Proposed::Complete => Request::Complete,
+            Proposed::Rollback => Request::Rollback,
+            Proposed::Retire { name } => Request::Retire { version: name.clone() },
+            Proposed::Cleanup => Request::Cleanup,
+        }
+    }
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -321,12 +423,21 @@ struct Session {
     spec: ValidSpec,
     now: Timestamp,
     actor: String,
+    /// The spec's file and text, for policies.
+    source: Option<Source>,
+    /// The policies every change must pass.
+    gate: Option<Gate>,
 }
 
 fn load_spec(path: &Path) -> Result<ValidSpec, Failure> {
+    Ok(load_spec_with_source(path)?.0)
+}
+
+fn load_spec_with_source(path: &Path) -> Result<(ValidSpec, Source), Failure> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not read the spec {}; give its path with --spec", path.display()))?;
-    parse_spec(&text, &path.display().to_string())
+    let file = path.display().to_string();
+    Ok((parse_spec(&text, &file)?, Source { file, text }))
 }
 
 fn parse_spec(text: &str, file: &str) -> Result<ValidSpec, Failure> {
@@ -360,10 +471,15 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             spec,
             now: clock(cli.now.as_deref())?,
             actor: cli.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into()),
+            source: None,
+            gate: None,
         })
     };
     let change = |opts: &ChangeOpts, request: Request, out: &mut dyn Write| -> Result<(), Failure> {
-        let s = session(load_spec(&cli.spec)?)?;
+        let (spec, source) = load_spec_with_source(&cli.spec)?;
+        let mut s = session(spec)?;
+        s.source = Some(source);
+        s.gate = opts.policy.gate()?;
         let key = resolve(&s.spec, &opts.target)?;
         let mut backend = backend(cli)?;
         let result = apply_change(&s, backend.as_mut(), &key, &request, opts, out).map(|_| ());
@@ -525,6 +641,48 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Check { target, policy, format, deny_warnings, change } => {
+            let (spec, source) = load_spec_with_source(&cli.spec)?;
+            let mut s = session(spec)?;
+            s.source = Some(source);
+            s.gate = policy.gate()?;
+            let Some(gate) = &s.gate else {
+                return Err(Failure::Broken(anyhow!("give at least one --policy PATH to check (docs/policy-abi.md)")));
+            };
+            let world = backend(cli)?.load_world()?;
+            let input = match change {
+                Some(proposed) => {
+                    let key = resolve(&s.spec, target)?;
+                    let request = proposed.request();
+                    let outcome = plan(&s, &world, &key, &request)?;
+                    change_input_json(&s, &world, &key, &request, false, &outcome)?
+                }
+                None => {
+                    let mut configs = BTreeMap::new();
+                    for (key, state) in &world {
+                        // A state that does not render has no configuration; the policies see why in its state.
+                        if let Ok(rendered) = render_env(&s.spec, state) {
+                            configs.insert(format!("{}/{}", key.app, key.env), rendered.config);
+                        }
+                    }
+                    let config = configs.iter().map(|(k, c)| (k.clone(), c)).collect();
+                    gate::input(&s.spec, s.source.as_ref(), None, &world, &world, config, &serde_json::json!([]))?
+                }
+            };
+            let verdict = gate.evaluate(&input);
+            eprint!("{}", gate.describe());
+            let sources: BTreeMap<String, String> =
+                s.source.iter().map(|src| (src.file.clone(), src.text.clone())).collect();
+            let checked: Vec<String> = policy.policies.iter().map(|p| p.path.display().to_string()).collect();
+            report_diagnostics(&verdict.diagnostics, &sources, *format, &checked, out)?;
+            if !verdict.failures.is_empty() {
+                let failures: Vec<String> = verdict.failures.iter().map(ToString::to_string).collect();
+                return Err(Failure::Broken(anyhow!("{}", failures.join("\nerror: "))));
+            }
+            let failed =
+                verdict.diagnostics.iter().any(|d| d.is_error() || (*deny_warnings && d.severity == Severity::Warning));
+            if failed { Err(Failure::Refused(String::new())) } else { Ok(()) }
+        }
         Command::Schema => {
             out.write_all(switchyard_model::spec::json_schema().as_bytes())?;
             Ok(())
@@ -670,8 +828,9 @@ fn apply_change(
 ) -> Result<Outcome, Failure> {
     // A dry run changes nothing, so it takes no lock.
     if opts.dry_run {
-        let outcome = compute(s, backend, key, request)?;
+        let (world, outcome) = compute(s, backend, key, request)?;
         show(&outcome, key, request, opts, out)?;
+        police(s, &world, key, request, opts, &outcome, out)?;
         return Ok(outcome);
     }
     let holder = LockHolder {
@@ -687,6 +846,7 @@ fn apply_change(
     if backend.commits_atomically() && !opts.break_lock && !opts.repair {
         let world = backend.load_world_for_commit()?;
         let outcome = plan(s, &world, key, request)?;
+        police(s, &world, key, request, opts, &outcome, out)?;
         let routing_only =
             outcome.plan.steps.iter().all(|step| matches!(step, Step::WriteConfig { .. } | Step::SaveState { .. }));
         if !outcome.changed || routing_only {
@@ -702,8 +862,9 @@ fn apply_change(
         }
     }
     backend.lock(key, &holder, opts.break_lock)?;
-    let result = compute(s, backend, key, request).and_then(|outcome| {
+    let result = compute(s, backend, key, request).and_then(|(world, outcome)| {
         show(&outcome, key, request, opts, out)?;
+        police(s, &world, key, request, opts, &outcome, out)?;
         if !outcome.changed {
             if backend.took_over() || opts.repair {
                 // A change cut short under the old lock may have left a staged route in Traefik's file: put
@@ -736,10 +897,66 @@ fn repair(backend: &mut dyn Backend, outcome: &Outcome, now: Timestamp, out: &mu
     Ok(())
 }
 
-/// The change the model plans on the backend's current state.
-fn compute(s: &Session, backend: &mut dyn Backend, key: &EnvKey, request: &Request) -> Result<Outcome, Failure> {
+/// The change the model plans on the backend's current state, and that state.
+fn compute(
+    s: &Session,
+    backend: &mut dyn Backend,
+    key: &EnvKey,
+    request: &Request,
+) -> Result<(World, Outcome), Failure> {
     let world = backend.load_world()?;
-    plan(s, &world, key, request)
+    let outcome = plan(s, &world, key, request)?;
+    Ok((world, outcome))
+}
+
+/// The policies' input for a planned change: the world before and after, the changed environment's
+/// configuration after, and the plan.
+fn change_input_json(
+    s: &Session,
+    world: &World,
+    key: &EnvKey,
+    request: &Request,
+    repair: bool,
+    outcome: &Outcome,
+) -> Result<Vec<u8>, Failure> {
+    let mut after = world.clone();
+    after.insert(key.clone(), outcome.state.clone());
+    let change = gate::change_input(request, key, repair);
+    let plan = serde_json::to_value(&outcome.plan.steps).map_err(anyhow::Error::from)?;
+    let config = BTreeMap::from([(format!("{}/{}", key.app, key.env), &outcome.after)]);
+    Ok(gate::input(&s.spec, s.source.as_ref(), Some(&change), world, &after, config, &plan)?)
+}
+
+/// Runs the session's policies on a planned change: findings are shown; an error finding refuses the change
+/// (exit 1) and a policy that cannot answer stops it (exit 2), before anything is applied.
+fn police(
+    s: &Session,
+    world: &World,
+    key: &EnvKey,
+    request: &Request,
+    opts: &ChangeOpts,
+    outcome: &Outcome,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let Some(gate) = &s.gate else { return Ok(()) };
+    if !outcome.changed {
+        return Ok(());
+    }
+    let input = change_input_json(s, world, key, request, opts.repair, outcome)?;
+    let verdict = gate.evaluate(&input);
+    if !verdict.diagnostics.is_empty() {
+        let text = s.source.as_ref().map(|src| src.text.as_str());
+        out.write_all(report::render(&verdict.diagnostics, text).as_bytes())?;
+    }
+    if !verdict.failures.is_empty() {
+        let failures: Vec<String> = verdict.failures.iter().map(ToString::to_string).collect();
+        return Err(Failure::Broken(anyhow!("{}\nnothing was changed", failures.join("\nerror: "))));
+    }
+    let errors = verdict.diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        return Err(refuse(format!("{errors} policy error(s): {} refused, nothing was changed", request.describe())));
+    }
+    Ok(())
 }
 
 /// The change the model plans on `world`.
@@ -890,13 +1107,19 @@ fn demo(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failure> {
         None => (std::env::temp_dir().join(format!("switchyard-demo-{}", std::process::id())), false),
     };
     let spec = parse_spec(EXAMPLE_SPEC, "examples/whoami/switchyard.yaml")?;
-    let mut s = Session { spec, now: Timestamp(0), actor: "demo".into() };
+    let mut s = Session { spec, now: Timestamp(0), actor: "demo".into(), source: None, gate: None };
     let store = Store::new(&dir, None);
     let mut backend = LocalBackend::new(store.clone());
     let start = Timestamp::parse("2026-01-05T09:00:00Z").map_err(|e| anyhow!(e))?;
     let key = EnvKey::new("whoami", "dev");
-    let opts = ChangeOpts { target: Target { app: None, env: None }, dry_run: false, break_lock: false, repair: false };
-    let dry = ChangeOpts { target: Target { app: None, env: None }, dry_run: true, break_lock: false, repair: false };
+    let opts = ChangeOpts {
+        target: Target { app: None, env: None },
+        dry_run: false,
+        break_lock: false,
+        repair: false,
+        policy: PolicyOpts::default(),
+    };
+    let dry = ChangeOpts { dry_run: true, ..opts.clone() };
     let healthy = |v: &str| Request::ObserveHealth { version: v.into(), status: HealthStatus::Healthy };
     let steps: Vec<(&str, Request, &ChangeOpts)> = vec![
         ("Create the environment", Request::Create, &opts),

@@ -32,6 +32,7 @@ pub mod hosts;
 pub mod invariants;
 pub mod names;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod rules;
 pub mod simulate;

@@ -1,0 +1,112 @@
+//! Policies as a gate: the ABI v1 input for a spec, its states and a change, and the run of every policy
+//! module on it. `switchyard check` reports what they find; `--policy` on a command that changes something
+//! refuses the change, before anything is applied, when one reports an error.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use switchyard_model::policy::{ABI_VERSION, ChangeInput, InputRef, Source};
+use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::{Diagnostic, EnvKey, Request, ValidSpec, World};
+
+use crate::policy::{Host, Limits, Policy, PolicyError, PolicyRef, cache_dir, to_diagnostic};
+
+/// The policy modules of one command, loaded and compiled.
+#[derive(Debug)]
+pub(crate) struct Gate {
+    host: Host,
+    policies: Vec<Policy>,
+}
+
+/// What the policies said: findings as diagnostics, and the modules that could not answer.
+#[derive(Debug, Default)]
+pub(crate) struct Verdict {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) failures: Vec<PolicyError>,
+}
+
+impl Gate {
+    /// Loads every policy (None without any). A module that cannot be loaded (unreadable, a hash mismatch,
+    /// imports, missing exports) stops the command: a gate with a hole in it is no gate.
+    pub(crate) fn open(policies: &[PolicyRef], limits: Limits) -> anyhow::Result<Option<Gate>> {
+        if policies.is_empty() {
+            return Ok(None);
+        }
+        let cache = cache_dir();
+        if let Some(dir) = &cache {
+            // Best effort: without it, wasmtime compiles every time.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let host = Host::new(limits, cache.as_deref()).context("could not start the policy engine (wasmtime)")?;
+        let mut loaded = Vec::new();
+        for policy in policies {
+            loaded.push(host.load(policy)?);
+        }
+        Ok(Some(Gate { host, policies: loaded }))
+    }
+
+    /// Runs every policy on `input`; a module that fails does not stop the others.
+    pub(crate) fn evaluate(&self, input: &[u8]) -> Verdict {
+        let mut verdict = Verdict::default();
+        for policy in &self.policies {
+            match self.host.run(policy, input) {
+                Ok(findings) => verdict.diagnostics.extend(findings.iter().map(|f| to_diagnostic(policy, f))),
+                Err(e) => verdict.failures.push(e),
+            }
+        }
+        verdict
+    }
+
+    /// One line per policy: its hash, and whether its compiled code came from the cache.
+    pub(crate) fn describe(&self) -> String {
+        let mut text = String::new();
+        for p in &self.policies {
+            let how = if p.cached { "compiled code from the cache" } else { "compiled" };
+            text.push_str(&format!("policy {}: sha256:{}, {how}\n", p.name, p.sha256));
+        }
+        text
+    }
+}
+
+/// The change as policies see it: the command's name and its arguments.
+pub(crate) fn change_input(request: &Request, key: &EnvKey, repair: bool) -> ChangeInput {
+    let (command, version, share) = match request {
+        Request::Create if repair => ("repair", None, None),
+        Request::Create => ("create", None, None),
+        Request::Deploy { version } => ("deploy", Some(version.clone()), None),
+        Request::ObserveHealth { version, .. } => ("observe", Some(version.clone()), None),
+        Request::Promote { version, share } => ("promote", Some(version.clone()), Some(*share)),
+        Request::SetShare { share } => ("shift", None, Some(*share)),
+        Request::Complete => ("complete", None, None),
+        Request::Rollback => ("rollback", None, None),
+        Request::Retire { version } => ("retire", Some(version.clone()), None),
+        Request::Cleanup => ("cleanup", None, None),
+        // A request added to the model later: policies see its description.
+        #[allow(unreachable_patterns)]
+        _ => ("other", None, None),
+    };
+    ChangeInput { command: command.into(), app: key.app.clone(), env: key.env.clone(), version, share }
+}
+
+/// The input JSON of ABI v1 (see `docs/policy-abi.md`).
+pub(crate) fn input(
+    spec: &ValidSpec,
+    source: Option<&Source>,
+    change: Option<&ChangeInput>,
+    before: &World,
+    after: &World,
+    config: BTreeMap<String, &DynamicConfig>,
+    plan: &serde_json::Value,
+) -> anyhow::Result<Vec<u8>> {
+    let input = InputRef {
+        abi: ABI_VERSION,
+        change,
+        spec: &spec.spec,
+        spec_source: source,
+        before: before.values().collect(),
+        after: after.values().collect(),
+        config,
+        plan,
+    };
+    serde_json::to_vec(&input).context("could not write the policies' input")
+}

@@ -1,0 +1,382 @@
+//! Policies: untrusted WebAssembly modules (ABI v1, `docs/policy-abi.md`) run in wasmtime against a spec, its
+//! states and a requested change. Their findings become diagnostics, each naming the module.
+//!
+//! A module is untrusted: it may import nothing (refused before it is instantiated), it runs with bounded fuel
+//! and an epoch deadline (a ticker thread advances the epoch), its memories and tables are capped by a
+//! resource limiter, and its answer is read only if it lies inside its memory and under a size limit. Every
+//! failure is a [`PolicyError`] naming the module and the limit it hit; the host stays usable.
+//!
+//! Compiled modules are cached on disk by wasmtime's own cache (keyed by the module's bytes, the compiler's
+//! settings and wasmtime's version) under `$SWITCHYARD_CACHE_DIR/wasmtime`, else
+//! `$XDG_CACHE_HOME/switchyard/wasmtime`, else `~/.cache/switchyard/wasmtime`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use switchyard_model::Diagnostic;
+use switchyard_model::policy::{ABI_VERSION, Answer, Finding};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, ExternType, Instance, Linker, Module, ResourceLimiter, Store, Trap, ValType,
+};
+
+/// The entry point of ABI v1 and the allocator it uses.
+pub(crate) const ENTRY: &str = "switchyard_policy_v1";
+pub(crate) const ALLOC: &str = "switchyard_alloc";
+
+/// How much a policy may use. Defaults fit the model's own policy on a few hundred environments many times
+/// over.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Fuel units (about one per WebAssembly instruction).
+    pub(crate) fuel: u64,
+    /// Wall-clock time for one evaluation.
+    pub(crate) timeout: Duration,
+    /// Bytes of linear memory, all memories together.
+    pub(crate) memory: usize,
+    /// Bytes of the answer.
+    pub(crate) output: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { fuel: 20_000_000_000, timeout: Duration::from_secs(10), memory: 512 << 20, output: 8 << 20 }
+    }
+}
+
+/// The largest module file read.
+const MAX_MODULE: u64 = 64 << 20;
+/// How often the epoch advances.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Why a policy gave no findings: it names the module and, where one was hit, the limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PolicyError {
+    pub(crate) module: String,
+    pub(crate) message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "policy {}: {}", self.module, self.message)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// A policy as given on the command line: `path` or `path@sha256:HEX` (the module must have that hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PolicyRef {
+    pub(crate) path: PathBuf,
+    pub(crate) sha256: Option<String>,
+}
+
+impl std::str::FromStr for PolicyRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.rsplit_once("@sha256:") {
+            Some((path, hex)) => {
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(format!("{hex:?} is not a sha256 (64 hexadecimal digits)"));
+                }
+                Ok(PolicyRef { path: path.into(), sha256: Some(hex.to_ascii_lowercase()) })
+            }
+            None => Ok(PolicyRef { path: s.into(), sha256: None }),
+        }
+    }
+}
+
+/// A loaded, checked, compiled policy.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    /// The file as given, for messages.
+    pub(crate) name: String,
+    pub(crate) sha256: String,
+    /// Whether its compiled code came from the on-disk cache.
+    pub(crate) cached: bool,
+    module: Module,
+}
+
+/// The resource limiter of one evaluation: remembers what it refused, for the error message.
+struct Limiter {
+    memory: usize,
+    refused: Option<String>,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory {
+            let what = format!(
+                "went over its memory limit of {} (it asked for {}; --policy-memory)",
+                mib(self.memory),
+                mib(desired)
+            );
+            self.refused = Some(what.clone());
+            return Err(wasmtime::format_err!("{what}"));
+        }
+        Ok(true)
+    }
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        const TABLE: usize = 100_000;
+        if desired > TABLE {
+            let what = format!("went over its table limit of {TABLE} elements (it asked for {desired})");
+            self.refused = Some(what.clone());
+            return Err(wasmtime::format_err!("{what}"));
+        }
+        Ok(true)
+    }
+    fn instances(&self) -> usize {
+        1
+    }
+    fn tables(&self) -> usize {
+        4
+    }
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+fn mib(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { format!("{} MiB", bytes >> 20) } else { format!("{bytes} bytes") }
+}
+
+/// The wasmtime engine every policy runs in, with its epoch ticker and its compilation cache.
+pub(crate) struct Host {
+    engine: Engine,
+    limits: Limits,
+    cache: Option<Cache>,
+    /// Dropping it stops the ticker thread.
+    _ticker: mpsc::Sender<()>,
+}
+
+impl fmt::Debug for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Host").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+/// Where compiled modules are cached (absolute, as wasmtime wants it); None when there is no home either.
+pub(crate) fn cache_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("SWITCHYARD_CACHE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()).map(|d| Path::new(&d).join("switchyard"))
+        })
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/switchyard")))?;
+    let dir = if dir.is_absolute() { dir } else { std::env::current_dir().ok()?.join(dir) };
+    Some(dir.join("wasmtime"))
+}
+
+impl Host {
+    /// An engine with fuel, epochs and (with `cache`) the on-disk cache of compiled modules.
+    pub(crate) fn new(limits: Limits, cache: Option<&Path>) -> anyhow::Result<Host> {
+        let mut config = Config::new();
+        config.consume_fuel(true).epoch_interruption(true);
+        let cache = match cache {
+            Some(dir) => {
+                let mut cache_config = CacheConfig::new();
+                cache_config.with_directory(dir);
+                let cache = Cache::new(cache_config).map_err(anyhow::Error::from)?;
+                config.cache(Some(cache.clone()));
+                Some(cache)
+            }
+            None => None,
+        };
+        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let ticking = engine.clone();
+        std::thread::Builder::new().name("policy-epoch".into()).spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
+                ticking.increment_epoch();
+            }
+        })?;
+        Ok(Host { engine, limits, cache, _ticker: stop })
+    }
+
+    /// Compilations served from the cache and compiled afresh, since this host started.
+    pub(crate) fn cache_stats(&self) -> (usize, usize) {
+        self.cache.as_ref().map_or((0, 0), |c| (c.cache_hits(), c.cache_misses()))
+    }
+
+    /// Reads, checks the hash of, compiles and checks the imports and exports of a policy module.
+    pub(crate) fn load(&self, policy: &PolicyRef) -> Result<Policy, PolicyError> {
+        let name = policy.path.display().to_string();
+        let fail = |message: String| PolicyError { module: name.clone(), message };
+        let size = std::fs::metadata(&policy.path).map_err(|e| fail(format!("could not read the module: {e}")))?.len();
+        if size > MAX_MODULE {
+            return Err(fail(format!("the module has {size} bytes, over the limit of {}", mib(MAX_MODULE as usize))));
+        }
+        let bytes = std::fs::read(&policy.path).map_err(|e| fail(format!("could not read the module: {e}")))?;
+        self.load_bytes(&name, &bytes, policy.sha256.as_deref())
+    }
+
+    /// As [`Host::load`], for bytes (a binary module or its text format) named `name`.
+    pub(crate) fn load_bytes(&self, name: &str, bytes: &[u8], pinned: Option<&str>) -> Result<Policy, PolicyError> {
+        let fail = |message: String| PolicyError { module: name.to_string(), message };
+        let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        if let Some(pinned) = pinned
+            && pinned != sha256
+        {
+            return Err(fail(format!(
+                "its sha256 is {sha256}, not the pinned {pinned}; refusing to run it (update the pin if the change is intended)"
+            )));
+        }
+        let hits = self.cache_stats().0;
+        let module = Module::new(&self.engine, bytes).map_err(|e| fail(format!("is not a valid module: {e:#}")))?;
+        let cached = self.cache_stats().0 > hits;
+        let imports: Vec<String> = module.imports().map(|i| format!("{}.{}", i.module(), i.name())).collect();
+        if !imports.is_empty() {
+            return Err(fail(format!(
+                "imports {}; a policy may import nothing (ABI v{ABI_VERSION}), so it was not run",
+                imports.join(", ")
+            )));
+        }
+        let i32_ = |t: &ValType| matches!(t, ValType::I32);
+        let expect = |export: &str, params: usize, result: fn(&ValType) -> bool, shape: &str| match module
+            .get_export(export)
+        {
+            Some(ExternType::Func(f))
+                if f.params().len() == params
+                    && f.params().all(|p| i32_(&p))
+                    && f.results().len() == 1
+                    && f.results().all(|r| result(&r)) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(fail(format!("exports `{export}` with the wrong type; ABI v{ABI_VERSION} wants {shape}"))),
+            None => Err(fail(format!(
+                "does not export `{export}` {shape}; it is not an ABI v{ABI_VERSION} policy (docs/policy-abi.md)"
+            ))),
+        };
+        expect(ALLOC, 1, |t| matches!(t, ValType::I32), "(func (param i32) (result i32))")?;
+        expect(ENTRY, 2, |t| matches!(t, ValType::I64), "(func (param i32 i32) (result i64))")?;
+        if !matches!(module.get_export("memory"), Some(ExternType::Memory(m)) if !m.is_64()) {
+            return Err(fail(format!("does not export its 32-bit `memory`; ABI v{ABI_VERSION} wants it")));
+        }
+        Ok(Policy { name: name.to_string(), sha256, cached, module })
+    }
+
+    /// Runs a policy on the input JSON: its findings, or why there are none.
+    pub(crate) fn run(&self, policy: &Policy, input: &[u8]) -> Result<Vec<Finding>, PolicyError> {
+        let fail = |message: String| PolicyError { module: policy.name.clone(), message };
+        let limits = self.limits;
+        let mut store = Store::new(&self.engine, Limiter { memory: limits.memory, refused: None });
+        store.limiter(|l| l);
+        store.set_fuel(limits.fuel).map_err(|e| fail(format!("{e}")))?;
+        let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        // Why a call failed: the limit that stopped it, or the trap.
+        let why = |store: &Store<Limiter>, e: wasmtime::Error, during: &str| {
+            if let Some(refused) = &store.data().refused {
+                return fail(refused.clone());
+            }
+            match e.downcast_ref::<Trap>() {
+                Some(Trap::OutOfFuel) => {
+                    fail(format!("ran out of fuel during {during}: its limit is {} units (--policy-fuel)", limits.fuel))
+                }
+                Some(Trap::Interrupt) => fail(format!(
+                    "passed its deadline of {} during {during} (--policy-timeout)",
+                    humantime(limits.timeout)
+                )),
+                Some(trap) => fail(format!("trapped during {during}: {trap}")),
+                None => fail(format!("failed during {during}: {e:#}")),
+            }
+        };
+        let linker: Linker<Limiter> = Linker::new(&self.engine);
+        let instance: Instance =
+            linker.instantiate(&mut store, &policy.module).map_err(|e| why(&store, e, "instantiation"))?;
+        let alloc =
+            instance.get_typed_func::<i32, i32>(&mut store, ALLOC).map_err(|e| fail(format!("`{ALLOC}`: {e}")))?;
+        let entry = instance
+            .get_typed_func::<(i32, i32), i64>(&mut store, ENTRY)
+            .map_err(|e| fail(format!("`{ENTRY}`: {e}")))?;
+        let memory = instance.get_memory(&mut store, "memory").ok_or_else(|| fail("exports no `memory`".into()))?;
+        let len = i32::try_from(input.len())
+            .map_err(|_| fail(format!("the input has {} bytes, more than a 32-bit module can take", input.len())))?;
+        let ptr = alloc.call(&mut store, len).map_err(|e| why(&store, e, ALLOC))?;
+        memory
+            .write(&mut store, ptr as u32 as usize, input)
+            .map_err(|_| fail(format!("`{ALLOC}({len})` returned {ptr}, which is not {len} bytes of its memory")))?;
+        let packed = entry.call(&mut store, (ptr, len)).map_err(|e| why(&store, e, ENTRY))?;
+        let packed = packed as u64;
+        let (out_ptr, out_len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+        if out_len > limits.output {
+            return Err(fail(format!(
+                "answered {out_len} bytes, over the limit of {} (--policy-output)",
+                mib(limits.output)
+            )));
+        }
+        let data = memory.data(&store);
+        let answer = out_ptr
+            .checked_add(out_len)
+            .and_then(|end| data.get(out_ptr..end))
+            .ok_or_else(|| fail(format!("answered at {out_ptr} ({out_len} bytes), outside its memory")))?;
+        let text = std::str::from_utf8(answer).map_err(|e| fail(format!("its answer is not UTF-8: {e}")))?;
+        let answer: Answer = serde_json::from_str(text).map_err(|e| {
+            fail(format!(
+                "its answer is not ABI v{ABI_VERSION} JSON ({{\"findings\":[...]}} or {{\"error\":\"...\"}}): {e}"
+            ))
+        })?;
+        match answer {
+            Answer::Error { error } => Err(fail(format!("could not decide: {}", clip(&error, 2000)))),
+            Answer::Findings { findings } => {
+                for (i, f) in findings.iter().enumerate() {
+                    let good = !f.code.is_empty()
+                        && f.code.len() <= 64
+                        && f.code.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
+                    if !good {
+                        return Err(fail(format!(
+                            "finding {i} has the code {:?}; codes are 1 to 64 letters, digits, '-', '_', '.' or '/'",
+                            clip(&f.code, 80)
+                        )));
+                    }
+                }
+                Ok(findings)
+            }
+        }
+    }
+}
+
+fn humantime(d: Duration) -> String {
+    if d.subsec_millis() == 0 { format!("{} s", d.as_secs()) } else { format!("{} ms", d.as_millis()) }
+}
+
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Policy codes live as long as the process (diagnostic codes are `&'static str`); each distinct code once.
+fn intern(code: &str) -> &'static str {
+    static CODES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut codes = CODES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = codes.get(code) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(code.to_string().into_boxed_str());
+    codes.insert(leaked);
+    leaked
+}
+
+/// A finding as a diagnostic, its message naming the policy that reported it. Messages and hints are clipped
+/// so a policy cannot flood the terminal with one finding.
+pub(crate) fn to_diagnostic(policy: &Policy, finding: &Finding) -> Diagnostic {
+    let mut d = finding.to_diagnostic(intern(&finding.code));
+    d.message = format!("{} (policy {})", clip(&d.message, 4000), policy.name);
+    for hint in &mut d.hints {
+        *hint = clip(hint, 4000);
+    }
+    d
+}
+
+#[cfg(test)]
+#[path = "policy/tests.rs"]
+mod tests;

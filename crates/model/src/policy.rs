@@ -1,0 +1,430 @@
+//! Policies: the JSON a policy module receives and answers (ABI v1, `docs/policy-abi.md`), and the model's own
+//! checks as a policy ([`evaluate`]), which `crates/policy` compiles to WebAssembly.
+//!
+//! Both sides use these types: the host (the CLI) writes an [`InputRef`] and reads an [`Answer`]; a policy
+//! written in Rust reads an [`Input`] and writes an [`Answer`]. A finding has the shape of a [`Diagnostic`]
+//! with a code of the policy's choosing.
+//!
+//! The model's checks, in order, each returning every problem it finds:
+//! 1. the spec's values ([`Spec::validate`]): what `switchyard validate` says about it, located in
+//!    `spec_source` when it is given;
+//! 2. every environment state of `after`: it belongs to an app and environment of the spec, its slots hold
+//!    deployed versions, the live slot and the split are consistent (SY0401-SY0406);
+//! 3. the state renders ([`render_env`], which checks the [`crate::invariants`]), and the configuration the
+//!    host sent for it is the one the model renders (SY0407, SY0408);
+//! 4. the validator ([`validate::validate_files`]) on the rendered files of the environments in `config`
+//!    (all of them for a plain check; the changed one for a change), as Traefik would read them together;
+//!    except SY3202 and SY3208 (middlewares the spec names are defined in the user's own files or by another
+//!    provider, which the input does not carry).
+//!
+//! | code | severity | meaning |
+//! | --- | --- | --- |
+//! | SY0401 | error | a state for an app or environment the spec does not declare |
+//! | SY0402 | error | a slot holds a version that is not deployed |
+//! | SY0403 | error | the live slot holds no version |
+//! | SY0404 | error | a split (promotion under way) without a live slot, on the live slot, on an empty slot, or with a share outside 1 to 99 |
+//! | SY0405 | error | a version deployed twice, or two versions with the same slug |
+//! | SY0406 | error | the same environment twice in `after` |
+//! | SY0407 | error | the state does not render (a host template fails, an invariant breaks) |
+//! | SY0408 | error | the configuration given for an environment is not the one the model renders for its state |
+//! | SY0409 | error | the input is for another ABI version |
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::{Diagnostic, KeyPath, Location, Severity};
+use crate::render::{naming, render_env, to_yaml};
+use crate::spec::{Spec, ValidSpec};
+use crate::state::EnvState;
+use crate::traefik::DynamicConfig;
+use crate::validate;
+use crate::yaml::SourceMap;
+
+/// The ABI version this model writes and reads. A new major version gets a new entry point
+/// (`switchyard_policy_v2`); fields may be added to a version without changing it.
+pub const ABI_VERSION: u32 = 1;
+
+/// The requested change, as the command line names it. Its keys come in this order and its strings are
+/// validated names (letters, digits, `.`, `_`, `+`, `-`), so a policy may scan the raw JSON for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeInput {
+    /// `create`, `repair`, `deploy`, `observe`, `promote`, `shift`, `complete`, `rollback`, `retire`, `cleanup`.
+    pub command: String,
+    pub app: String,
+    pub env: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Percent of production traffic the candidate gets (`promote`, `shift`); always the last key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<u8>,
+}
+
+/// The spec's file and text, for locating findings (lines and columns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub file: String,
+    pub text: String,
+}
+
+/// What the host sends, borrowed (the host serialises it without copying the world).
+#[derive(Debug, Serialize)]
+pub struct InputRef<'a> {
+    pub abi: u32,
+    /// First after `abi`: `{"abi":1,"change":null,` or `{"abi":1,"change":{"command":...}`.
+    pub change: Option<&'a ChangeInput>,
+    pub spec: &'a Spec,
+    pub spec_source: Option<&'a Source>,
+    pub before: Vec<&'a EnvState>,
+    pub after: Vec<&'a EnvState>,
+    pub config: BTreeMap<String, &'a DynamicConfig>,
+    pub plan: &'a serde_json::Value,
+}
+
+/// What a policy receives (see `docs/policy-abi.md`). Unknown fields are ignored: later minor versions add some.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Input {
+    pub abi: u32,
+    #[serde(default)]
+    pub change: Option<ChangeInput>,
+    pub spec: Spec,
+    #[serde(default)]
+    pub spec_source: Option<Source>,
+    #[serde(default)]
+    pub before: Vec<EnvState>,
+    #[serde(default)]
+    pub after: Vec<EnvState>,
+    #[serde(default)]
+    pub config: BTreeMap<String, DynamicConfig>,
+}
+
+/// One finding: a diagnostic with the policy's own code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+    /// Key path, e.g. `apps.whoami.environments.prod.tls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl From<&Diagnostic> for Finding {
+    fn from(d: &Diagnostic) -> Self {
+        Finding {
+            code: d.code.to_string(),
+            severity: d.severity,
+            message: d.message.clone(),
+            path: d.path.clone(),
+            hint: None,
+            hints: d.hints.clone(),
+            file: d.location.as_ref().map(|l| l.file.clone()),
+            line: d.location.as_ref().map(|l| l.line),
+            column: d.location.as_ref().map(|l| l.column),
+        }
+    }
+}
+
+impl Finding {
+    /// The finding as a diagnostic, with `code` standing for its own (the host interns policy codes).
+    pub fn to_diagnostic(&self, code: &'static str) -> Diagnostic {
+        let mut hints = Vec::new();
+        hints.extend(self.hint.clone());
+        hints.extend(self.hints.iter().cloned());
+        Diagnostic {
+            code,
+            severity: self.severity,
+            message: self.message.clone(),
+            path: self.path.clone(),
+            location: self.file.as_ref().map(|file| Location {
+                file: file.clone(),
+                line: self.line.unwrap_or(1),
+                column: self.column.unwrap_or(1),
+            }),
+            hints,
+        }
+    }
+}
+
+/// A policy's answer: its findings, or why it could not decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Findings { findings: Vec<Finding> },
+    Error { error: String },
+}
+
+/// The model's policy: reads the input JSON and answers JSON (never panics on any input).
+pub fn evaluate(input: &[u8]) -> String {
+    let answer = match serde_json::from_slice::<Input>(input) {
+        Ok(input) => Answer::Findings { findings: check(&input).iter().map(Finding::from).collect() },
+        Err(e) => Answer::Error { error: format!("the input is not ABI v{ABI_VERSION} JSON: {e}") },
+    };
+    serde_json::to_string(&answer).unwrap_or_else(|e| format!("{{\"error\":\"could not write the answer: {e}\"}}"))
+}
+
+/// The model's checks (see the table above).
+pub fn check(input: &Input) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if input.abi != ABI_VERSION {
+        out.push(Diagnostic::error(
+            "SY0409",
+            format!("the input is for ABI version {}, this policy reads version {ABI_VERSION}", input.abi),
+        ));
+        return out;
+    }
+    let hosts = input.spec.validate(&mut out);
+    if let Some(source) = &input.spec_source
+        && out.iter().any(|d| d.location.is_none() && d.path.is_some())
+    {
+        SourceMap::new(&source.text, &source.file).attach(&mut out);
+    }
+    let Some(hosts) = hosts else { return out };
+    if out.iter().any(Diagnostic::is_error) {
+        return out;
+    }
+    // The spec as the renderer wants it; validation already ran, so no warnings twice.
+    let spec = ValidSpec { spec: input.spec.clone(), hosts, warnings: Vec::new() };
+    let mut seen = BTreeSet::new();
+    let mut files = Vec::new();
+    for state in &input.after {
+        let key = format!("{}/{}", state.app, state.env);
+        let path = KeyPath::root().key("after").key(&key);
+        if !seen.insert(key.clone()) {
+            out.push(Diagnostic::error("SY0406", format!("{key} appears twice in the states")).at(path.as_str()));
+            continue;
+        }
+        let declared = spec.spec.apps.get(&state.app).is_some_and(|a| a.environments.contains_key(&state.env));
+        if !declared {
+            out.push(
+                Diagnostic::error("SY0401", format!("there is a state for {key}, which the spec does not declare"))
+                    .at(path.as_str())
+                    .hint("declare the environment in the spec again, or remove its state"),
+            );
+            continue;
+        }
+        let before = out.len();
+        check_state(state, &path, &mut out);
+        if out.len() > before {
+            continue;
+        }
+        let rendered = match render_env(&spec, state) {
+            Ok(r) => r.config,
+            Err(e) => {
+                out.push(Diagnostic::error("SY0407", format!("{key} does not render: {e}")).at(path.as_str()));
+                continue;
+            }
+        };
+        let Some(given) = input.config.get(&key) else { continue };
+        if *given != rendered {
+            out.push(
+                Diagnostic::error(
+                    "SY0408",
+                    format!("the configuration given for {key} is not the one the model renders for its state"),
+                )
+                .at(KeyPath::root().key("config").key(&key).as_str())
+                .hint("the file Traefik reads was changed by hand, or the host is not this version of switchyard"),
+            );
+        }
+        match to_yaml(&rendered) {
+            Ok(text) => files.push((naming::config_file(&state.app, &state.env), text)),
+            Err(e) => out.push(Diagnostic::error("SY0407", format!("{key} does not render: {e}")).at(path.as_str())),
+        }
+    }
+    if !files.is_empty() {
+        // The middlewares the spec names (`secure-headers@file`) are defined in the user's own files or by another
+        // provider, which the input does not carry: a reference to one is not a problem of these files.
+        out.extend(validate::validate_files(&files).into_iter().filter(|d| !matches!(d.code, "SY3202" | "SY3208")));
+    }
+    out
+}
+
+/// The state's own consistency: slots, live slot, split, deployments.
+fn check_state(state: &EnvState, path: &KeyPath, out: &mut Vec<Diagnostic>) {
+    let key = format!("{}/{}", state.app, state.env);
+    let mut versions = BTreeSet::new();
+    let mut slugs = BTreeSet::new();
+    for d in &state.deployments {
+        if !versions.insert(d.version.as_str()) || !slugs.insert(d.slug.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    "SY0405",
+                    format!("{key}: {} is deployed twice (or its slug {} is)", d.version, d.slug),
+                )
+                .at(path.key("deployments").as_str()),
+            );
+        }
+    }
+    for (slot, version) in &state.slots {
+        if !versions.contains(version.as_str()) {
+            out.push(
+                Diagnostic::error("SY0402", format!("{key}: the {slot} slot holds {version}, which is not deployed"))
+                    .at(path.key("slots").key(slot.as_str()).as_str()),
+            );
+        }
+    }
+    if let Some(live) = state.live
+        && !state.slots.contains_key(&live)
+    {
+        out.push(
+            Diagnostic::error("SY0403", format!("{key}: the live slot {live} holds no version"))
+                .at(path.key("live").as_str()),
+        );
+    }
+    if let Some(split) = state.split {
+        let problem = if state.live.is_none() {
+            Some("nothing is live".to_string())
+        } else if state.live == Some(split.slot) {
+            Some(format!("the split is on the live slot {}", split.slot))
+        } else if !state.slots.contains_key(&split.slot) {
+            Some(format!("the split's slot {} holds no version", split.slot))
+        } else if !(1..=99).contains(&split.share) {
+            Some(format!("the split's share is {}%, not 1 to 99", split.share))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            out.push(
+                Diagnostic::error("SY0404", format!("{key}: a promotion is under way but {problem}"))
+                    .at(path.key("split").as_str()),
+            );
+        }
+    }
+}
+
+/// Findings sorted the way reports show them: errors first, then by code and path.
+pub fn errors_first(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then_with(|| a.code.cmp(&b.code)).then_with(|| a.path.cmp(&b.path))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Slot, Split};
+    use crate::{Context, EnvKey, Request, World, apply};
+
+    fn input(spec: &ValidSpec, states: Vec<EnvState>) -> String {
+        let configs: Vec<(String, DynamicConfig)> = states
+            .iter()
+            .filter_map(|s| Some((format!("{}/{}", s.app, s.env), render_env(spec, s).ok()?.config)))
+            .collect();
+        let plan = serde_json::Value::Array(Vec::new());
+        let source = Source { file: "switchyard.yaml".into(), text: crate::EXAMPLE_SPEC.into() };
+        let input = InputRef {
+            abi: ABI_VERSION,
+            change: None,
+            spec: &spec.spec,
+            spec_source: Some(&source),
+            before: states.iter().collect(),
+            after: states.iter().collect(),
+            config: configs.iter().map(|(k, c)| (k.clone(), c)).collect(),
+            plan: &plan,
+        };
+        serde_json::to_string(&input).unwrap()
+    }
+
+    fn live_state(spec: &ValidSpec) -> EnvState {
+        let key = EnvKey::new("whoami", "dev");
+        let mut world = World::new();
+        let ctx = Context::default();
+        for request in [
+            Request::Create,
+            Request::Deploy { version: "v1".into() },
+            Request::ObserveHealth { version: "v1".into(), status: crate::state::HealthStatus::Healthy },
+            Request::Promote { version: "v1".into(), share: 100 },
+        ] {
+            let outcome = apply(spec, &world, &key, &request, &ctx).unwrap();
+            world.insert(key.clone(), outcome.state);
+        }
+        world.remove(&key).unwrap()
+    }
+
+    #[test]
+    fn a_sound_world_has_no_findings() {
+        let spec = Spec::parse(crate::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
+        let answer = evaluate(input(&spec, vec![live_state(&spec)]).as_bytes());
+        assert_eq!(answer, r#"{"findings":[]}"#);
+    }
+
+    #[test]
+    fn broken_states_and_a_tampered_config_are_found() {
+        let spec = Spec::parse(crate::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
+        let mut state = live_state(&spec);
+        state.split = Some(Split { slot: Slot::Blue, share: 40 });
+        state.slots.insert(Slot::Green, "v9".into());
+        let text = input(&spec, vec![state, EnvState::new("nope", "dev")]);
+        let answer: Answer = serde_json::from_str(&evaluate(text.as_bytes())).unwrap();
+        let Answer::Findings { findings } = answer else { panic!("{answer:?}") };
+        let codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["SY0402", "SY0404", "SY0401"], "{findings:#?}");
+
+        let mut value: serde_json::Value = serde_json::from_str(&input(&spec, vec![live_state(&spec)])).unwrap();
+        value["config"]["whoami/dev"]["http"]["routers"] = serde_json::json!({});
+        let answer = evaluate(value.to_string().as_bytes());
+        assert!(answer.contains("SY0408"), "{answer}");
+    }
+
+    #[test]
+    fn spec_problems_are_located_in_the_source() {
+        let spec = Spec::parse(crate::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&input(&spec, vec![])).unwrap();
+        value["spec"]["apps"]["whoami"]["environments"]["dev"]["domain"] = serde_json::json!("not a domain");
+        let answer: Answer = serde_json::from_str(&evaluate(value.to_string().as_bytes())).unwrap();
+        let Answer::Findings { findings } = answer else { panic!("{answer:?}") };
+        let domain = findings.iter().find(|f| f.path.as_deref() == Some("apps.whoami.environments.dev.domain"));
+        let domain = domain.unwrap_or_else(|| panic!("{findings:#?}"));
+        assert_eq!(domain.file.as_deref(), Some("switchyard.yaml"));
+        assert!(domain.line.is_some_and(|l| l > 1), "{domain:?}");
+    }
+
+    #[test]
+    fn garbage_and_other_versions_are_answered_not_panicked_on() {
+        assert!(evaluate(b"\xff\xfe").starts_with(r#"{"error":"the input is not ABI v1 JSON"#));
+        assert!(evaluate(b"{}").starts_with(r#"{"error":"#));
+        let spec = Spec::parse(crate::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
+        let text = input(&spec, vec![]).replacen(r#""abi":1"#, r#""abi":2"#, 1);
+        assert!(evaluate(text.as_bytes()).contains("SY0409"));
+    }
+
+    #[test]
+    fn the_change_comes_first_and_flat() {
+        let change = ChangeInput {
+            command: "promote".into(),
+            app: "whoami".into(),
+            env: "dev".into(),
+            version: Some("v1.3.0".into()),
+            share: Some(30),
+        };
+        let spec = Spec::parse(crate::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
+        let plan = serde_json::Value::Null;
+        let input = InputRef {
+            abi: ABI_VERSION,
+            change: Some(&change),
+            spec: &spec.spec,
+            spec_source: None,
+            before: vec![],
+            after: vec![],
+            config: BTreeMap::new(),
+            plan: &plan,
+        };
+        let text = serde_json::to_string(&input).unwrap();
+        assert!(
+            text.starts_with(
+                r#"{"abi":1,"change":{"command":"promote","app":"whoami","env":"dev","version":"v1.3.0","share":30},"spec":"#
+            ),
+            "{text}"
+        );
+    }
+}
