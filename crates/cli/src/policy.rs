@@ -141,7 +141,11 @@ impl ResourceLimiter for Limiter {
 }
 
 fn mib(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) { format!("{} MiB", bytes >> 20) } else { format!("{bytes} bytes") }
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// The wasmtime engine every policy runs in, with its epoch ticker and its compilation cache.

@@ -8,9 +8,6 @@
 //! The model's checks, in order, each returning every problem it finds:
 //! 1. the spec's values ([`Spec::validate`]): what `switchyard validate` says about it, located in
 //!    `spec_source` when it is given;
-//! For a change, only the changed environment's state and configuration are checked (and parsed: [`evaluate`]
-//! keeps the others as raw JSON); a plain check (`change: null`) checks every environment.
-//!
 //! 2. every environment state of `after`: it belongs to an app and environment of the spec, its slots hold
 //!    deployed versions, the live slot and the split are consistent (SY0401-SY0406);
 //! 3. the state renders ([`render_env`], which checks the [`crate::invariants`]), and the configuration the
@@ -19,6 +16,9 @@
 //!    (all of them for a plain check; the changed one for a change), as Traefik would read them together;
 //!    except SY3202 and SY3208 (middlewares the spec names are defined in the user's own files or by another
 //!    provider, which the input does not carry).
+//!
+//! For a change, only the changed environment's state and configuration are checked (and parsed: [`evaluate`]
+//! keeps the others as raw JSON); a plain check (`change: null`) checks every environment.
 //!
 //! | code | severity | meaning |
 //! | --- | --- | --- |
