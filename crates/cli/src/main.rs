@@ -12,6 +12,8 @@ mod gate;
 mod inspect;
 mod local;
 mod policy;
+#[cfg(test)]
+mod policy_tests;
 mod report;
 mod store;
 
@@ -335,27 +337,37 @@ enum Command {
 /// A change `check` plans and runs the policies on, without applying it.
 #[derive(Debug, Clone, Subcommand)]
 enum Proposed {
+    /// Create the environment.
     Create,
+    /// Deploy a version as a preview.
     Deploy {
         #[arg(value_name = "VERSION")]
         name: String,
     },
+    /// Promote a version into the idle slot with a share of production traffic.
     Promote {
         #[arg(value_name = "VERSION")]
         name: String,
+        /// Percent of production traffic, 1 to 100.
         #[arg(long, default_value = "100", value_parser = parse_share)]
         share: u8,
     },
+    /// Change the candidate's share.
     Shift {
+        /// Percent of production traffic, 1 to 100.
         #[arg(long, value_parser = parse_share)]
         share: u8,
     },
+    /// Finish a promotion.
     Complete,
+    /// Roll back to the previous slot.
     Rollback,
+    /// Remove a version no slot holds.
     Retire {
         #[arg(value_name = "VERSION")]
         name: String,
     },
+    /// Remove versions by retention.
     Cleanup,
 }
 

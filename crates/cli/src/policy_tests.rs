@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Host, Limits, PolicyError};
+use crate::policy::{Host, Limits, PolicyError, PolicyRef};
 
 /// Small limits, so the hostile modules hit them quickly.
 fn limits() -> Limits {
@@ -145,8 +145,8 @@ fn a_pinned_hash_must_match() {
     let wrong = "0".repeat(64);
     let err = host.load_bytes("good.wat", wat.as_bytes(), Some(&wrong)).unwrap_err().to_string();
     assert!(err.contains(&format!("its sha256 is {}, not the pinned {wrong}", policy.sha256)), "{err}");
-    assert!("p.wasm@sha256:abc".parse::<super::PolicyRef>().is_err());
-    let pinned: super::PolicyRef = format!("p.wasm@sha256:{}", "A".repeat(64)).parse().unwrap();
+    assert!("p.wasm@sha256:abc".parse::<PolicyRef>().is_err());
+    let pinned: PolicyRef = format!("p.wasm@sha256:{}", "A".repeat(64)).parse().unwrap();
     assert_eq!(pinned.sha256, Some("a".repeat(64)));
 }
 

@@ -17,6 +17,9 @@
 //!    except SY3202 and SY3208 (middlewares the spec names are defined in the user's own files or by another
 //!    provider, which the input does not carry).
 //!
+//! For a change, only the changed environment's state and configuration are checked (and parsed: [`evaluate`]
+//! keeps the others as raw JSON); a plain check (`change: null`) checks every environment.
+//!
 //! | code | severity | meaning |
 //! | --- | --- | --- |
 //! | SY0401 | error | a state for an app or environment the spec does not declare |
@@ -164,13 +167,72 @@ pub enum Answer {
     Error { error: String },
 }
 
-/// The model's policy: reads the input JSON and answers JSON (never panics on any input).
+/// The input as [`evaluate`] reads it: states and configurations stay raw JSON until they are needed, and
+/// `before` and `plan` are skipped (the model's checks do not use them).
+#[derive(Deserialize)]
+struct Lazy<'a> {
+    abi: u32,
+    #[serde(default)]
+    change: Option<ChangeInput>,
+    spec: Spec,
+    #[serde(default)]
+    spec_source: Option<Source>,
+    #[serde(default, borrow)]
+    after: Vec<&'a serde_json::value::RawValue>,
+    #[serde(default, borrow)]
+    config: BTreeMap<String, &'a serde_json::value::RawValue>,
+}
+
+/// Which environment a state is for, read without the rest of it.
+#[derive(Deserialize)]
+struct StateKey<'a> {
+    #[serde(borrow)]
+    app: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    env: std::borrow::Cow<'a, str>,
+}
+
+/// The model's policy: reads the input JSON and answers JSON (never panics on any input). For a change, only the
+/// changed environment is checked (the others did not change; a plain check covers them all).
 pub fn evaluate(input: &[u8]) -> String {
-    let answer = match serde_json::from_slice::<Input>(input) {
+    let answer = match parse(input) {
         Ok(input) => Answer::Findings { findings: check(&input).iter().map(Finding::from).collect() },
         Err(e) => Answer::Error { error: format!("the input is not ABI v{ABI_VERSION} JSON: {e}") },
     };
     serde_json::to_string(&answer).unwrap_or_else(|e| format!("{{\"error\":\"could not write the answer: {e}\"}}"))
+}
+
+/// The [`Input`] to check: every state and configuration for a plain check, the changed environment's for a
+/// change.
+fn parse(input: &[u8]) -> Result<Input, serde_json::Error> {
+    let lazy: Lazy<'_> = serde_json::from_slice(input)?;
+    let wanted = |app: &str, env: &str| match &lazy.change {
+        Some(c) => c.app == app && c.env == env,
+        None => true,
+    };
+    let mut after = Vec::new();
+    for raw in &lazy.after {
+        let key: StateKey<'_> = serde_json::from_str(raw.get())?;
+        if wanted(&key.app, &key.env) {
+            after.push(serde_json::from_str::<EnvState>(raw.get())?);
+        }
+    }
+    let mut config = BTreeMap::new();
+    for (key, raw) in &lazy.config {
+        let (app, env) = key.split_once('/').unwrap_or((key.as_str(), ""));
+        if wanted(app, env) {
+            config.insert(key.clone(), serde_json::from_str::<DynamicConfig>(raw.get())?);
+        }
+    }
+    Ok(Input {
+        abi: lazy.abi,
+        change: lazy.change,
+        spec: lazy.spec,
+        spec_source: lazy.spec_source,
+        before: Vec::new(),
+        after,
+        config,
+    })
 }
 
 /// The model's checks (see the table above).

@@ -1,0 +1,210 @@
+//! The model's own policy (`crates/policy`, built for wasm32-unknown-unknown with the `policy` profile) on 50
+//! apps x 3 environments, each environment with 5 deployed versions, two in slots and a promotion at 10% under
+//! way: a plain check (`switchyard check --policy switchyard-model.wasm`, every environment's configuration in
+//! the input) and a change (a promotion in one environment, its configuration in the input).
+//!
+//! - cold: a new engine and an empty cache directory: compilation by Cranelift, then the evaluation;
+//! - warm: a new engine (as a new CLI process has) on the filled cache: the compiled code from the cache, a
+//!   fresh instance, the evaluation; what every run after the first costs;
+//! - evaluation: on a loaded module, a fresh instance and the call.
+//!
+//! `cargo bench -p switchyard --bench policy` (builds the module first when it is missing or stale).
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../src/policy.rs"]
+mod policy;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use switchyard_model::policy::{ABI_VERSION, ChangeInput, InputRef, Source};
+use switchyard_model::render::{naming, render_env};
+use switchyard_model::state::{Deployment, Endpoint, Split};
+use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::{EnvState, Slot, Spec, Timestamp, ValidSpec, names};
+
+use policy::{Host, Limits};
+
+const APPS: usize = 50;
+const ENVS: [(&str, &str); 3] =
+    [("dev", "dev.example.com"), ("staging", "staging.example.com"), ("prod", "example.com")];
+const VERSIONS: [&str; 5] = ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0-rc.1", "v1.3.0"];
+
+fn spec_source() -> String {
+    let mut s = String::from("apps:\n");
+    for i in 0..APPS {
+        let _ = write!(
+            s,
+            "  app{i:02}:\n    compose: compose.yaml\n    routes:\n      web: {{port: 80}}\n      api: {{port: 8080, host_prefix: api}}\n    health: {{path: /health, interval: 10s, timeout: 3s}}\n    environments:\n"
+        );
+        for (env, domain) in ENVS {
+            let _ = writeln!(
+                s,
+                "      {env}: {{domain: {domain}, entry_points: [websecure], tls: {{cert_resolver: le}}, sticky: {{cookie: slot}}}}"
+            );
+        }
+    }
+    s
+}
+
+fn state(spec: &ValidSpec, app: &str, env: &str) -> EnvState {
+    let mut state = EnvState::new(app, env);
+    for (i, version) in VERSIONS.iter().enumerate() {
+        let slug = names::slug(version);
+        let stack = naming::stack(app, env, &slug);
+        let endpoints: BTreeMap<String, Endpoint> = spec.spec.apps[app]
+            .routes
+            .iter()
+            .map(|(service, route)| {
+                let url = format!("http://{}:{}", naming::container(&stack, service), route.port);
+                (service.clone(), Endpoint { url })
+            })
+            .collect();
+        state.deployments.push(Deployment {
+            version: (*version).into(),
+            slug,
+            stack,
+            deployed_at: Timestamp(1_780_000_000 + i as u64 * 3600),
+            endpoints,
+            health: Default::default(),
+        });
+    }
+    state.slots.insert(Slot::Blue, VERSIONS[2].into());
+    state.slots.insert(Slot::Green, VERSIONS[4].into());
+    state.live = Some(Slot::Blue);
+    state.split = Some(Split { slot: Slot::Green, share: 10 });
+    state.revision = 12;
+    state
+}
+
+fn module() -> Vec<u8> {
+    // Another build of the module (e.g. another opt-level), to compare.
+    if let Some(path) = std::env::var_os("SWITCHYARD_BENCH_MODULE") {
+        return std::fs::read(path).expect("SWITCHYARD_BENCH_MODULE");
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "-q", "-p", "switchyard-policy", "--target", "wasm32-unknown-unknown", "--profile", "policy"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "the model's policy did not build");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    std::fs::read(target.join("wasm32-unknown-unknown/policy/switchyard_policy.wasm")).expect("the module")
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let bytes = module();
+    let source = spec_source();
+    let spec = Spec::parse(&source, "switchyard.yaml").expect("the spec parses");
+    let states: Vec<EnvState> = spec
+        .spec
+        .apps
+        .iter()
+        .flat_map(|(app, a)| a.environments.keys().map(move |env| (app.clone(), env.clone())))
+        .map(|(app, env)| state(&spec, &app, &env))
+        .collect();
+    let configs: Vec<(String, DynamicConfig)> =
+        states.iter().map(|s| (format!("{}/{}", s.app, s.env), render_env(&spec, s).unwrap().config)).collect();
+    let src = Source { file: "switchyard.yaml".into(), text: source.clone() };
+    let empty = serde_json::json!([]);
+    let plain = serde_json::to_vec(&InputRef {
+        abi: ABI_VERSION,
+        change: None,
+        spec: &spec.spec,
+        spec_source: Some(&src),
+        before: states.iter().collect(),
+        after: states.iter().collect(),
+        config: configs.iter().map(|(k, c)| (k.clone(), c)).collect(),
+        plan: &empty,
+    })
+    .unwrap();
+    let change = ChangeInput {
+        command: "shift".into(),
+        app: "app07".into(),
+        env: "prod".into(),
+        version: None,
+        share: Some(50),
+    };
+    let changed_key = "app07/prod".to_string();
+    let one = configs.iter().find(|(k, _)| *k == changed_key).unwrap();
+    let change_input = serde_json::to_vec(&InputRef {
+        abi: ABI_VERSION,
+        change: Some(&change),
+        spec: &spec.spec,
+        spec_source: Some(&src),
+        before: states.iter().collect(),
+        after: states.iter().collect(),
+        config: BTreeMap::from([(one.0.clone(), &one.1)]),
+        plan: &empty,
+    })
+    .unwrap();
+    println!(
+        "model policy: {} bytes; spec of {APPS} apps x {} environments ({} lines); input {} bytes (plain check), {} bytes (a change)",
+        bytes.len(),
+        ENVS.len(),
+        source.lines().count(),
+        plain.len(),
+        change_input.len()
+    );
+
+    let limits = Limits::default();
+    let runs = 20;
+    for (label, input) in [("plain check", &plain), ("a change", &change_input)] {
+        // Cold: an empty cache.
+        let mut cold = Vec::new();
+        for _ in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let started = Instant::now();
+            let host = Host::new(limits, Some(dir.path())).unwrap();
+            let p = host.load_bytes("switchyard-model.wasm", &bytes, None).unwrap();
+            let findings = host.run(&p, input).unwrap();
+            cold.push(started.elapsed());
+            assert!(findings.is_empty(), "{findings:?}");
+            assert!(!p.cached);
+        }
+        // Warm: a filled cache, a new engine each time.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let host = Host::new(limits, Some(dir.path())).unwrap();
+            host.load_bytes("switchyard-model.wasm", &bytes, None).unwrap();
+        }
+        let (mut warm, mut load, mut eval) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let started = Instant::now();
+            let host = Host::new(limits, Some(dir.path())).unwrap();
+            let p = host.load_bytes("switchyard-model.wasm", &bytes, None).unwrap();
+            let loaded = started.elapsed();
+            let findings = host.run(&p, input).unwrap();
+            warm.push(started.elapsed());
+            load.push(loaded);
+            assert!(p.cached, "the second load must come from the cache");
+            assert!(findings.is_empty(), "{findings:?}");
+            let started = Instant::now();
+            host.run(&p, input).unwrap();
+            eval.push(started.elapsed());
+        }
+        println!(
+            "{label:12} cold {} | warm {} (of which loading from the cache {}) | evaluation alone {}   (medians; cold of 3, warm of {runs})",
+            ms(median(cold)),
+            ms(median(warm)),
+            ms(median(load)),
+            ms(median(eval))
+        );
+    }
+}
