@@ -639,8 +639,27 @@ function setCheckFormat(ext) {
   $('check-file').value = `${dot > 0 ? name.slice(0, dot) : name}.${ext}`;
 }
 
+/** The Policies panel's code (policies.js, with policy-host.js), imported when the panel first opens. */
+let policies = null;
+
+function loadPolicies() {
+  if (!policies) {
+    policies = import('./policies.js').then(({ createPolicies }) => {
+      const made = createPolicies({ call, $, el, diagnosticItem, session });
+      made.ready.then(() => made.checkNow());
+      return made;
+    });
+  }
+  return policies;
+}
+
 function openPanel(id) {
   if (panelsOpened.has(id)) return;
+  if (id === 'policy-panel') {
+    panelsOpened.add(id);
+    loadPolicies().catch((err) => console.error(`could not load the policies: ${err.message}`));
+    return;
+  }
   if (id !== 'who-panel' && id !== 'check-panel') return;
   panelsOpened.add(id);
   if (id === 'who-panel') who.request();
@@ -716,8 +735,18 @@ function step(action) {
   stepping = stepping.then(async () => {
     await idle();
     const { spec, states, app, env, now } = session;
-    const { result } = await call('apply', spec, states, app, env, JSON.stringify(req), now);
     const title = describe(req);
+    // With the Policies panel open, the policies see the step first, as `--policy` does in the CLI.
+    if (policies) {
+      const verdict = await (await policies).gate(req, title);
+      if (verdict.refused) {
+        session.last = { ...(session.last || { plan: '', undo: '', diff: '', changed: false }), title, refused: true, diagnostics: verdict.diagnostics };
+        requestRender();
+        await idle();
+        return;
+      }
+    }
+    const { result } = await call('apply', spec, states, app, env, JSON.stringify(req), now);
     if (!result.ok) {
       session.last = { ...(session.last || { plan: '', undo: '', diff: '', changed: false }), title, refused: true, diagnostics: result.diagnostics };
     } else {

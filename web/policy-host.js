@@ -7,7 +7,7 @@
 //   // or {error: 'policy canary-25.wasm: ...'}
 //
 // Untrusted by default: a module with any import is refused before it is instantiated; it runs in a dedicated
-// Worker that is terminated at the deadline (a hanging module cannot freeze the page; browsers have no fuel,
+// Worker (policy-worker.js, served beside this file) that is terminated at the deadline (a hanging module cannot freeze the page; browsers have no fuel,
 // so the deadline stands in for it); a module whose declared initial memory is over the limit is refused and
 // the memory's size is checked after the run; the answer's length is checked before it is decoded.
 
@@ -20,60 +20,6 @@ export const DEFAULT_LIMITS = Object.freeze({
   maxMemoryBytes: 512 * 1024 * 1024,
   maxOutputBytes: 8 * 1024 * 1024,
 });
-
-// The worker: instantiates with no imports at all, writes the input, calls the entry point, checks and reads
-// the answer. It posts back {answer} or {error}.
-const WORKER = `
-self.onmessage = async (event) => {
-  const { module, input, maxMemoryBytes, maxOutputBytes } = event.data;
-  const fail = (error) => self.postMessage({ error });
-  let instance;
-  try {
-    instance = await WebAssembly.instantiate(module, {});
-  } catch (e) {
-    return fail('could not be instantiated: ' + e);
-  }
-  const { memory } = instance.exports;
-  const alloc = instance.exports['${ALLOC}'];
-  const entry = instance.exports['${ENTRY}'];
-  if (memory.buffer.byteLength > maxMemoryBytes) {
-    return fail('went over its memory limit of ' + maxMemoryBytes + ' bytes (it has ' + memory.buffer.byteLength + ')');
-  }
-  const bytes = new TextEncoder().encode(input);
-  let packed;
-  try {
-    const ptr = alloc(bytes.length) >>> 0;
-    if (ptr + bytes.length > memory.buffer.byteLength) {
-      return fail('${ALLOC}(' + bytes.length + ') returned ' + ptr + ', which is not that many bytes of its memory');
-    }
-    new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
-    packed = entry(ptr, bytes.length);
-  } catch (e) {
-    if (memory.buffer.byteLength > maxMemoryBytes) {
-      return fail('went over its memory limit of ' + maxMemoryBytes + ' bytes');
-    }
-    return fail('trapped: ' + e);
-  }
-  if (memory.buffer.byteLength > maxMemoryBytes) {
-    return fail('went over its memory limit of ' + maxMemoryBytes + ' bytes (it has ' + memory.buffer.byteLength + ')');
-  }
-  if (typeof packed !== 'bigint') return fail('${ENTRY} did not return an i64');
-  packed = BigInt.asUintN(64, packed);
-  const ptr = Number(packed >> 32n);
-  const len = Number(packed & 0xffffffffn);
-  if (len > maxOutputBytes) {
-    return fail('answered ' + len + ' bytes, over the limit of ' + maxOutputBytes + ' bytes');
-  }
-  if (ptr + len > memory.buffer.byteLength) return fail('answered at ' + ptr + ' (' + len + ' bytes), outside its memory');
-  let text;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(memory.buffer, ptr, len));
-  } catch (e) {
-    return fail('its answer is not UTF-8');
-  }
-  self.postMessage({ answer: text });
-};
-`;
 
 // The memory a module declares (its own or none), from the binary: section 5, the first memory's limits.
 function declaredMemory(bytes) {
@@ -161,9 +107,8 @@ export async function runPolicy(bytes, input, options = {}) {
   if (memory && memory.initialBytes > limits.maxMemoryBytes) {
     return fail('went over its memory limit of ' + limits.maxMemoryBytes + ' bytes (it declares ' + memory.initialBytes + ')');
   }
-  const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
+  // A file beside this one, not a blob: a page's Content-Security-Policy may allow workers from 'self' only.
+  const worker = new Worker(new URL('./policy-worker.js', import.meta.url));
   const result = await new Promise((resolve) => {
     const timer = setTimeout(() => {
       worker.terminate();
@@ -188,5 +133,6 @@ export async function runPolicy(bytes, input, options = {}) {
   });
   if (result.error) return fail(result.error);
   const checked = checkAnswer(result.answer);
-  return checked.error ? fail(checked.error) : checked;
+  // `text`: the answer as the module wrote it, for a host that reads it itself (the playground's model does).
+  return checked.error ? fail(checked.error) : { ...checked, text: result.answer };
 }

@@ -30,6 +30,9 @@ const calls = {
   load_inspect: async () => { await inspect(); return 'true'; },
   check_traefik: async (file, text) => (await inspect()).check_traefik(file, text),
   route: async (file, config, versions, request) => (await inspect()).route(file, config, versions, request),
+  policy_input: async (spec, states, app, env, request, now) =>
+    (await inspect()).policy_input(spec, states, app, env, request, BigInt(now)),
+  policy_verdict: async (name, answer) => (await inspect()).policy_verdict(name, answer),
 };
 
 // The last spec and states received: the page sends `null` for the one that did not change.

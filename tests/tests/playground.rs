@@ -649,9 +649,20 @@ fn the_page_size_is_reported_and_does_not_grow() {
         .files
         .iter()
         .map(|(name, ..)| name.as_str())
-        .filter(|name| name.starts_with(switchyard_playground::LAZY_PREFIX))
+        .filter(|name| switchyard_playground::on_demand(name))
         .collect();
-    assert_eq!(lazy, ["pkg/switchyard_inspect.js", "pkg/switchyard_inspect_bg.wasm"]);
+    assert_eq!(
+        lazy,
+        [
+            "pkg/switchyard_inspect.js",
+            "pkg/switchyard_inspect_bg.wasm",
+            "policies.js",
+            "policies/canary-25.wasm",
+            "policies/switchyard-model.wasm",
+            "policy-host.js",
+            "policy-worker.js"
+        ]
+    );
     let (first, total) = (sizes.initial().1, sizes.total().1);
     assert!(first < total);
     assert!(first <= 376 * 1024, "the first load grew: {first} B gzipped\n{sizes}");

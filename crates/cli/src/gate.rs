@@ -2,12 +2,8 @@
 //! module on it. `switchyard check` reports what they find; `--policy` on a command that changes something
 //! refuses the change, before anything is applied, when one reports an error.
 
-use std::collections::BTreeMap;
-
 use anyhow::Context as _;
-use switchyard_model::policy::{ABI_VERSION, ChangeInput, InputRef, Source};
-use switchyard_model::traefik::DynamicConfig;
-use switchyard_model::{Diagnostic, EnvKey, Request, ValidSpec, World};
+use switchyard_model::Diagnostic;
 
 use crate::policy::{Host, Limits, Policy, PolicyError, PolicyRef, cache_dir, to_diagnostic};
 
@@ -66,47 +62,4 @@ impl Gate {
         }
         text
     }
-}
-
-/// The change as policies see it: the command's name and its arguments.
-pub(crate) fn change_input(request: &Request, key: &EnvKey, repair: bool) -> ChangeInput {
-    let (command, version, share) = match request {
-        Request::Create if repair => ("repair", None, None),
-        Request::Create => ("create", None, None),
-        Request::Deploy { version } => ("deploy", Some(version.clone()), None),
-        Request::ObserveHealth { version, .. } => ("observe", Some(version.clone()), None),
-        Request::Promote { version, share } => ("promote", Some(version.clone()), Some(*share)),
-        Request::SetShare { share } => ("shift", None, Some(*share)),
-        Request::Complete => ("complete", None, None),
-        Request::Rollback => ("rollback", None, None),
-        Request::Retire { version } => ("retire", Some(version.clone()), None),
-        Request::Cleanup => ("cleanup", None, None),
-        // A request added to the model later: policies see its description.
-        #[allow(unreachable_patterns)]
-        _ => ("other", None, None),
-    };
-    ChangeInput { command: command.into(), app: key.app.clone(), env: key.env.clone(), version, share }
-}
-
-/// The input JSON of ABI v1 (see `docs/policy-abi.md`).
-pub(crate) fn input(
-    spec: &ValidSpec,
-    source: Option<&Source>,
-    change: Option<&ChangeInput>,
-    before: &World,
-    after: &World,
-    config: BTreeMap<String, &DynamicConfig>,
-    plan: &serde_json::Value,
-) -> anyhow::Result<Vec<u8>> {
-    let input = InputRef {
-        abi: ABI_VERSION,
-        change,
-        spec: &spec.spec,
-        spec_source: source,
-        before: before.values().collect(),
-        after: after.values().collect(),
-        config,
-        plan,
-    };
-    serde_json::to_vec(&input).context("could not write the policies' input")
 }

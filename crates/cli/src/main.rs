@@ -669,17 +669,8 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     let outcome = plan(&s, &world, &key, &request)?;
                     change_input_json(&s, &world, &key, &request, false, &outcome)?
                 }
-                None => {
-                    let mut configs = BTreeMap::new();
-                    for (key, state) in &world {
-                        // A state that does not render has no configuration; the policies see why in its state.
-                        if let Ok(rendered) = render_env(&s.spec, state) {
-                            configs.insert(format!("{}/{}", key.app, key.env), rendered.config);
-                        }
-                    }
-                    let config = configs.iter().map(|(k, c)| (k.clone(), c)).collect();
-                    gate::input(&s.spec, s.source.as_ref(), None, &world, &world, config, &serde_json::json!([]))?
-                }
+                None => switchyard_model::policy::check_input(&s.spec, s.source.as_ref(), &world)
+                    .map_err(|e| Failure::Broken(anyhow!(e)))?,
             };
             let verdict = gate.evaluate(&input);
             eprint!("{}", gate.describe());
@@ -931,12 +922,8 @@ fn change_input_json(
     repair: bool,
     outcome: &Outcome,
 ) -> Result<Vec<u8>, Failure> {
-    let mut after = world.clone();
-    after.insert(key.clone(), outcome.state.clone());
-    let change = gate::change_input(request, key, repair);
-    let plan = serde_json::to_value(&outcome.plan.steps).map_err(anyhow::Error::from)?;
-    let config = BTreeMap::from([(format!("{}/{}", key.app, key.env), &outcome.after)]);
-    Ok(gate::input(&s.spec, s.source.as_ref(), Some(&change), world, &after, config, &plan)?)
+    switchyard_model::policy::change_input(&s.spec, s.source.as_ref(), world, key, request, repair, outcome)
+        .map_err(|e| Failure::Broken(anyhow!(e)))
 }
 
 /// Runs the session's policies on a planned change: findings are shown; an error finding refuses the change

@@ -10,16 +10,14 @@
 //! settings and wasmtime's version) under `$SWITCHYARD_CACHE_DIR/wasmtime`, else
 //! `$XDG_CACHE_HOME/switchyard/wasmtime`, else `~/.cache/switchyard/wasmtime`.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use switchyard_model::Diagnostic;
-use switchyard_model::policy::{ABI_VERSION, Answer, Finding};
+use switchyard_model::policy::{ABI_VERSION, Finding, finding_diagnostic, read_answer};
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, ExternType, Instance, Linker, Module, ResourceLimiter, Store, Trap, ValType,
 };
@@ -326,28 +324,8 @@ impl Host {
             .and_then(|end| data.get(out_ptr..end))
             .ok_or_else(|| fail(format!("answered at {out_ptr} ({out_len} bytes), outside its memory")))?;
         let text = std::str::from_utf8(answer).map_err(|e| fail(format!("its answer is not UTF-8: {e}")))?;
-        let answer: Answer = serde_json::from_str(text).map_err(|e| {
-            fail(format!(
-                "its answer is not ABI v{ABI_VERSION} JSON ({{\"findings\":[...]}} or {{\"error\":\"...\"}}): {e}"
-            ))
-        })?;
-        match answer {
-            Answer::Error { error } => Err(fail(format!("could not decide: {}", clip(&error, 2000)))),
-            Answer::Findings { findings } => {
-                for (i, f) in findings.iter().enumerate() {
-                    let good = !f.code.is_empty()
-                        && f.code.len() <= 64
-                        && f.code.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
-                    if !good {
-                        return Err(fail(format!(
-                            "finding {i} has the code {:?}; codes are 1 to 64 letters, digits, '-', '_', '.' or '/'",
-                            clip(&f.code, 80)
-                        )));
-                    }
-                }
-                Ok(findings)
-            }
-        }
+        // Read as the playground reads it: the model decides what an answer is.
+        read_answer(text).map_err(fail)
     }
 }
 
@@ -355,32 +333,8 @@ fn humantime(d: Duration) -> String {
     if d.subsec_millis() == 0 { format!("{} s", d.as_secs()) } else { format!("{} ms", d.as_millis()) }
 }
 
-fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}...", &text[..at]),
-        None => text.to_string(),
-    }
-}
-
-/// Policy codes live as long as the process (diagnostic codes are `&'static str`); each distinct code once.
-fn intern(code: &str) -> &'static str {
-    static CODES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-    let mut codes = CODES.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(known) = codes.get(code) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(code.to_string().into_boxed_str());
-    codes.insert(leaked);
-    leaked
-}
-
-/// A finding as a diagnostic, its message naming the policy that reported it. Messages and hints are clipped
-/// so a policy cannot flood the terminal with one finding.
+/// A finding as a diagnostic, its message naming the policy that reported it (the model's rule, which the
+/// playground follows too).
 pub(crate) fn to_diagnostic(policy: &Policy, finding: &Finding) -> Diagnostic {
-    let mut d = finding.to_diagnostic(intern(&finding.code));
-    d.message = format!("{} (policy {})", clip(&d.message, 4000), policy.name);
-    for hint in &mut d.hints {
-        *hint = clip(hint, 4000);
-    }
-    d
+    finding_diagnostic(&policy.name, finding)
 }

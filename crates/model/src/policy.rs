@@ -39,8 +39,9 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostics::{Diagnostic, KeyPath, Location, Severity};
 use crate::render::{naming, render_env, to_yaml};
 use crate::spec::{Spec, ValidSpec};
-use crate::state::EnvState;
+use crate::state::{EnvKey, EnvState, World};
 use crate::traefik::DynamicConfig;
+use crate::transition::{Outcome, Request};
 use crate::validate;
 use crate::yaml::SourceMap;
 
@@ -369,6 +370,140 @@ pub fn errors_first(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity.cmp(&a.severity).then_with(|| a.code.cmp(&b.code)).then_with(|| a.path.cmp(&b.path))
     });
+}
+
+// ---- The host's side: what the CLI (wasmtime) and the playground (the browser) both do ----------------------
+
+/// The change as policies see it: the command's name and its arguments (`repair` is the `create` request that
+/// `switchyard repair` plans).
+pub fn change_of(request: &Request, key: &EnvKey, repair: bool) -> ChangeInput {
+    let (command, version, share) = match request {
+        Request::Create if repair => ("repair", None, None),
+        Request::Create => ("create", None, None),
+        Request::Deploy { version } => ("deploy", Some(version.clone()), None),
+        Request::ObserveHealth { version, .. } => ("observe", Some(version.clone()), None),
+        Request::Promote { version, share } => ("promote", Some(version.clone()), Some(*share)),
+        Request::SetShare { share } => ("shift", None, Some(*share)),
+        Request::Complete => ("complete", None, None),
+        Request::Rollback => ("rollback", None, None),
+        Request::Retire { version } => ("retire", Some(version.clone()), None),
+        Request::Cleanup => ("cleanup", None, None),
+    };
+    ChangeInput { command: command.into(), app: key.app.clone(), env: key.env.clone(), version, share }
+}
+
+fn write_input(input: &InputRef<'_>) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(input).map_err(|e| format!("could not write the policies' input: {e}"))
+}
+
+/// The input of a plain check (`switchyard check` without a change): the spec, every environment's state as
+/// recorded (before and after alike) and the configuration of every environment that renders.
+pub fn check_input(spec: &ValidSpec, source: Option<&Source>, world: &World) -> Result<Vec<u8>, String> {
+    let mut configs = BTreeMap::new();
+    for (key, state) in world {
+        // A state that does not render has no configuration; the policies see why in its state.
+        if let Ok(rendered) = render_env(spec, state) {
+            configs.insert(format!("{}/{}", key.app, key.env), rendered.config);
+        }
+    }
+    let plan = serde_json::Value::Array(Vec::new());
+    write_input(&InputRef {
+        abi: ABI_VERSION,
+        change: None,
+        spec: &spec.spec,
+        spec_source: source,
+        before: world.values().collect(),
+        after: world.values().collect(),
+        config: configs.iter().map(|(k, c)| (k.clone(), c)).collect(),
+        plan: &plan,
+    })
+}
+
+/// The input for a change the model planned (`outcome`, of `request` on `key` in `world`): the world before and
+/// after, the changed environment's configuration after, and the plan.
+pub fn change_input(
+    spec: &ValidSpec,
+    source: Option<&Source>,
+    world: &World,
+    key: &EnvKey,
+    request: &Request,
+    repair: bool,
+    outcome: &Outcome,
+) -> Result<Vec<u8>, String> {
+    let mut after = world.clone();
+    after.insert(key.clone(), outcome.state.clone());
+    let change = change_of(request, key, repair);
+    let plan = serde_json::to_value(&outcome.plan.steps).map_err(|e| format!("could not write the plan: {e}"))?;
+    write_input(&InputRef {
+        abi: ABI_VERSION,
+        change: Some(&change),
+        spec: &spec.spec,
+        spec_source: source,
+        before: world.values().collect(),
+        after: after.values().collect(),
+        config: BTreeMap::from([(format!("{}/{}", key.app, key.env), &outcome.after)]),
+        plan: &plan,
+    })
+}
+
+/// The longest message or hint of a finding kept, in characters: a policy cannot flood a terminal or a page.
+const MAX_TEXT: usize = 4000;
+
+/// `text` cut to `max` characters, with `...` when it was cut.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Reads a policy's answer (the UTF-8 text it returned) as every host must: its findings, each with a code of 1
+/// to 64 letters, digits, `-`, `_`, `.` or `/`; or why it is not an answer (the error names no policy: the host
+/// adds that).
+pub fn read_answer(text: &str) -> Result<Vec<Finding>, String> {
+    let answer: Answer = serde_json::from_str(text).map_err(|e| {
+        format!("its answer is not ABI v{ABI_VERSION} JSON ({{\"findings\":[...]}} or {{\"error\":\"...\"}}): {e}")
+    })?;
+    match answer {
+        Answer::Error { error } => Err(format!("could not decide: {}", clip(&error, 2000))),
+        Answer::Findings { findings } => {
+            for (i, f) in findings.iter().enumerate() {
+                let good = !f.code.is_empty()
+                    && f.code.len() <= 64
+                    && f.code.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
+                if !good {
+                    return Err(format!(
+                        "finding {i} has the code {:?}; codes are 1 to 64 letters, digits, '-', '_', '.' or '/'",
+                        clip(&f.code, 80)
+                    ));
+                }
+            }
+            Ok(findings)
+        }
+    }
+}
+
+/// Policy codes live as long as the process (diagnostic codes are `&'static str`); each distinct code once.
+fn intern(code: &str) -> &'static str {
+    static CODES: std::sync::Mutex<BTreeSet<&'static str>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut codes = CODES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = codes.get(code) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(code.to_string().into_boxed_str());
+    codes.insert(leaked);
+    leaked
+}
+
+/// A finding as a diagnostic, its message naming the policy (`name`, the module's file name) that reported it.
+/// Messages and hints are clipped.
+pub fn finding_diagnostic(name: &str, finding: &Finding) -> Diagnostic {
+    let mut d = finding.to_diagnostic(intern(&finding.code));
+    d.message = format!("{} (policy {name})", clip(&d.message, MAX_TEXT));
+    for hint in &mut d.hints {
+        *hint = clip(hint, MAX_TEXT);
+    }
+    d
 }
 
 #[cfg(test)]

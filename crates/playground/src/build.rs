@@ -92,7 +92,7 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// The wasm modules of the page: (name under `pkg/`, the features of `switchyard-wasm` it is built with).
 /// `switchyard_wasm` is loaded with the page; `switchyard_inspect` (the validator and the request simulator)
 /// only when a panel that needs it is first opened.
-pub const MODULES: &[(&str, &str)] = &[("switchyard_wasm", "workflow"), ("switchyard_inspect", "inspect")];
+pub const MODULES: &[(&str, &str)] = &[("switchyard_wasm", "workflow"), ("switchyard_inspect", "inspect,policy")];
 
 /// Builds the playground into [`output_dir`] and returns that directory. Cheap when nothing changed: cargo
 /// decides whether a module is rebuilt, wasm-bindgen and wasm-opt run only on a newer module, and the page's
@@ -157,6 +157,7 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
             root,
         )?;
     }
+    build_policies(root, &out.join("policies"))?;
     let web = root.join("web");
     let entries = std::fs::read_dir(&web).map_err(|e| format!("{}: {e}", web.display()))?;
     for entry in entries {
@@ -169,8 +170,97 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
     Ok(out)
 }
 
-/// The files of the module loaded on demand (see [`MODULES`]): not part of the page's first load.
-pub const LAZY_PREFIX: &str = "pkg/switchyard_inspect";
+/// The model's own checks as a policy module (ABI v1, docs/policy-abi.md): `crates/policy` built for
+/// wasm32-unknown-unknown (profile `policy`, for speed), checked to import nothing, copied to
+/// `target/policies/switchyard-model.wasm`. Returns that path.
+pub fn build_policy(root: &Path) -> Result<PathBuf, String> {
+    run(
+        &cargo(),
+        &["build", "-p", "switchyard-policy", "--target", "wasm32-unknown-unknown", "--profile", "policy"],
+        root,
+    )?;
+    let target = target_dir(root);
+    let built = target.join("wasm32-unknown-unknown/policy/switchyard_policy.wasm");
+    let bytes = std::fs::read(&built).map_err(|e| format!("{}: {e}", built.display()))?;
+    let imports = wasm_imports(&bytes).map_err(|e| format!("{} is not a WebAssembly module: {e}", built.display()))?;
+    if imports > 0 {
+        return Err(format!(
+            "{} imports {imports} item(s); a policy must import nothing (docs/policy-abi.md)",
+            built.display()
+        ));
+    }
+    let dir = target.join("policies");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let module = dir.join("switchyard-model.wasm");
+    if std::fs::read(&module).ok().as_deref() != Some(bytes.as_slice()) {
+        std::fs::write(&module, &bytes).map_err(|e| format!("{}: {e}", module.display()))?;
+    }
+    Ok(module)
+}
+
+/// How many imports a module declares (its import section's count), read without a parser crate.
+pub fn wasm_imports(bytes: &[u8]) -> Result<u64, String> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Result<u64, String> {
+        let (mut value, mut shift) = (0u64, 0);
+        loop {
+            let byte = *bytes.get(*at).ok_or("truncated")?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+            shift += 7;
+            if shift > 63 {
+                return Err("a number is too long".into());
+            }
+        }
+    }
+    if bytes.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
+        return Err("no WebAssembly 1.0 header".into());
+    }
+    let mut at = 8;
+    while at < bytes.len() {
+        let id = bytes[at];
+        at += 1;
+        let size = usize::try_from(leb(bytes, &mut at)?).map_err(|e| e.to_string())?;
+        if id == 2 {
+            let mut inner = at;
+            return leb(bytes, &mut inner);
+        }
+        at = at.checked_add(size).ok_or("a section runs past the end")?;
+    }
+    Ok(0)
+}
+
+/// The policies the page offers (`policies/` beside it): the model's own checks, and every example of
+/// `examples/policies/` written in the text format, compiled to the binary format a browser loads.
+fn build_policies(root: &Path, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let model = build_policy(root)?;
+    std::fs::copy(&model, dir.join("switchyard-model.wasm")).map_err(|e| format!("{}: {e}", model.display()))?;
+    let examples = root.join("examples/policies");
+    let entries = std::fs::read_dir(&examples).map_err(|e| format!("{}: {e}", examples.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_none_or(|e| e != "wat") {
+            continue;
+        }
+        let binary = wat::parse_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = path.with_extension("wasm");
+        let name = name.file_name().ok_or_else(|| format!("{}: no file name", path.display()))?;
+        std::fs::write(dir.join(name), binary).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The files loaded on demand (the validator and simulator's module, the Policies panel's code and modules):
+/// not part of the page's first load.
+pub const LAZY: &[&str] = &["pkg/switchyard_inspect", "policies/", "policies.js", "policy-host.js", "policy-worker.js"];
+
+/// Whether the page loads `name` (a path under the output directory) only on demand.
+pub fn on_demand(name: &str) -> bool {
+    LAZY.iter().any(|prefix| name.starts_with(prefix))
+}
 
 /// The size of every file the page loads: (path under the output directory, bytes, bytes after `gzip -9`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -186,7 +276,7 @@ impl Sizes {
 
     /// What the page loads before it shows anything: all but the module loaded on demand.
     pub fn initial(&self) -> (u64, u64) {
-        self.sum(|name| !name.starts_with(LAZY_PREFIX))
+        self.sum(|name| !on_demand(name))
     }
 
     fn sum(&self, keep: impl Fn(&str) -> bool) -> (u64, u64) {
@@ -197,7 +287,7 @@ impl Sizes {
 impl std::fmt::Display for Sizes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (file, raw, gz) in &self.files {
-            let when = if file.starts_with(LAZY_PREFIX) { "  (on demand)" } else { "" };
+            let when = if on_demand(file) { "  (on demand)" } else { "" };
             writeln!(f, "{file:<32} {raw:>9} B  {gz:>8} B gzip -9{when}")?;
         }
         for (what, (raw, gz)) in [("first load", self.initial()), ("total", self.total())] {

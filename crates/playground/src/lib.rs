@@ -11,5 +11,7 @@
 mod build;
 mod serve;
 
-pub use build::{LAZY_PREFIX, MODULES, Sizes, build, install_tools, output_dir, sizes, target_dir};
+pub use build::{
+    LAZY, MODULES, Sizes, build, build_policy, install_tools, on_demand, output_dir, sizes, target_dir, wasm_imports,
+};
 pub use serve::{Server, content_type};

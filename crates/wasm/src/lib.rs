@@ -8,20 +8,28 @@
 //! - `workflow` ([`workflow`]): the spec, the deployment state and the workflow's steps: `validate`, `render`,
 //!   `view`, `apply`, `example_spec` (loaded with the page);
 //! - `inspect` ([`inspect`]): any Traefik dynamic configuration: `check_traefik` (the validator) and `route`
-//!   (the request simulator), loaded when a panel that needs them is first opened.
+//!   (the request simulator), loaded when a panel that needs them is first opened;
+//! - `policy` ([`policy`], built into the same module as `inspect`): the policies' input and the reading of
+//!   their answers, `policy_input` and `policy_verdict`, for the Policies panel (`web/policies.js`).
 //!
 //! Both are on by default (the native build and its tests have everything).
 
 use serde::Serialize;
 use switchyard_model::Diagnostic;
 
+#[cfg(any(feature = "workflow", feature = "policy"))]
+mod inputs;
 #[cfg(feature = "inspect")]
 pub mod inspect;
+#[cfg(feature = "policy")]
+pub mod policy;
 #[cfg(feature = "workflow")]
 pub mod workflow;
 
 #[cfg(feature = "inspect")]
 pub use inspect::{check_traefik, route};
+#[cfg(feature = "policy")]
+pub use policy::{policy_input, policy_verdict};
 #[cfg(feature = "workflow")]
 pub use workflow::{apply, example_spec, render, validate, view};
 

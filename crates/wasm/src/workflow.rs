@@ -1,72 +1,16 @@
 //! The spec, the deployment state and the workflow's steps (feature `workflow`): the module the page loads.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use serde::Serialize;
 use switchyard_model::render::{naming, render_env, to_yaml};
 use switchyard_model::traefik::DynamicConfig;
 use switchyard_model::view::{EnvStatus, RoutingGraph, routing_graph, status, unified_diff, version_services};
-use switchyard_model::{Context, Diagnostic, EnvKey, EnvState, Location, Spec, Timestamp, ValidSpec, World};
+use switchyard_model::{Context, Diagnostic, EnvKey, EnvState, Timestamp, World};
 use wasm_bindgen::prelude::wasm_bindgen;
 
+use crate::inputs::{ok, parse, parse_world};
 use crate::{Outcome, respond};
-
-/// The name diagnostics about the state editor's text carry, as the spec's carry `switchyard.yaml`.
-const STATE_FILE: &str = "state.json";
-
-type Parsed<T> = Rc<Result<T, Vec<Diagnostic>>>;
-/// The last text parsed and what it gave.
-type Cache<T> = RefCell<Option<(String, Parsed<T>)>>;
-
-thread_local! {
-    /// The last spec and the last states parsed, by their text. A keystroke changes one of the two, so the
-    /// other is not parsed again (the states of 150 environments take longer to parse than to render). A
-    /// cache of pure functions: every answer is the same as without it.
-    static SPEC: Cache<ValidSpec> = const { RefCell::new(None) };
-    static WORLD: Cache<World> = const { RefCell::new(None) };
-}
-
-fn cached<T>(
-    cache: &'static std::thread::LocalKey<Cache<T>>,
-    text: &str,
-    parse: impl FnOnce(&str) -> Result<T, Vec<Diagnostic>>,
-) -> Parsed<T> {
-    cache.with(|cell| {
-        if let Some((key, value)) = &*cell.borrow()
-            && key == text
-        {
-            return Rc::clone(value);
-        }
-        let value = Rc::new(parse(text));
-        *cell.borrow_mut() = Some((text.to_string(), Rc::clone(&value)));
-        value
-    })
-}
-
-fn parse(spec_yaml: &str) -> Parsed<ValidSpec> {
-    cached(&SPEC, spec_yaml, |text| Spec::parse(text, "switchyard.yaml"))
-}
-
-fn parse_world(states_json: &str) -> Parsed<World> {
-    cached(&WORLD, states_json, |text| {
-        if text.trim().is_empty() {
-            return Ok(World::new());
-        }
-        let states: Vec<EnvState> = serde_json::from_str(text).map_err(|e| {
-            let mut d = Diagnostic::error("SY0901", format!("the state is not valid: {e}")).at("state");
-            d.location = Some(Location { file: STATE_FILE.into(), line: e.line().max(1), column: e.column().max(1) });
-            vec![d]
-        })?;
-        Ok(states.into_iter().map(|s| (EnvKey::new(&s.app, &s.env), s)).collect())
-    })
-}
-
-/// The parsed value, or the diagnostics of the failed parse.
-fn ok<T>(parsed: &Result<T, Vec<Diagnostic>>) -> Result<&T, Vec<Diagnostic>> {
-    parsed.as_ref().map_err(Clone::clone)
-}
 
 fn render_error(e: impl std::fmt::Display) -> Vec<Diagnostic> {
     vec![Diagnostic::error("SY0299", e.to_string())]
