@@ -113,6 +113,131 @@ fn unknown_field_hint(message: &str) -> Option<String> {
     }
 }
 
+/// What an untagged plain scalar means, by serde_yaml 0.9's rules (YAML 1.2's core schema, with its
+/// extensions: `0x`/`0o`/`0b` integers with a sign, `+` before numbers, integers up to 128 bits).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Plain {
+    Null,
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    U128(u128),
+    I128(i128),
+    F64(f64),
+    Str,
+}
+
+/// The meaning of a plain scalar: null (also empty), a boolean, an integer, a float or a string.
+pub(crate) fn resolve_plain(v: &str) -> Plain {
+    if v.is_empty() || is_null(v) {
+        return Plain::Null;
+    }
+    if let Some(b) = parse_bool(v) {
+        return Plain::Bool(b);
+    }
+    if let Some(n) = parse_unsigned(v, u64::from_str_radix) {
+        return Plain::U64(n);
+    }
+    if let Some(n) = parse_negative(v, i64::from_str_radix) {
+        return Plain::I64(n);
+    }
+    if let Some(n) = parse_unsigned(v, u128::from_str_radix) {
+        return Plain::U128(n);
+    }
+    if let Some(n) = parse_negative(v, i128::from_str_radix) {
+        return Plain::I128(n);
+    }
+    if !digits_but_not_number(v)
+        && let Some(f) = parse_f64(v)
+    {
+        return Plain::F64(f);
+    }
+    Plain::Str
+}
+
+/// True when serde_yaml would read `v`, written plain, back as the same string: what its serialiser asks
+/// to write plain (everything else is asked for in single quotes).
+pub(crate) fn reads_as_string(v: &str) -> bool {
+    resolve_plain(v) == Plain::Str && !digits_but_not_number(v)
+}
+
+pub(crate) fn is_null(v: &str) -> bool {
+    matches!(v, "null" | "Null" | "NULL" | "~")
+}
+
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// Leading zeros followed by digits (`0123`, `-007`): a string in YAML 1.2, not an octal number.
+pub(crate) fn digits_but_not_number(v: &str) -> bool {
+    let v = v.strip_prefix(['-', '+']).unwrap_or(v);
+    v.len() > 1 && v.starts_with('0') && v[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+type Radix<T> = fn(&str, u32) -> Result<T, std::num::ParseIntError>;
+
+const PREFIXES: [(&str, u32); 3] = [("0x", 16), ("0o", 8), ("0b", 2)];
+
+/// A non-negative integer: decimal, or `0x`/`0o`/`0b` with digits and no sign after the prefix; one `+` may
+/// come first.
+fn parse_unsigned<T>(v: &str, from_str_radix: Radix<T>) -> Option<T> {
+    let unsigned = v.strip_prefix('+').unwrap_or(v);
+    for (prefix, radix) in PREFIXES {
+        if let Some(digits) = unsigned.strip_prefix(prefix) {
+            if digits.starts_with(['+', '-']) {
+                return None;
+            }
+            if let Ok(n) = from_str_radix(digits, radix) {
+                return Some(n);
+            }
+        }
+    }
+    if unsigned.starts_with(['+', '-']) || digits_but_not_number(v) {
+        return None;
+    }
+    from_str_radix(unsigned, 10).ok()
+}
+
+/// A negative integer: `-` then decimal, or `-0x`/`-0o`/`-0b` and digits.
+fn parse_negative<T>(v: &str, from_str_radix: Radix<T>) -> Option<T> {
+    for (prefix, radix) in PREFIXES {
+        if let Some(digits) = v.strip_prefix('-').and_then(|rest| rest.strip_prefix(prefix))
+            && let Ok(n) = from_str_radix(&format!("-{digits}"), radix)
+        {
+            return Some(n);
+        }
+    }
+    if digits_but_not_number(v) {
+        return None;
+    }
+    from_str_radix(v, 10).ok()
+}
+
+/// A float: what Rust parses as a finite `f64` (one `+` may come first), or `.inf`, `-.inf`, `.nan` in
+/// their three spellings.
+pub(crate) fn parse_f64(v: &str) -> Option<f64> {
+    let unsigned = match v.strip_prefix('+') {
+        Some(rest) if rest.starts_with(['+', '-']) => return None,
+        Some(rest) => rest,
+        None => v,
+    };
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
+        return Some(f64::INFINITY);
+    }
+    if matches!(v, "-.inf" | "-.Inf" | "-.INF") {
+        return Some(f64::NEG_INFINITY);
+    }
+    if matches!(v, ".nan" | ".NaN" | ".NAN") {
+        return Some(f64::NAN);
+    }
+    unsigned.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
 /// Where each key path of a YAML document starts (line and column, 1-based).
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {

@@ -1,4 +1,4 @@
-//! The dedicated YAML writer (`traefik_yaml`) against the generic serialiser (`yaml::to_string`, serde_yaml):
+//! The dedicated YAML writer (`traefik_yaml`) against serde_yaml (`yaml::to_string`):
 //! the same bytes for every configuration the fixtures render, for random configurations built from tricky
 //! strings, and for the files `render::to_yaml` writes.
 
@@ -150,6 +150,21 @@ const TRICKY: &[&str] = &[
     "Host(`a.b`) && PathPrefix(`/p`)",
     "secure-headers@file",
     "lax",
+    "a\n\n",
+    "\n",
+    "\na",
+    " a\nb",
+    "a\n b",
+    "a \nb",
+    "a\u{2028}b",
+    "a\u{2029}",
+    "a\u{2028}\nb",
+    "a\n\u{2028}",
+    "\u{2028}",
+    "'\u{2028}'",
+    "\u{0}\u{1b}\u{7f}",
+    "\u{fffe}",
+    "\u{1F600}",
 ];
 
 fn text() -> impl Strategy<Value = String> {
@@ -159,12 +174,19 @@ fn text() -> impl Strategy<Value = String> {
         2 => "[ -~]{0,12}",
         1 => "[0-9][0-9a-z.:_+-]{0,6}",
         1 => any::<String>(),
+        1 => "[a \n\t\u{85}\u{2028}\u{2029}'\"é]{0,8}",
     ]
 }
 
 /// Map keys: mostly names, sometimes tricky, sometimes longer than a YAML simple key (128 bytes).
 fn key() -> impl Strategy<Value = String> {
-    prop_oneof![6 => "[a-z0-9][a-z0-9_-]{0,30}", 2 => text(), 1 => "[a-z]{120,140}"]
+    prop_oneof![
+        6 => "[a-z0-9][a-z0-9_-]{0,30}",
+        2 => text(),
+        1 => "[a-z]{120,140}",
+        1 => "[a-z \n\u{2028}]{1,8}",
+        1 => "[a-z é\n]{120,140}",
+    ]
 }
 
 fn router() -> impl Strategy<Value = Router> {
@@ -233,7 +255,7 @@ proptest! {
         prop_assert_eq!(fast, reference);
     }
 
-    /// Configurations made only of names that need no quoting: the writer's own path, no fallback.
+    /// Configurations made only of names that need no quoting.
     #[test]
     fn plain_configurations_are_written_like_serde_yaml(
         names in prop::collection::vec("[a-z0-9][a-z0-9_-]{0,40}", 1..6),
