@@ -546,7 +546,6 @@ impl Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml;
 
     /// Strings that must never be written plain, or that look tricky: each is written exactly like serde_yaml.
     pub(crate) const ADVERSARIAL: &[&str] = &[
@@ -727,8 +726,9 @@ mod tests {
             w.scalar(v, 4);
             w.eol();
         }
-        let reference =
-            [yaml::to_string(&value), yaml::to_string(&list), yaml::to_string(&key)].map(Result::unwrap).concat();
+        let reference = [serde_yaml::to_string(&value), serde_yaml::to_string(&list), serde_yaml::to_string(&key)]
+            .map(Result::unwrap)
+            .concat();
         assert_eq!(out, reference, "{s:?}");
     }
 

@@ -1,40 +1,37 @@
-//! The one module that names a YAML library. serde_yaml is archived upstream; swapping it for a maintained
-//! fork changes this file only.
+//! YAML in: typed deserialisation over saphyr-parser's events ([`de`]), following serde_yaml 0.9's rules,
+//! with errors carrying the file, line, column and key path; the scalar rules it and the writer
+//! ([`crate::traefik_yaml`]) share; and [`SourceMap`], which maps key paths back to lines for problems found
+//! after parsing (an invalid domain, a template that does not compile).
 //!
-//! Two things live here: typed (de)serialisation through serde_yaml, with errors carrying the file, line,
-//! column and key path; and [`SourceMap`], which maps key paths back to lines for problems found after
-//! parsing (an invalid domain, a template that does not compile), built from saphyr-parser's spanned events.
+//! serde_yaml itself is no dependency of the model (it would weigh some 48 KB gzipped in the browser's
+//! module): the tests compare both ways against it.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::diagnostics::{Diagnostic, KeyPath, Location, did_you_mean};
 
+mod de;
+
 /// Parses a YAML document into `T`, rejecting unknown keys and bad values with a diagnostic that names the
-/// file, line, column and key path.
+/// file, line, column and key path. The reading follows serde_yaml 0.9's rules (see [`de`]).
 pub fn from_str<T: DeserializeOwned>(source: &str, file: &str) -> Result<T, Box<Diagnostic>> {
-    let de = serde_yaml::Deserializer::from_str(source);
-    serde_path_to_error::deserialize(de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        // serde_yaml gives no location for some errors (a second document), and puts end-of-input errors on a
-        // line after the last one; every diagnostic points at a place in the file.
-        let (line, column) =
-            inner.location().map(|l| (l.line(), l.column())).or_else(|| second_document(source)).unwrap_or((1, 1));
-        let (line, column) = within(source, line, column);
+    let document = de::Document::load(source);
+    let result = de::from_document(&document).and_then(|value| match document.second {
+        None => Ok(value),
+        Some(at) => Err(de::Error {
+            message: "deserializing from YAML containing more than one document is not supported".into(),
+            at: Some(at),
+            path: None,
+        }),
+    });
+    result.map_err(|err| {
+        let (line, column) = within(source, err.at.unwrap_or((1, 1)));
         let location = Some(Location { file: file.to_string(), line, column });
-        let mut message = strip_location(&inner.to_string());
-        // serde_yaml prefixes the path itself on some errors; we carry it separately.
-        if let Some((prefix, rest)) = message.split_once(": ")
-            && !prefix.contains(' ')
-            && path.starts_with(prefix)
-        {
-            message = rest.to_string();
-        }
+        let message = err.message;
         let mut diag = Diagnostic::error("SY0001", message.clone());
-        if path != "." && !path.is_empty() {
+        if let Some(path) = err.path.filter(|p| !p.is_empty()) {
             diag = diag.at(path);
         }
         diag.location = location;
@@ -48,49 +45,9 @@ pub fn from_str<T: DeserializeOwned>(source: &str, file: &str) -> Result<T, Box<
     })
 }
 
-/// Serialises `value` as YAML. Only plain maps, sequences and scalars: the types given to it are built so
-/// that no YAML tags (`!loadBalancer`) are ever written, since Traefik rejects them.
-pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    serde_yaml::to_string(value).map_err(|e| e.to_string())
-}
-
-/// Removes every " at line N column M" from a message: the location is carried separately (and corrected).
-fn strip_location(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(i) = rest.find(" at line ") {
-        let after = &rest[i + " at line ".len()..];
-        let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
-        let n = digits(after);
-        let tail = after[n..].strip_prefix(" column ").filter(|_| n > 0);
-        match tail {
-            Some(tail) if digits(tail) > 0 => {
-                out.push_str(&rest[..i]);
-                rest = &tail[digits(tail)..];
-            }
-            _ => {
-                out.push_str(&rest[..i + 1]);
-                rest = &rest[i + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The line and column (1-based) where the second document of `source` starts, if it has one.
-fn second_document(source: &str) -> Option<(usize, usize)> {
-    use saphyr_parser::{Event, Parser};
-    Parser::new_from_str(source)
-        .map_while(Result::ok)
-        .filter(|(event, _)| matches!(event, Event::DocumentStart(_)))
-        .nth(1)
-        .map(|(_, span)| (span.start.line(), span.start.col() + 1))
-}
-
 /// Moves a position past the end of `source` (as libyaml reports an unexpected end) to the end of its last
 /// line, so that editors can jump to it.
-fn within(source: &str, line: usize, column: usize) -> (usize, usize) {
+fn within(source: &str, (line, column): (usize, usize)) -> (usize, usize) {
     let lines: Vec<&str> = source.split('\n').collect();
     match line {
         0 => (1, column.max(1)),
@@ -236,6 +193,35 @@ pub(crate) fn parse_f64(v: &str) -> Option<f64> {
         return Some(f64::NAN);
     }
     unsigned.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// A signed integer, as serde_yaml reads one for a signed type: decimal, or `0x`/`0o`/`0b` digits after an
+/// optional sign.
+fn parse_signed<T>(v: &str, from_str_radix: Radix<T>) -> Option<T> {
+    let unsigned = match v.strip_prefix('+') {
+        Some(rest) if rest.starts_with(['+', '-']) => return None,
+        Some(rest) => rest,
+        None => v,
+    };
+    for (prefix, radix) in PREFIXES {
+        if let Some(digits) = unsigned.strip_prefix(prefix) {
+            if digits.starts_with(['+', '-']) {
+                return None;
+            }
+            if let Ok(n) = from_str_radix(digits, radix) {
+                return Some(n);
+            }
+        }
+        if let Some(digits) = v.strip_prefix('-').and_then(|rest| rest.strip_prefix(prefix))
+            && let Ok(n) = from_str_radix(&format!("-{digits}"), radix)
+        {
+            return Some(n);
+        }
+    }
+    if digits_but_not_number(v) {
+        return None;
+    }
+    from_str_radix(unsigned, 10).ok()
 }
 
 /// Where each key path of a YAML document starts (line and column, 1-based).

@@ -1,4 +1,4 @@
-//! The dedicated YAML writer (`traefik_yaml`) against serde_yaml (`yaml::to_string`):
+//! The dedicated YAML writer (`traefik_yaml`) against serde_yaml:
 //! the same bytes for every configuration the fixtures render, for random configurations built from tricky
 //! strings, and for the files `render::to_yaml` writes.
 
@@ -12,15 +12,17 @@ use switchyard_model::traefik::{
     ActiveHealthCheck, Cookie, DynamicConfig, Empty, Http, LoadBalancer, Router, RouterTls, Server, Service, Sticky,
     Weighted, WeightedChild,
 };
-use switchyard_model::{render, traefik_yaml, yaml};
+use switchyard_model::{render, traefik_yaml};
 
 fn assert_same(config: &DynamicConfig, context: &str) {
-    let reference = yaml::to_string(config).expect("serde_yaml serialises");
+    let reference = serde_yaml::to_string(config).expect("serde_yaml serialises");
     let fast = traefik_yaml::to_string(config).expect("the writer serialises");
     assert_eq!(fast, reference, "{context}");
-    let file = render::to_yaml(config);
-    let reference_file = render::to_yaml_reference(config);
-    assert_eq!(file, reference_file, "{context}");
+    let body = if config.is_empty() { "{}\n".to_string() } else { reference };
+    match render::to_yaml(config) {
+        Ok(file) => assert_eq!(file, format!("{}{body}", render::HEADER), "{context}"),
+        Err(_) => assert!(body.contains("{{"), "{context}"),
+    }
 }
 
 #[test]
@@ -250,7 +252,7 @@ proptest! {
 
     #[test]
     fn random_configurations_are_written_like_serde_yaml(config in config()) {
-        let reference = yaml::to_string(&config).expect("serde_yaml serialises");
+        let reference = serde_yaml::to_string(&config).expect("serde_yaml serialises");
         let fast = traefik_yaml::to_string(&config).expect("the writer serialises");
         prop_assert_eq!(fast, reference);
     }
@@ -289,7 +291,7 @@ proptest! {
             });
         }
         let config = DynamicConfig { http: Some(http) };
-        let reference = yaml::to_string(&config).expect("serde_yaml serialises");
+        let reference = serde_yaml::to_string(&config).expect("serde_yaml serialises");
         prop_assert_eq!(traefik_yaml::to_string(&config).expect("the writer serialises"), reference);
     }
 }
