@@ -23,8 +23,12 @@ const ENVS: [(&str, &str); 3] =
 const VERSIONS: [&str; 5] = ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0-rc.1", "v1.3.0"];
 
 fn spec_source() -> String {
+    spec_source_of(APPS)
+}
+
+fn spec_source_of(apps: usize) -> String {
     let mut s = String::from("apps:\n");
-    for i in 0..APPS {
+    for i in 0..apps {
         let _ = write!(
             s,
             "  app{i:04}:\n    compose: compose.yaml\n    routes:\n      web: {{port: 80}}\n      api: {{port: 8080, host_prefix: api}}\n    health: {{path: /health, interval: 10s, timeout: 3s}}\n    environments:\n"
@@ -122,7 +126,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("serde_yaml only (reference)", |b| {
         b.iter(|| {
-            black_box(&configs).iter().map(|c| render::to_yaml_reference(c).expect("serialises").len()).sum::<usize>()
+            black_box(&configs).iter().map(|c| serde_yaml::to_string(c).expect("serialises").len()).sum::<usize>()
         })
     });
     group.finish();
@@ -136,6 +140,21 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("serialise to YAML only", |b| b.iter(|| render::to_yaml(black_box(&merged))));
     group.bench_function("serialise to JSON only", |b| b.iter(|| render::to_json(black_box(&merged))));
+    group.finish();
+
+    // What the playground does on every keystroke: parse (and validate) a 50 apps x 3 environments spec.
+    let source = spec_source_of(50);
+    let mut group = c.benchmark_group("parse: 50 apps x 3 environments");
+    group.bench_function("Spec::parse (read + validate)", |b| b.iter(|| Spec::parse(black_box(&source), "s.yaml")));
+    group.bench_function("yaml::from_str (read only)", |b| {
+        b.iter(|| switchyard_model::yaml::from_str::<switchyard_model::Spec>(black_box(&source), "s.yaml"))
+    });
+    group.bench_function("serde_yaml + serde_path_to_error (the reader before, reference)", |b| {
+        b.iter(|| {
+            let de = serde_yaml::Deserializer::from_str(black_box(&source));
+            serde_path_to_error::deserialize::<_, switchyard_model::Spec>(de).map_err(|e| e.to_string())
+        })
+    });
     group.finish();
 }
 

@@ -1,52 +1,36 @@
-//! A dedicated YAML writer for [`DynamicConfig`], byte-identical to the generic serialiser in [`crate::yaml`]
-//! (serde_yaml) and several times faster. The shape of the configuration is fixed (maps with string keys,
-//! lists, strings, integers, booleans and the empty `{}`), so this writes it directly in the block style
-//! serde_yaml uses: two-space indentation, lists not indented under their key, empty maps and lists as `{}`
-//! and `[]`.
+//! A dedicated YAML writer for [`DynamicConfig`], byte-identical to serde_yaml 0.9 (libyaml's emitter, as
+//! serde_yaml configures it: two-space indentation, no line width, Unicode written as is) and several times
+//! faster. The shape of the configuration is fixed (maps with string keys, lists, strings, integers, booleans
+//! and the empty `{}`), so this writes it directly in the block style serde_yaml uses: lists not indented
+//! under their key, empty maps and lists as `{}` and `[]`.
 //!
-//! The only judgement is how to write a string. [`is_plain_safe`] is a deliberately narrow predicate for
-//! strings that serde_yaml writes unquoted; every other string is handed to [`crate::yaml::to_string`] on its
-//! own, and when even that is not a single line (or a map key is not plain-safe, or longer than the 128 bytes
-//! of a YAML simple key) the whole document is. Switchyard's strings are validated names, hosts, paths, URLs
-//! and durations, so the fallback is rare; the tests compare both writers byte for byte.
+//! The only judgement is how to write a string, and this module makes it itself, by serde_yaml's and
+//! libyaml's rules (see [`scalar_style`]): plain when nothing in it would read otherwise; single-quoted when it
+//! would read as another type (`'10'`, `'true'`) or starts with an indicator; double-quoted with escapes when
+//! it holds characters only escapes can carry; a literal block (`|`, `|-`, `|+`, `|2`) for text with `\n`;
+//! and `? key` / `: value` for keys longer than 128 bytes or with line breaks. No YAML library is involved,
+//! so none is linked into the browser's module; the tests compare the bytes with serde_yaml's.
 
 use crate::traefik::{
     ActiveHealthCheck, DynamicConfig, Http, LoadBalancer, Router, RouterTls, Service, Sticky, Weighted,
 };
-use crate::yaml;
-
-/// Why the fast path gave up.
-enum Fallback {
-    /// Write the whole document with the generic serialiser.
-    Document,
-    /// The generic serialiser failed.
-    Error(String),
-}
 
 /// The longest map key written as a YAML simple key (`key: value`); longer ones become `? key`.
 const MAX_SIMPLE_KEY: usize = 128;
 
-/// YAML for a configuration: exactly what [`crate::yaml::to_string`] gives for it.
+/// YAML for a configuration: exactly what serde_yaml 0.9 gives for it.
 pub fn to_string(config: &DynamicConfig) -> Result<String, String> {
     let mut out = String::new();
     append(&mut out, config)?;
     Ok(out)
 }
 
-/// Appends the YAML of `config` to `out` (exactly what [`crate::yaml::to_string`] gives for it).
+/// Appends the YAML of `config` to `out` (exactly what serde_yaml 0.9 gives for it). Never fails; the
+/// `Result` keeps the signature of a serialiser.
 pub fn append(out: &mut String, config: &DynamicConfig) -> Result<(), String> {
-    let start = out.len();
     out.reserve(estimate(config));
-    let mut w = Writer { out, inline_next: false, fallbacks: 0 };
-    match w.config(config) {
-        Ok(()) => Ok(()),
-        Err(Fallback::Document) => {
-            out.truncate(start);
-            out.push_str(&yaml::to_string(config)?);
-            Ok(())
-        }
-        Err(Fallback::Error(e)) => Err(e),
-    }
+    Writer { out, inline_next: false, line_ended: false }.config(config);
+    Ok(())
 }
 
 /// Roughly the size of the output, so that the string is allocated once.
@@ -54,65 +38,128 @@ fn estimate(config: &DynamicConfig) -> usize {
     config.http.as_ref().map_or(8, |h| 32 + 320 * h.routers.len() + 320 * h.services.len())
 }
 
-/// True when serde_yaml writes `s` as a plain (unquoted) scalar in block context, judged conservatively: a
-/// false answer only means "ask serde_yaml". Plain-safe strings are non-empty ASCII that
-/// - start with a letter, a digit or `/` (no indicator such as `-`, `?`, `:`, `#`, `&`, `*`, `!`, `|`, `>`,
-///   `'`, `"`, `%`, `@` or a backtick, and no `---` or `...`);
-/// - contain only letters, digits, spaces and ``-_./:@()`&%!$*+,;~=?``, with no space at either end, no `:`
-///   followed by a space or at the end (a mapping), and no `#` (a comment);
-/// - do not read as another type: not `null`, `Null`, `NULL`, `true`, `True`, `TRUE`, `false`, `False`,
-///   `FALSE`, and not made only of characters that can spell a number (digits, hex digits, signs, `.`, `_`,
-///   `x`, `o`, `i`, `n`) when starting with a digit.
-pub fn is_plain_safe(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let Some(&first) = bytes.first() else { return false };
-    if !(first.is_ascii_alphanumeric() || first == b'/') {
-        return false;
-    }
-    let mut previous = 0u8;
-    for &b in bytes {
-        if !PLAIN_BYTES[usize::from(b)] || (previous == b':' && b == b' ') {
-            return false;
-        }
-        previous = b;
-    }
-    if matches!(previous, b' ' | b':') {
-        return false;
-    }
-    if first.is_ascii_digit() {
-        // Integers (also 0x.., 0o.., 0b..) and finite floats (1e5, 1.5) use no other characters.
-        let number_like = bytes.iter().all(|&b| {
-            b.is_ascii_hexdigit() || matches!(b, b'.' | b'_' | b'+' | b'-' | b'x' | b'X' | b'o' | b'O' | b'i' | b'n')
-        });
-        return !number_like;
-    }
-    !matches!(s, "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
+/// How a string is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
 }
 
-/// The bytes a plain-safe string may contain (see [`is_plain_safe`]).
-const PLAIN_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric();
-        b += 1;
+/// What libyaml's emitter finds in a string, reduced to the styles it then allows.
+struct Analysis {
+    multiline: bool,
+    plain_allowed: bool,
+    single_quoted_allowed: bool,
+    block_allowed: bool,
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// A blank, a break or the end of the string (NUL counts as an end, as in libyaml).
+fn is_blankz(c: Option<char>) -> bool {
+    matches!(c, None | Some(' ' | '\t' | '\0')) || c.is_some_and(is_break)
+}
+
+/// libyaml's printable characters (tab and `\r` are not; `\n`, U+2028 and U+2029 are).
+fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{10000}'..)
+        || (('\u{e000}'..='\u{fffd}').contains(&c) && c != '\u{feff}')
+}
+
+/// libyaml's `yaml_emitter_analyze_scalar` for block context.
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis { multiline: false, plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
     }
-    let others = b"-_./@()`&%!$*+,;~=? :";
-    let mut i = 0;
-    while i < others.len() {
-        table[others[i] as usize] = true;
-        i += 1;
+    let mut indicators = s.starts_with("---") || s.starts_with("...");
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut break_space, mut space_break, mut special, mut line_breaks) = (false, false, false, false);
+    let (mut previous_space, mut previous_break) = (false, false);
+    let mut preceded_by_whitespace = true;
+    let mut chars = s.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let followed_by_whitespace = is_blankz(next);
+        let last = next.is_none();
+        if first {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                    indicators = true;
+                }
+                '?' | ':' | '-' if followed_by_whitespace => indicators = true,
+                _ => {}
+            }
+        } else if (c == ':' && followed_by_whitespace) || (c == '#' && preceded_by_whitespace) {
+            indicators = true;
+        }
+        if !is_printable(c) {
+            special = true;
+        }
+        if c == ' ' {
+            leading_space |= first;
+            trailing_space |= last;
+            break_space |= previous_break;
+            (previous_space, previous_break) = (true, false);
+        } else if is_break(c) {
+            line_breaks = true;
+            leading_break |= first;
+            trailing_break |= last;
+            space_break |= previous_space;
+            (previous_space, previous_break) = (false, true);
+        } else {
+            (previous_space, previous_break) = (false, false);
+        }
+        preceded_by_whitespace = is_blankz(Some(c));
+        first = false;
     }
-    table
-};
+    let edges = leading_space || leading_break || trailing_space || trailing_break;
+    Analysis {
+        multiline: line_breaks,
+        plain_allowed: !(edges || break_space || space_break || special || line_breaks || indicators),
+        single_quoted_allowed: !(break_space || space_break || special),
+        block_allowed: !(trailing_space || space_break || special),
+    }
+}
+
+/// The style serde_yaml 0.9 writes `s` in, in block context; `simple_key` when it is a `key:`. serde_yaml asks
+/// for a literal block when the string has a `\n`, for single quotes when it would read back as something
+/// other than a string, and otherwise lets libyaml choose; libyaml falls back from plain to single-quoted to
+/// double-quoted, and from a literal block to double-quoted, when the string cannot be written that way.
+fn scalar_style(s: &str, a: &Analysis, simple_key: bool) -> Style {
+    let mut style = if s.contains('\n') {
+        Style::Literal
+    } else if !crate::yaml::reads_as_string(s) {
+        Style::SingleQuoted
+    } else {
+        Style::Plain
+    };
+    if simple_key && a.multiline {
+        style = Style::DoubleQuoted;
+    }
+    if style == Style::Plain && (!a.plain_allowed || (s.is_empty() && simple_key)) {
+        style = Style::SingleQuoted;
+    }
+    if style == Style::SingleQuoted && !a.single_quoted_allowed {
+        style = Style::DoubleQuoted;
+    }
+    if style == Style::Literal && (!a.block_allowed || simple_key) {
+        style = Style::DoubleQuoted;
+    }
+    style
+}
 
 struct Writer<'a> {
     out: &'a mut String,
-    /// The next line starts after a `- ` already written (the first key of a map in a list).
+    /// The next line starts after a `- ` or `: ` already written (the first key of a map in a list, or the
+    /// value of a `? key`).
     inline_next: bool,
-    /// How many strings were handed to serde_yaml.
-    fallbacks: usize,
+    /// The last scalar written ended its line itself (a block scalar ending in a line break).
+    line_ended: bool,
 }
 
 const SPACES: &str = "                                                                ";
@@ -122,31 +169,148 @@ impl Writer<'_> {
         if self.inline_next {
             self.inline_next = false;
         } else {
-            self.out.push_str(&SPACES[..indent]);
+            self.spaces(indent);
         }
     }
 
-    /// A string value (after `key: ` or `- `).
-    fn scalar(&mut self, s: &str) -> Result<(), Fallback> {
-        if is_plain_safe(s) {
-            self.out.push_str(s);
-            return Ok(());
+    fn spaces(&mut self, n: usize) {
+        let mut n = n;
+        while n > SPACES.len() {
+            self.out.push_str(SPACES);
+            n -= SPACES.len();
         }
-        // Outside printable ASCII, libyaml may write a line break (`\u{2028}`, `\u{85}`, ...) followed by the
-        // indentation of the place the scalar is in: only the whole document gives the right bytes.
-        if !s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-            return Err(Fallback::Document);
+        self.out.push_str(&SPACES[..n]);
+    }
+
+    /// Ends the line, unless the scalar just written already did.
+    fn eol(&mut self) {
+        if !std::mem::take(&mut self.line_ended) {
+            self.out.push('\n');
         }
-        self.fallbacks += 1;
-        let text = yaml::to_string(&s).map_err(Fallback::Error)?;
-        // Only a one-line scalar is the same wherever it is written; anything else goes through serde_yaml whole.
-        match text.strip_suffix('\n') {
-            Some(line) if !line.contains('\n') && !line.starts_with("---") && !line.starts_with("...") => {
-                self.out.push_str(line);
-                Ok(())
+    }
+
+    /// A string value (after `key: ` or `- `) whose lines, when it has several, are indented by `indent`.
+    fn scalar(&mut self, s: &str, indent: usize) {
+        self.styled(s, indent, false);
+    }
+
+    fn styled(&mut self, s: &str, indent: usize, simple_key: bool) {
+        let analysis = analyze(s);
+        match scalar_style(s, &analysis, simple_key) {
+            Style::Plain => self.out.push_str(s),
+            Style::SingleQuoted => self.single_quoted(s, indent),
+            Style::DoubleQuoted => self.double_quoted(s),
+            Style::Literal => self.literal(s, indent),
+        }
+    }
+
+    /// `'...'`, quotes doubled; after a line break (only U+2028 and U+2029 get here) the next line is indented.
+    fn single_quoted(&mut self, s: &str, indent: usize) {
+        self.out.push('\'');
+        let mut after_break = false;
+        for c in s.chars() {
+            if is_break(c) {
+                if !after_break && c == '\n' {
+                    self.out.push('\n');
+                }
+                self.out.push(c);
+                after_break = true;
+            } else {
+                if after_break {
+                    self.spaces(indent);
+                }
+                if c == '\'' {
+                    self.out.push('\'');
+                }
+                self.out.push(c);
+                after_break = false;
             }
-            _ => Err(Fallback::Document),
         }
+        if after_break {
+            self.spaces(indent);
+        }
+        self.out.push('\'');
+    }
+
+    /// `"..."` with libyaml's escapes for what is not printable, line breaks, the BOM, `"` and `\`.
+    fn double_quoted(&mut self, s: &str) {
+        self.out.push('"');
+        for c in s.chars() {
+            if is_printable(c) && !is_break(c) && !matches!(c, '\u{feff}' | '"' | '\\') {
+                self.out.push(c);
+                continue;
+            }
+            self.out.push('\\');
+            let short = match c {
+                '\0' => '0',
+                '\u{7}' => 'a',
+                '\u{8}' => 'b',
+                '\t' => 't',
+                '\n' => 'n',
+                '\u{b}' => 'v',
+                '\u{c}' => 'f',
+                '\r' => 'r',
+                '\u{1b}' => 'e',
+                '"' => '"',
+                '\\' => '\\',
+                '\u{85}' => 'N',
+                '\u{a0}' => '_',
+                '\u{2028}' => 'L',
+                '\u{2029}' => 'P',
+                _ => {
+                    let n = u32::from(c);
+                    let (letter, width) = match n {
+                        0..=0xff => ('x', 2),
+                        0x100..=0xffff => ('u', 4),
+                        _ => ('U', 8),
+                    };
+                    self.out.push(letter);
+                    for k in (0..width).rev() {
+                        let digit = (n >> (4 * k)) & 0xf;
+                        self.out.push(char::from_digit(digit, 16).map_or('0', |d| d.to_ascii_uppercase()));
+                    }
+                    continue;
+                }
+            };
+            self.out.push(short);
+        }
+        self.out.push('"');
+    }
+
+    /// A literal block: `|`, an indentation indicator when the text starts with a space or a break, a
+    /// chomping indicator (`-` with no final break, `+` with more than one), then the lines at `indent`.
+    fn literal(&mut self, s: &str, indent: usize) {
+        self.out.push('|');
+        if s.starts_with(|c: char| c == ' ' || is_break(c)) {
+            self.out.push('2');
+        }
+        let mut tail = s.chars().rev();
+        let keep = match (tail.next(), tail.next()) {
+            (Some(last), _) if !is_break(last) => {
+                self.out.push('-');
+                false
+            }
+            (_, None) => true,
+            (_, Some(before)) => is_break(before),
+        };
+        if keep {
+            self.out.push('+');
+        }
+        self.out.push('\n');
+        let mut after_break = true;
+        for c in s.chars() {
+            if is_break(c) {
+                self.out.push(c);
+                after_break = true;
+            } else {
+                if after_break {
+                    self.spaces(indent);
+                }
+                self.out.push(c);
+                after_break = false;
+            }
+        }
+        self.line_ended = after_break;
     }
 
     fn uint(&mut self, n: u32) {
@@ -172,21 +336,37 @@ impl Writer<'_> {
         self.out.push(':');
     }
 
-    /// `key:` of a map entry with a user-derived name, at `indent`.
-    fn key(&mut self, indent: usize, name: &str) -> Result<(), Fallback> {
-        if name.len() > MAX_SIMPLE_KEY || !is_plain_safe(name) {
-            return Err(Fallback::Document);
+    /// The key of a map entry with a user-derived name, at `indent`: `key:`, or, for a key longer than 128
+    /// bytes or with line breaks, `? key` then `:` on a line of its own. Then `value_opens_map` says whether
+    /// the value is a non-empty map, whose first key follows on the same line after `? key`'s `: `.
+    fn key(&mut self, indent: usize, name: &str, value_opens_map: bool) {
+        let analysis = analyze(name);
+        if name.len() <= MAX_SIMPLE_KEY && !analysis.multiline {
+            self.pad(indent);
+            self.styled(name, indent + 2, true);
+            self.out.push(':');
+            if value_opens_map {
+                self.out.push('\n');
+            }
+            return;
         }
-        self.field(indent, name);
-        Ok(())
+        self.pad(indent);
+        self.out.push_str("? ");
+        self.styled(name, indent + 2, false);
+        self.eol();
+        self.spaces(indent);
+        self.out.push(':');
+        if value_opens_map {
+            self.out.push(' ');
+            self.inline_next = true;
+        }
     }
 
-    fn string_field(&mut self, indent: usize, name: &str, value: &str) -> Result<(), Fallback> {
+    fn string_field(&mut self, indent: usize, name: &str, value: &str) {
         self.field(indent, name);
         self.out.push(' ');
-        self.scalar(value)?;
-        self.out.push('\n');
-        Ok(())
+        self.scalar(value, indent + 2);
+        self.eol();
     }
 
     fn uint_field(&mut self, indent: usize, name: &str, value: u32) {
@@ -202,19 +382,18 @@ impl Writer<'_> {
     }
 
     /// A list of strings under a key at `indent`: `[]`, or one `- item` per line at the key's indentation.
-    fn string_list(&mut self, indent: usize, items: &[String]) -> Result<(), Fallback> {
+    fn string_list(&mut self, indent: usize, items: &[String]) {
         if items.is_empty() {
             self.out.push_str(" []\n");
-            return Ok(());
+            return;
         }
         self.out.push('\n');
         for item in items {
             self.pad(indent);
             self.out.push_str("- ");
-            self.scalar(item)?;
-            self.out.push('\n');
+            self.scalar(item, indent + 2);
+            self.eol();
         }
-        Ok(())
     }
 
     /// Starts a list item that is a map: `- ` at `indent`, its first key on the same line.
@@ -224,88 +403,82 @@ impl Writer<'_> {
         self.inline_next = true;
     }
 
-    fn config(&mut self, config: &DynamicConfig) -> Result<(), Fallback> {
+    fn config(&mut self, config: &DynamicConfig) {
         match &config.http {
             None => self.out.push_str("{}\n"),
             Some(http) => {
                 self.field(0, "http");
-                self.http(2, http)?;
+                self.http(2, http);
             }
         }
-        Ok(())
     }
 
-    fn http(&mut self, indent: usize, http: &Http) -> Result<(), Fallback> {
+    fn http(&mut self, indent: usize, http: &Http) {
         if http.routers.is_empty() && http.services.is_empty() {
             self.out.push_str(" {}\n");
-            return Ok(());
+            return;
         }
         self.out.push('\n');
         if !http.routers.is_empty() {
             self.field(indent, "routers");
             self.out.push('\n');
             for (name, router) in &http.routers {
-                self.key(indent + 2, name)?;
-                self.out.push('\n');
-                self.router(indent + 4, router)?;
+                self.key(indent + 2, name, true);
+                self.router(indent + 4, router);
             }
         }
         if !http.services.is_empty() {
             self.field(indent, "services");
             self.out.push('\n');
             for (name, service) in &http.services {
-                self.key(indent + 2, name)?;
-                self.service(indent + 4, service)?;
+                let empty = service.load_balancer.is_none() && service.weighted.is_none();
+                self.key(indent + 2, name, !empty);
+                self.service(indent + 4, service);
             }
         }
-        Ok(())
     }
 
-    fn router(&mut self, indent: usize, router: &Router) -> Result<(), Fallback> {
+    fn router(&mut self, indent: usize, router: &Router) {
         self.field(indent, "entryPoints");
-        self.string_list(indent, &router.entry_points)?;
-        self.string_field(indent, "rule", &router.rule)?;
+        self.string_list(indent, &router.entry_points);
+        self.string_field(indent, "rule", &router.rule);
         self.uint_field(indent, "priority", router.priority);
-        self.string_field(indent, "service", &router.service)?;
+        self.string_field(indent, "service", &router.service);
         if !router.middlewares.is_empty() {
             self.field(indent, "middlewares");
-            self.string_list(indent, &router.middlewares)?;
+            self.string_list(indent, &router.middlewares);
         }
         if let Some(tls) = &router.tls {
-            self.router_tls(indent, tls)?;
+            self.router_tls(indent, tls);
         }
-        Ok(())
     }
 
-    fn router_tls(&mut self, indent: usize, tls: &RouterTls) -> Result<(), Fallback> {
+    fn router_tls(&mut self, indent: usize, tls: &RouterTls) {
         self.field(indent, "tls");
         match &tls.cert_resolver {
             None => self.out.push_str(" {}\n"),
             Some(resolver) => {
                 self.out.push('\n');
-                self.string_field(indent + 2, "certResolver", resolver)?;
+                self.string_field(indent + 2, "certResolver", resolver);
             }
         }
-        Ok(())
     }
 
-    /// A service, after its name's `name:`.
-    fn service(&mut self, indent: usize, service: &Service) -> Result<(), Fallback> {
+    /// A service, after its name's key (which ended the line when the service is not empty).
+    fn service(&mut self, indent: usize, service: &Service) {
         if service.load_balancer.is_none() && service.weighted.is_none() {
             self.out.push_str(" {}\n");
-            return Ok(());
+            return;
         }
-        self.out.push('\n');
         if let Some(lb) = &service.load_balancer {
-            self.load_balancer(indent, lb)?;
+            self.load_balancer(indent, lb);
         }
         if let Some(weighted) = &service.weighted {
-            self.weighted(indent, weighted)?;
+            self.weighted(indent, weighted);
         }
-        Ok(())
     }
 
-    fn load_balancer(&mut self, indent: usize, lb: &LoadBalancer) -> Result<(), Fallback> {
+    fn load_balancer(&mut self, indent: usize, lb: &LoadBalancer) {
         self.field(indent, "loadBalancer");
         self.out.push('\n');
         let inner = indent + 2;
@@ -316,24 +489,23 @@ impl Writer<'_> {
             self.out.push('\n');
             for server in &lb.servers {
                 self.map_item(inner);
-                self.string_field(inner + 2, "url", &server.url)?;
+                self.string_field(inner + 2, "url", &server.url);
             }
         }
         if let Some(health) = &lb.health_check {
-            self.active_health_check(inner, health)?;
+            self.active_health_check(inner, health);
         }
-        Ok(())
     }
 
-    fn active_health_check(&mut self, indent: usize, health: &ActiveHealthCheck) -> Result<(), Fallback> {
+    fn active_health_check(&mut self, indent: usize, health: &ActiveHealthCheck) {
         self.field(indent, "healthCheck");
         self.out.push('\n');
-        self.string_field(indent + 2, "path", &health.path)?;
-        self.string_field(indent + 2, "interval", &health.interval)?;
-        self.string_field(indent + 2, "timeout", &health.timeout)
+        self.string_field(indent + 2, "path", &health.path);
+        self.string_field(indent + 2, "interval", &health.interval);
+        self.string_field(indent + 2, "timeout", &health.timeout);
     }
 
-    fn weighted(&mut self, indent: usize, weighted: &Weighted) -> Result<(), Fallback> {
+    fn weighted(&mut self, indent: usize, weighted: &Weighted) {
         self.field(indent, "weighted");
         self.out.push('\n');
         let inner = indent + 2;
@@ -344,31 +516,30 @@ impl Writer<'_> {
             self.out.push('\n');
             for child in &weighted.services {
                 self.map_item(inner);
-                self.string_field(inner + 2, "name", &child.name)?;
+                self.string_field(inner + 2, "name", &child.name);
                 self.uint_field(inner + 2, "weight", child.weight);
             }
         }
         if let Some(sticky) = &weighted.sticky {
-            self.sticky(inner, sticky)?;
+            self.sticky(inner, sticky);
         }
         if weighted.health_check.is_some() {
             self.field(inner, "healthCheck");
             self.out.push_str(" {}\n");
         }
-        Ok(())
     }
 
-    fn sticky(&mut self, indent: usize, sticky: &Sticky) -> Result<(), Fallback> {
+    fn sticky(&mut self, indent: usize, sticky: &Sticky) {
         self.field(indent, "sticky");
         self.out.push('\n');
         self.field(indent + 2, "cookie");
         self.out.push('\n');
         let cookie = &sticky.cookie;
         let inner = indent + 4;
-        self.string_field(inner, "name", &cookie.name)?;
+        self.string_field(inner, "name", &cookie.name);
         self.bool_field(inner, "secure", cookie.secure);
         self.bool_field(inner, "httpOnly", cookie.http_only);
-        self.string_field(inner, "sameSite", &cookie.same_site)
+        self.string_field(inner, "sameSite", &cookie.same_site);
     }
 }
 
@@ -376,8 +547,7 @@ impl Writer<'_> {
 mod tests {
     use super::*;
 
-    /// Strings that must never be written plain, or that look tricky: each is either plain-safe and written
-    /// exactly like serde_yaml, or routed to serde_yaml.
+    /// Strings that must never be written plain, or that look tricky: each is written exactly like serde_yaml.
     pub(crate) const ADVERSARIAL: &[&str] = &[
         "",
         " ",
@@ -534,59 +704,104 @@ mod tests {
         "1x1",
     ];
 
-    #[test]
-    fn adversarial_strings_match_serde_yaml_or_fall_back() {
-        for s in ADVERSARIAL {
-            let reference = yaml::to_string(s).unwrap();
-            if is_plain_safe(s) {
-                assert_eq!(reference, format!("{s}\n"), "{s:?} is judged plain-safe but serde_yaml quotes it");
-            }
-            let mut out = String::new();
-            let mut w = Writer { out: &mut out, inline_next: false, fallbacks: 0 };
-            match w.scalar(s) {
-                Ok(()) => assert_eq!(format!("{out}\n"), reference, "{s:?}"),
-                Err(Fallback::Document) => assert!(!s.bytes().all(|b| (b' '..=b'~').contains(&b)), "{s:?}"),
-                Err(Fallback::Error(e)) => panic!("{s:?}: {e}"),
-            }
-        }
-    }
-
-    #[test]
-    fn rendered_configurations_take_the_fast_path() {
-        use crate::{Context, EXAMPLE_SPEC, EnvKey, Request, Spec, World, apply};
-        let spec = Spec::parse(EXAMPLE_SPEC, "switchyard.yaml").unwrap();
-        let key = EnvKey::new("whoami", "dev");
-        let mut world = World::new();
-        for request in [
-            Request::Create,
-            Request::Deploy { version: "v1.2.0".into() },
-            Request::Promote { version: "v1.2.0".into(), share: 100 },
-            Request::Deploy { version: "v1.3.0-rc.1".into() },
-            Request::Promote { version: "v1.3.0-rc.1".into(), share: 10 },
-        ] {
-            let out = apply(&spec, &world, &key, &request, &Context::default()).unwrap();
-            world.insert(key.clone(), out.state);
-        }
-        let config = crate::render::render_env(&spec, &world[&key]).unwrap().config;
-        assert!(config.services().any(|(_, s)| s.weighted.as_ref().is_some_and(|w| w.services.len() == 2)));
+    /// One string as a map value, a list item and a map key, written by this module and by serde_yaml.
+    fn assert_like_serde_yaml(s: &str) {
+        use std::collections::BTreeMap;
+        let value: BTreeMap<&str, &str> = [("k", s)].into_iter().collect();
+        let list: BTreeMap<&str, Vec<&str>> = [("k", vec![s, "x"])].into_iter().collect();
+        let key: BTreeMap<&str, BTreeMap<&str, &str>> =
+            [("k", [(s, "v"), ("z", s)].into_iter().collect())].into_iter().collect();
         let mut out = String::new();
-        let mut w = Writer { out: &mut out, inline_next: false, fallbacks: 0 };
-        assert!(w.config(&config).is_ok(), "a fallback");
-        assert_eq!(w.fallbacks, 0);
-        assert_eq!(out, yaml::to_string(&config).unwrap());
+        let mut w = Writer { out: &mut out, inline_next: false, line_ended: false };
+        w.string_field(0, "k", s);
+        w.field(0, "k");
+        w.string_list(0, &[s.to_string(), "x".to_string()]);
+        w.field(0, "k");
+        w.out.push('\n');
+        let mut entries = [(s, "v"), ("z", s)];
+        entries.sort_unstable();
+        for (k, v) in entries {
+            w.key(2, k, false);
+            w.out.push(' ');
+            w.scalar(v, 4);
+            w.eol();
+        }
+        let reference = [serde_yaml::to_string(&value), serde_yaml::to_string(&list), serde_yaml::to_string(&key)]
+            .map(Result::unwrap)
+            .concat();
+        assert_eq!(out, reference, "{s:?}");
     }
 
     #[test]
-    fn dangerous_strings_are_not_plain_safe() {
-        for s in [
-            "", "1", "-1", "1.5", "1e5", "0x1F", "0123", ".inf", "true", "False", "null", "~", "-x", "a: b", "#x",
-            "a #b", "'q'", "é", " a", "a ", "a:", "---", "a\nb",
-        ] {
-            // `-x` is written plain by serde_yaml, but the predicate need not know that.
-            assert!(!is_plain_safe(s), "{s:?}");
+    fn adversarial_strings_are_written_like_serde_yaml() {
+        for s in ADVERSARIAL {
+            assert_like_serde_yaml(s);
         }
-        for s in ["10s", "/health", "http://x-y-1:80", "Host(`a.b`) && PathPrefix(`/p`)", "a_b", "lax", "x@file"] {
-            assert!(is_plain_safe(s), "{s:?}");
+    }
+
+    #[test]
+    fn line_breaks_and_escapes_are_written_like_serde_yaml() {
+        for s in [
+            "a\nb",
+            "a\n",
+            "a\n\n",
+            "\n",
+            "\n\n",
+            "\na",
+            " a\nb",
+            "a\n b",
+            "a \nb",
+            "a\nb ",
+            "a\n\nb\n\n\n",
+            "a\u{2028}b",
+            "a\u{2028}",
+            "\u{2028}",
+            "a\u{2028}\u{2029}b",
+            "a\u{2028} b",
+            "a \u{2028}b",
+            "'a\u{2028}'",
+            "a\n\u{2028}",
+            "a\u{2028}\n",
+            "a\nb\u{2028}c",
+            "\u{2028}\n",
+            "a\tb\nc",
+            "\u{85}",
+            "a\u{85}\nb",
+            "\u{0}",
+            "\u{1}\u{7f}\u{9f}",
+            "\u{feff}",
+            "\u{fffe}\u{ffff}",
+            "\u{10ffff}",
+            "\u{1b}\u{b}\u{c}",
+            "\u{7}\u{8}",
+            "\"\\",
+            "é\nü",
+            "#a\nb",
+            "- a\nb",
+            "---\nx",
+            "...\n",
+            "a: b\nc",
+            "a\r\nb",
+        ] {
+            assert_like_serde_yaml(s);
+        }
+        let long = "k".repeat(129);
+        assert_like_serde_yaml(&long);
+        assert_like_serde_yaml(&format!("{long}\nx"));
+        assert_like_serde_yaml(&"k".repeat(128));
+    }
+
+    #[test]
+    fn dangerous_strings_are_not_plain() {
+        for s in [
+            "", "1", "-1", "1.5", "1e5", "0x1F", "0123", ".inf", "true", "False", "null", "~", "a: b", "#x", "a #b",
+            "'q'", " a", "a ", "a:", "---", "a\nb",
+        ] {
+            assert_ne!(scalar_style(s, &analyze(s), false), Style::Plain, "{s:?}");
+        }
+        for s in ["10s", "/health", "http://x-y-1:80", "Host(`a.b`) && PathPrefix(`/p`)", "a_b", "lax", "x@file", "-x"]
+        {
+            assert_eq!(scalar_style(s, &analyze(s), false), Style::Plain, "{s:?}");
         }
     }
 }

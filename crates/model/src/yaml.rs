@@ -1,40 +1,37 @@
-//! The one module that names a YAML library. serde_yaml is archived upstream; swapping it for a maintained
-//! fork changes this file only.
+//! YAML in: typed deserialisation over saphyr-parser's events ([`de`]), following serde_yaml 0.9's rules,
+//! with errors carrying the file, line, column and key path; the scalar rules it and the writer
+//! ([`crate::traefik_yaml`]) share; and [`SourceMap`], which maps key paths back to lines for problems found
+//! after parsing (an invalid domain, a template that does not compile).
 //!
-//! Two things live here: typed (de)serialisation through serde_yaml, with errors carrying the file, line,
-//! column and key path; and [`SourceMap`], which maps key paths back to lines for problems found after
-//! parsing (an invalid domain, a template that does not compile), built from saphyr-parser's spanned events.
+//! serde_yaml itself is no dependency of the model (it would weigh some 48 KB gzipped in the browser's
+//! module): the tests compare both ways against it.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::diagnostics::{Diagnostic, KeyPath, Location, did_you_mean};
 
+mod de;
+
 /// Parses a YAML document into `T`, rejecting unknown keys and bad values with a diagnostic that names the
-/// file, line, column and key path.
+/// file, line, column and key path. The reading follows serde_yaml 0.9's rules (see [`de`]).
 pub fn from_str<T: DeserializeOwned>(source: &str, file: &str) -> Result<T, Box<Diagnostic>> {
-    let de = serde_yaml::Deserializer::from_str(source);
-    serde_path_to_error::deserialize(de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        // serde_yaml gives no location for some errors (a second document), and puts end-of-input errors on a
-        // line after the last one; every diagnostic points at a place in the file.
-        let (line, column) =
-            inner.location().map(|l| (l.line(), l.column())).or_else(|| second_document(source)).unwrap_or((1, 1));
-        let (line, column) = within(source, line, column);
+    let document = de::Document::load(source);
+    let result = de::from_document(&document).and_then(|value| match document.second {
+        None => Ok(value),
+        Some(at) => Err(de::Error {
+            message: "deserializing from YAML containing more than one document is not supported".into(),
+            at: Some(at),
+            path: None,
+        }),
+    });
+    result.map_err(|err| {
+        let (line, column) = within(source, err.at.unwrap_or((1, 1)));
         let location = Some(Location { file: file.to_string(), line, column });
-        let mut message = strip_location(&inner.to_string());
-        // serde_yaml prefixes the path itself on some errors; we carry it separately.
-        if let Some((prefix, rest)) = message.split_once(": ")
-            && !prefix.contains(' ')
-            && path.starts_with(prefix)
-        {
-            message = rest.to_string();
-        }
+        let message = err.message;
         let mut diag = Diagnostic::error("SY0001", message.clone());
-        if path != "." && !path.is_empty() {
+        if let Some(path) = err.path.filter(|p| !p.is_empty()) {
             diag = diag.at(path);
         }
         diag.location = location;
@@ -48,49 +45,9 @@ pub fn from_str<T: DeserializeOwned>(source: &str, file: &str) -> Result<T, Box<
     })
 }
 
-/// Serialises `value` as YAML. Only plain maps, sequences and scalars: the types given to it are built so
-/// that no YAML tags (`!loadBalancer`) are ever written, since Traefik rejects them.
-pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    serde_yaml::to_string(value).map_err(|e| e.to_string())
-}
-
-/// Removes every " at line N column M" from a message: the location is carried separately (and corrected).
-fn strip_location(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(i) = rest.find(" at line ") {
-        let after = &rest[i + " at line ".len()..];
-        let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
-        let n = digits(after);
-        let tail = after[n..].strip_prefix(" column ").filter(|_| n > 0);
-        match tail {
-            Some(tail) if digits(tail) > 0 => {
-                out.push_str(&rest[..i]);
-                rest = &tail[digits(tail)..];
-            }
-            _ => {
-                out.push_str(&rest[..i + 1]);
-                rest = &rest[i + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The line and column (1-based) where the second document of `source` starts, if it has one.
-fn second_document(source: &str) -> Option<(usize, usize)> {
-    use saphyr_parser::{Event, Parser};
-    Parser::new_from_str(source)
-        .map_while(Result::ok)
-        .filter(|(event, _)| matches!(event, Event::DocumentStart(_)))
-        .nth(1)
-        .map(|(_, span)| (span.start.line(), span.start.col() + 1))
-}
-
 /// Moves a position past the end of `source` (as libyaml reports an unexpected end) to the end of its last
 /// line, so that editors can jump to it.
-fn within(source: &str, line: usize, column: usize) -> (usize, usize) {
+fn within(source: &str, (line, column): (usize, usize)) -> (usize, usize) {
     let lines: Vec<&str> = source.split('\n').collect();
     match line {
         0 => (1, column.max(1)),
@@ -111,6 +68,160 @@ fn unknown_field_hint(message: &str) -> Option<String> {
         }
         None => Some(format!("remove `{field}`; no keys are allowed here")),
     }
+}
+
+/// What an untagged plain scalar means, by serde_yaml 0.9's rules (YAML 1.2's core schema, with its
+/// extensions: `0x`/`0o`/`0b` integers with a sign, `+` before numbers, integers up to 128 bits).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Plain {
+    Null,
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    U128(u128),
+    I128(i128),
+    F64(f64),
+    Str,
+}
+
+/// The meaning of a plain scalar: null (also empty), a boolean, an integer, a float or a string.
+pub(crate) fn resolve_plain(v: &str) -> Plain {
+    if v.is_empty() || is_null(v) {
+        return Plain::Null;
+    }
+    if let Some(b) = parse_bool(v) {
+        return Plain::Bool(b);
+    }
+    if let Some(n) = parse_unsigned(v, u64::from_str_radix) {
+        return Plain::U64(n);
+    }
+    if let Some(n) = parse_negative(v, i64::from_str_radix) {
+        return Plain::I64(n);
+    }
+    if let Some(n) = parse_unsigned(v, u128::from_str_radix) {
+        return Plain::U128(n);
+    }
+    if let Some(n) = parse_negative(v, i128::from_str_radix) {
+        return Plain::I128(n);
+    }
+    if !digits_but_not_number(v)
+        && let Some(f) = parse_f64(v)
+    {
+        return Plain::F64(f);
+    }
+    Plain::Str
+}
+
+/// True when serde_yaml would read `v`, written plain, back as the same string: what its serialiser asks
+/// to write plain (everything else is asked for in single quotes).
+pub(crate) fn reads_as_string(v: &str) -> bool {
+    resolve_plain(v) == Plain::Str && !digits_but_not_number(v)
+}
+
+pub(crate) fn is_null(v: &str) -> bool {
+    matches!(v, "null" | "Null" | "NULL" | "~")
+}
+
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// Leading zeros followed by digits (`0123`, `-007`): a string in YAML 1.2, not an octal number.
+pub(crate) fn digits_but_not_number(v: &str) -> bool {
+    let v = v.strip_prefix(['-', '+']).unwrap_or(v);
+    v.len() > 1 && v.starts_with('0') && v[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+type Radix<T> = fn(&str, u32) -> Result<T, std::num::ParseIntError>;
+
+const PREFIXES: [(&str, u32); 3] = [("0x", 16), ("0o", 8), ("0b", 2)];
+
+/// A non-negative integer: decimal, or `0x`/`0o`/`0b` with digits and no sign after the prefix; one `+` may
+/// come first.
+fn parse_unsigned<T>(v: &str, from_str_radix: Radix<T>) -> Option<T> {
+    let unsigned = v.strip_prefix('+').unwrap_or(v);
+    for (prefix, radix) in PREFIXES {
+        if let Some(digits) = unsigned.strip_prefix(prefix) {
+            if digits.starts_with(['+', '-']) {
+                return None;
+            }
+            if let Ok(n) = from_str_radix(digits, radix) {
+                return Some(n);
+            }
+        }
+    }
+    if unsigned.starts_with(['+', '-']) || digits_but_not_number(v) {
+        return None;
+    }
+    from_str_radix(unsigned, 10).ok()
+}
+
+/// A negative integer: `-` then decimal, or `-0x`/`-0o`/`-0b` and digits.
+fn parse_negative<T>(v: &str, from_str_radix: Radix<T>) -> Option<T> {
+    for (prefix, radix) in PREFIXES {
+        if let Some(digits) = v.strip_prefix('-').and_then(|rest| rest.strip_prefix(prefix))
+            && let Ok(n) = from_str_radix(&format!("-{digits}"), radix)
+        {
+            return Some(n);
+        }
+    }
+    if digits_but_not_number(v) {
+        return None;
+    }
+    from_str_radix(v, 10).ok()
+}
+
+/// A float: what Rust parses as a finite `f64` (one `+` may come first), or `.inf`, `-.inf`, `.nan` in
+/// their three spellings.
+pub(crate) fn parse_f64(v: &str) -> Option<f64> {
+    let unsigned = match v.strip_prefix('+') {
+        Some(rest) if rest.starts_with(['+', '-']) => return None,
+        Some(rest) => rest,
+        None => v,
+    };
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
+        return Some(f64::INFINITY);
+    }
+    if matches!(v, "-.inf" | "-.Inf" | "-.INF") {
+        return Some(f64::NEG_INFINITY);
+    }
+    if matches!(v, ".nan" | ".NaN" | ".NAN") {
+        return Some(f64::NAN);
+    }
+    unsigned.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// A signed integer, as serde_yaml reads one for a signed type: decimal, or `0x`/`0o`/`0b` digits after an
+/// optional sign.
+fn parse_signed<T>(v: &str, from_str_radix: Radix<T>) -> Option<T> {
+    let unsigned = match v.strip_prefix('+') {
+        Some(rest) if rest.starts_with(['+', '-']) => return None,
+        Some(rest) => rest,
+        None => v,
+    };
+    for (prefix, radix) in PREFIXES {
+        if let Some(digits) = unsigned.strip_prefix(prefix) {
+            if digits.starts_with(['+', '-']) {
+                return None;
+            }
+            if let Ok(n) = from_str_radix(digits, radix) {
+                return Some(n);
+            }
+        }
+        if let Some(digits) = v.strip_prefix('-').and_then(|rest| rest.strip_prefix(prefix))
+            && let Ok(n) = from_str_radix(&format!("-{digits}"), radix)
+        {
+            return Some(n);
+        }
+    }
+    if digits_but_not_number(v) {
+        return None;
+    }
+    from_str_radix(unsigned, 10).ok()
 }
 
 /// Where each key path of a YAML document starts (line and column, 1-based).

@@ -142,7 +142,8 @@ fn check_world(spec: &ValidSpec, world: &World, validator: &jsonschema::Validato
             return Err(format!("{key}: the SchemaStore schema refuses the configuration: {errors:?}"));
         }
         let yaml = render::to_yaml(config).map_err(|e| format!("{key}: {e}"))?;
-        let reference = render::to_yaml_reference(config).map_err(|e| format!("{key}: {e}"))?;
+        let reference =
+            format!("{}{}", render::HEADER, serde_yaml::to_string(config).map_err(|e| format!("{key}: {e}"))?);
         if yaml != reference {
             return Err(format!("{key}: the YAML writer and serde_yaml differ:\n{yaml}\n---\n{reference}"));
         }

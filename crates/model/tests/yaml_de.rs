@@ -1,0 +1,204 @@
+//! The spec reader (`yaml::from_str`, over saphyr-parser's events) against serde_yaml 0.9 with
+//! serde_path_to_error, which it replaced: for every input, the same value, or an error with the same
+//! message, key path and position (syntax errors aside: their wording and position come from the parser).
+
+use proptest::prelude::*;
+use switchyard_model::{Spec, yaml};
+
+/// What serde_yaml + serde_path_to_error said: (message, path, line, column), as the old reader reported it.
+/// serde_yaml's error: message, key path, line and column.
+type Refusal = (String, String, Option<(usize, usize)>);
+
+fn reference<T: serde::de::DeserializeOwned>(source: &str) -> Result<T, Refusal> {
+    serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(source)).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let at = inner.location().map(|l| (l.line(), l.column()));
+        let mut message = inner.to_string();
+        if let Some(i) = message.find(" at line ") {
+            message.truncate(i);
+        }
+        if let Some((prefix, rest)) = message.split_once(": ")
+            && !prefix.contains(' ')
+            && path.starts_with(prefix)
+        {
+            message = rest.to_string();
+        }
+        (message, path, at)
+    })
+}
+
+fn compare<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(source: &str) -> Result<(), String> {
+    // serde_yaml numbers anchors by how many distinct names it has seen, so a name defined twice can make an
+    // alias point at a later node; we resolve each alias to the latest definition before it, as YAML says.
+    if source.matches("&a").count() > 1 {
+        return Ok(());
+    }
+    let ours = yaml::from_str::<T>(source, "s.yaml");
+    match (ours, reference::<T>(source)) {
+        (Ok(a), Ok(b)) if a == b => Ok(()),
+        (Ok(a), Ok(b)) => Err(format!("{source:?}: different values\n{a:?}\n{b:?}")),
+        (Ok(a), Err(e)) => Err(format!("{source:?}: accepted as {a:?}, serde_yaml refused: {e:?}")),
+        (Err(d), Ok(b)) => Err(format!("{source:?}: refused ({d}), serde_yaml accepted: {b:?}")),
+        (Err(d), Err((message, path, at))) => {
+            // Syntax errors are worded and placed by the parser (saphyr's, libyaml's).
+            let syntax = saphyr_parser::Parser::new_from_str(source).any(|event| event.is_err());
+            if syntax {
+                return Ok(());
+            }
+            let our_path = d.path.clone().unwrap_or_else(|| ".".into());
+            let our_at = d.location.as_ref().map(|l| (l.line, l.column));
+            let lines = source.split('\n').count();
+            let same_at = at.is_none_or(|(l, c)| our_at == Some((l, c)) || l > lines);
+            if d.message != message || our_path != path || !same_at {
+                return Err(format!(
+                    "{source:?}:\n ours: {} at {our_path} {our_at:?}\n serde_yaml: {message} at {path} {at:?}",
+                    d.message
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+const APP: &str = "apps:\n  whoami:\n    compose: compose.yaml\n    routes:\n      web: {port: 80}\n    environments:\n      dev:\n        domain: dev.example.com\n";
+
+/// Hand-picked inputs: YAML features serde_yaml gives a meaning to, and errors of each kind.
+const CASES: &[&str] = &[
+    APP,
+    "",
+    "# only a comment\n",
+    "---\n",
+    "~\n",
+    "[]\n",
+    "apps:\n",
+    "apps: {}\n",
+    "apps: []\n",
+    "apps: 3\n",
+    "apps:\n  w:\n    compose: 123\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: true\n    routes: {web: {port: '80'}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: \"80\"}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 0x50}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: +80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 080}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: -1}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 70000}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 1.5}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: ~}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: !!int 80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: [80]}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80, port: 81}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com, tls: {}}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com, entry_points: web}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com, entry_points: }}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com, entry_points: [1, true, ~, 'x']}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com, entry_points: [[a]]}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com, retention: {keep_last: 2, older_than: 3d}}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com, retention: {older_than: 3x}}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n    environments: {}\n",
+    "apps:\n  w:\n    compose: c\n  w:\n    compose: d\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n---\napps: {}\n",
+    "---\napps: {}\n---\n",
+    "apps: {}\n...\n",
+    "x-defaults: &d {port: 80}\napps: {}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: &r {port: 80}, api: *r}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w: &w\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n  v: *w\n",
+    "apps:\n  w:\n    compose: &c c\n    routes: {web: {port: 80}}\n    environments: {*c : {domain: d.example.com}}\n",
+    "apps:\n  w:\n    <<: {compose: c}\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: !!str 3\n    routes: !!map {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: !local c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: |\n      multi\n      line\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n    health: {path: /h, interval: 5s}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n    health: {interval: 5}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {}}\n",
+    "apps:\n  w:\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com}}\n",
+    "apps:\n  [a]: {}\n",
+    "apps:\n  ? {a: b}\n  : {}\n",
+    "apps:\n  123: {compose: c}\n",
+    "apps:\n  w:\n    compose: c\n    routes: {web: {port: 80}}\n    environments: {dev: {domain: d.example.com, sticky: {cookie: s}}}\n",
+    "$schema: ./switchyard.schema.json\napps: {}\n",
+    "apps: {}\nextra: 1\n",
+    "apps: {}\nextra: &a [*a]\n",
+    "a: &a [*a]\n",
+    "apps: {w: {compose: c\n",
+    "apps:\n\tw: 1\n",
+    "apps: [\n",
+    "apps: {}\n]\n",
+    "apps: {}\n--- ]\n",
+    "apps: 'unterminated\n",
+];
+
+#[test]
+fn hand_picked_inputs_read_like_serde_yaml() {
+    let failures: Vec<String> = CASES.iter().filter_map(|source| compare::<Spec>(source).err()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn hand_picked_inputs_read_like_serde_yaml_as_values() {
+    let failures: Vec<String> = CASES.iter().filter_map(|source| compare::<serde_json::Value>(source).err()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Spec-shaped YAML with random values and some random keys, in block or flow style.
+fn scalar() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "[a-z][a-z0-9.-]{0,12}",
+        2 => prop::sample::select(&[
+            "80", "0x50", "+80", "080", "-1", "1.5", "1e3", ".inf", "~", "null", "true", "False", "''", "\"80\"",
+            "'x'", "!!str 80", "!!int 80", "!!float 1", "!!bool true", "!!null ~", "!x y", "[]", "{}", "[a, b]",
+            "{a: b}", "3d", "10s", "1h30m", "/p", "a: b", "- a", "", "0o17", "0b1", "-0x1", "++1", "+-1",
+            "1_000", "18446744073709551616", "-9223372036854775809", "0x", ".nan", "*a", "&a x",
+        ][..]).prop_map(String::from),
+    ]
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => prop::sample::select(&[
+            "compose", "routes", "environments", "health", "hosts", "port", "host_prefix", "path_prefix", "domain",
+            "entry_points", "tls", "middlewares", "sticky", "retention", "keep_last", "older_than", "path",
+            "interval", "timeout", "cert_resolver", "cookie", "<<", "web", "api", "dev", "prod",
+        ][..]).prop_map(String::from),
+        1 => "[a-z]{1,6}",
+    ]
+}
+
+fn node(depth: u32) -> BoxedStrategy<String> {
+    if depth == 0 {
+        return scalar().boxed();
+    }
+    prop_oneof![
+        2 => scalar(),
+        2 => prop::collection::vec((key(), node(depth - 1)), 0..4).prop_map(|entries| {
+            let inner: Vec<String> = entries.into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            format!("{{{}}}", inner.join(", "))
+        }),
+        1 => prop::collection::vec(node(depth - 1), 0..3).prop_map(|items| format!("[{}]", items.join(", "))),
+    ]
+    .boxed()
+}
+
+fn spec() -> impl Strategy<Value = String> {
+    (prop::collection::vec(("[a-z]{1,4}", prop::collection::vec((key(), node(3)), 0..6)), 0..3), any::<bool>())
+        .prop_map(|(apps, anchor)| {
+            let mut out = String::from("apps:\n");
+            for (name, fields) in apps {
+                out.push_str(&format!("  {name}:{}\n", if anchor { " &a" } else { "" }));
+                for (k, v) in fields {
+                    out.push_str(&format!("    {k}: {v}\n"));
+                }
+            }
+            out
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_specs_read_like_serde_yaml(source in spec()) {
+        compare::<Spec>(&source).map_err(TestCaseError::fail)?;
+        compare::<serde_json::Value>(&source).map_err(TestCaseError::fail)?;
+    }
+}
