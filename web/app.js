@@ -915,5 +915,14 @@ async function start() {
   document.body.dataset.ready = 'true';
 }
 
-window.playground = { idle, step, session, timings, who, check };
+window.playground = {
+  idle, step, session, timings, who, check,
+  /** The Policies panel once it has loaded its modules and finished its latest run (tests wait on it). */
+  policies: async () => {
+    const made = await loadPolicies();
+    await made.ready;
+    await made.idle();
+    return made;
+  },
+};
 start().catch((err) => console.error(`the playground could not start: ${err.message}`));

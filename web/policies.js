@@ -53,16 +53,22 @@ export function createPolicies({ call, $, el, diagnosticItem, session }) {
     list();
   }
 
+  // Fetched together, listed (and run) in BUILT_IN's order whatever order they arrive in.
   const ready = Promise.all(BUILT_IN.map(async (name) => {
     try {
       const response = await fetch(`policies/${name}`);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      await add(name, await response.arrayBuffer(), true);
+      return { name, bytes: await response.arrayBuffer() };
     } catch (err) {
-      modules.push({ name, bytes: null, sha256: null, builtIn: true, enabled: false, error: `could not load it: ${err.message}` });
-      list();
+      return { name, error: `could not load it: ${err.message}` };
     }
-  }));
+  })).then(async (loaded) => {
+    for (const { name, bytes, error } of loaded) {
+      if (error) modules.push({ name, bytes: null, sha256: null, builtIn: true, enabled: false, error });
+      else await add(name, bytes, true);
+    }
+    list();
+  });
 
   /** Every enabled policy on one input: the diagnostics, as the CLI prints them. */
   async function evaluate(input) {
@@ -77,7 +83,10 @@ export function createPolicies({ call, $, el, diagnosticItem, session }) {
     return diagnostics;
   }
 
+  let shown = [];
+
   function show(subject, diagnostics) {
+    shown = diagnostics;
     $('policy-subject').textContent = subject;
     $('policy-count').textContent = diagnostics.length ? `(${diagnostics.length})` : '';
     const items = diagnostics.map((d) => diagnosticItem(d));
@@ -126,5 +135,5 @@ export function createPolicies({ call, $, el, diagnosticItem, session }) {
     addFiles(e.dataTransfer.files).then(checkNow).catch((err) => console.error(err.message));
   });
 
-  return { ready, checkNow, gate, idle: () => lastRun, add };
+  return { ready, checkNow, gate, idle: () => lastRun, add, findings: () => shown };
 }
