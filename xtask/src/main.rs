@@ -167,56 +167,13 @@ fn wasm() -> Result<()> {
 /// The model's own checks as a policy module, built for speed (profile `policy`), checked to import nothing.
 fn policy_build(root: &Path) -> Result<PathBuf> {
     install_prerequisites()?;
-    cargo(&["build", "-p", "switchyard-policy", "--target", "wasm32-unknown-unknown", "--profile", "policy"])?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let built = target.join("wasm32-unknown-unknown/policy/switchyard_policy.wasm");
-    let bytes = std::fs::read(&built).with_context(|| format!("could not read {}", built.display()))?;
-    let imports = wasm_imports(&bytes).with_context(|| format!("{} is not a WebAssembly module", built.display()))?;
-    if imports > 0 {
-        bail!("{} imports {imports} item(s); a policy must import nothing (docs/policy-abi.md)", built.display());
-    }
-    let dir = target.join("policies");
-    std::fs::create_dir_all(&dir)?;
-    let module = dir.join("switchyard-model.wasm");
-    std::fs::write(&module, &bytes)?;
+    // The same build the playground's pages carry (crates/playground), which also checks it imports nothing.
+    let module = switchyard_playground::build_policy(root).map_err(anyhow::Error::msg)?;
+    let bytes = std::fs::read(&module).with_context(|| format!("could not read {}", module.display()))?;
     let sha256: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     println!("{}: {} bytes, no imports\nsha256:{sha256}", module.display(), bytes.len());
     println!("pin it: --policy {}@sha256:{sha256}", module.display());
     Ok(module)
-}
-
-/// How many imports a module declares (its import section's count), read without a parser crate.
-fn wasm_imports(bytes: &[u8]) -> Result<u64> {
-    fn leb(bytes: &[u8], at: &mut usize) -> Result<u64> {
-        let (mut value, mut shift) = (0u64, 0);
-        loop {
-            let byte = *bytes.get(*at).context("truncated")?;
-            *at += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-            shift += 7;
-            if shift > 63 {
-                bail!("a number is too long");
-            }
-        }
-    }
-    if bytes.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
-        bail!("no WebAssembly 1.0 header");
-    }
-    let mut at = 8;
-    while at < bytes.len() {
-        let id = bytes[at];
-        at += 1;
-        let size = usize::try_from(leb(bytes, &mut at)?)?;
-        if id == 2 {
-            let mut inner = at;
-            return leb(bytes, &mut inner);
-        }
-        at = at.checked_add(size).context("a section runs past the end")?;
-    }
-    Ok(0)
 }
 
 fn playground_build(root: &Path) -> Result<PathBuf> {
