@@ -29,10 +29,6 @@ impl Gate {
             return Ok(None);
         }
         let cache = cache_dir();
-        if let Some(dir) = &cache {
-            // Best effort: without it, wasmtime compiles every time.
-            let _ = std::fs::create_dir_all(dir);
-        }
         let host = Host::new(limits, cache.as_deref()).context("could not start the policy engine (wasmtime)")?;
         let mut loaded = Vec::new();
         for policy in policies {

@@ -6,21 +6,24 @@
 //! resource limiter, and its answer is read only if it lies inside its memory and under a size limit. Every
 //! failure is a [`PolicyError`] naming the module and the limit it hit; the host stays usable.
 //!
-//! Compiled modules are cached on disk by wasmtime's own cache (keyed by the module's bytes, the compiler's
-//! settings and wasmtime's version) under `$SWITCHYARD_CACHE_DIR/wasmtime`, else
-//! `$XDG_CACHE_HOME/switchyard/wasmtime`, else `~/.cache/switchyard/wasmtime`.
+//! Compiled modules are cached on disk, uncompressed, as wasmtime serialises them:
+//! `<cache>/modules/<sha256 of the module>-<engine>.cwasm`, where `<engine>` is a hash of everything wasmtime
+//! says makes compiled code compatible (its version, the target, the compiler's flags, the engine's settings),
+//! and `<cache>` is `$SWITCHYARD_CACHE_DIR`, else `$XDG_CACHE_HOME/switchyard`, else `~/.cache/switchyard`.
+//! A cached module is mapped into memory, not read and decompressed ([`deserialize_cached`]).
 
 use std::fmt;
+use std::hash::{Hash as _, Hasher};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use switchyard_model::Diagnostic;
 use switchyard_model::policy::{ABI_VERSION, Finding, finding_diagnostic, read_answer};
-use wasmtime::{
-    Cache, CacheConfig, Config, Engine, ExternType, Instance, Linker, Module, ResourceLimiter, Store, Trap, ValType,
-};
+use wasmtime::{Config, Engine, ExternType, Instance, Linker, Module, ResourceLimiter, Store, Trap, ValType};
 
 /// The entry point of ABI v1 and the allocator it uses.
 pub(crate) const ENTRY: &str = "switchyard_policy_v1";
@@ -146,11 +149,11 @@ fn mib(bytes: usize) -> String {
     }
 }
 
-/// The wasmtime engine every policy runs in, with its epoch ticker and its compilation cache.
+/// The wasmtime engine every policy runs in, with its epoch ticker and its cache of compiled modules.
 pub(crate) struct Host {
     engine: Engine,
     limits: Limits,
-    cache: Option<Cache>,
+    cache: Option<ModuleCache>,
     /// Dropping it stops the ticker thread.
     _ticker: mpsc::Sender<()>,
 }
@@ -161,7 +164,8 @@ impl fmt::Debug for Host {
     }
 }
 
-/// Where compiled modules are cached (absolute, as wasmtime wants it); None when there is no home either.
+/// switchyard's cache directory (absolute); compiled modules go in its `modules` directory. None when there is
+/// no home either.
 pub(crate) fn cache_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("SWITCHYARD_CACHE_DIR")
         .filter(|d| !d.is_empty())
@@ -170,8 +174,114 @@ pub(crate) fn cache_dir() -> Option<PathBuf> {
             std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()).map(|d| Path::new(&d).join("switchyard"))
         })
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/switchyard")))?;
-    let dir = if dir.is_absolute() { dir } else { std::env::current_dir().ok()?.join(dir) };
-    Some(dir.join("wasmtime"))
+    if dir.is_absolute() { Some(dir) } else { Some(std::env::current_dir().ok()?.join(dir)) }
+}
+
+/// Compiled modules on disk: `<dir>/<sha256 of the module>-<engine>.cwasm`, as [`Module::serialize`] writes
+/// them, mapped back with [`Module::deserialize_file`].
+struct ModuleCache {
+    /// `<cache>/modules`, created (0700) on the first write.
+    dir: PathBuf,
+    /// Hex of [`Engine::precompile_compatibility_hash`]: wasmtime's version and every setting compiled code
+    /// depends on. Another wasmtime or another configuration gets other file names.
+    engine: String,
+    hits: AtomicUsize,
+    misses: AtomicUsize,
+}
+
+/// A [`Hasher`] feeding SHA-256, to turn wasmtime's compatibility hash into a stable file name (the standard
+/// library's hashers promise no stability across Rust versions).
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes(std::array::from_fn(|i| digest[i]))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ModuleCache {
+    fn new(engine: &Engine, dir: &Path) -> ModuleCache {
+        let mut hasher = Sha256Hasher(Sha256::new());
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let digest = hasher.0.finalize();
+        ModuleCache {
+            dir: dir.join("modules"),
+            engine: hex(&digest[..16]),
+            hits: AtomicUsize::new(0),
+            misses: AtomicUsize::new(0),
+        }
+    }
+
+    fn path(&self, sha256: &str) -> PathBuf {
+        self.dir.join(format!("{sha256}-{}.cwasm", self.engine))
+    }
+
+    /// The compiled module for these bytes, if this host wrote one for this engine and it still loads.
+    fn get(&self, engine: &Engine, sha256: &str) -> Option<Module> {
+        let path = self.path(sha256);
+        // A missing, stale or damaged entry is a miss: the module is compiled again and the entry rewritten.
+        let module = deserialize_cached(engine, &path).ok();
+        let counter = if module.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        module
+    }
+
+    /// Writes the compiled module atomically (a temporary file in the same directory, synced, then renamed):
+    /// a reader sees the whole file or none. Best effort: a failure only costs the next run a compilation.
+    fn put(&self, sha256: &str, module: &Module) {
+        let _ = self.write(&self.path(sha256), module);
+    }
+
+    fn write(&self, path: &Path, module: &Module) -> anyhow::Result<()> {
+        let bytes = module.serialize().map_err(anyhow::Error::from)?;
+        let mut dirs = std::fs::DirBuilder::new();
+        dirs.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dirs, 0o700);
+        dirs.create(&self.dir)?;
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let temp = self.dir.join(format!(".{}.{}.{}.tmp", std::process::id(), nanos.as_nanos(), self.engine));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options.open(&temp).and_then(|mut file| {
+            file.write_all(&bytes)?;
+            file.sync_all()
+        });
+        let renamed = written.and_then(|()| std::fs::rename(&temp, path));
+        if renamed.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        renamed?;
+        // The rename itself, on disk too (best effort: not every platform can sync a directory).
+        if let Ok(dir) = std::fs::File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// Maps a compiled module written by [`ModuleCache::write`] back into memory (no copy, no decompression).
+#[allow(unsafe_code)] // the one unsafe call of the CLI; see the SAFETY comment
+fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Module> {
+    // SAFETY: `Module::deserialize_file` requires a file that `Module::serialize` (or `precompile_module`)
+    // wrote, unchanged for as long as the module lives. The file is one this host wrote with
+    // `Module::serialize`, for an engine of this configuration (its name carries the engine's compatibility
+    // hash); wasmtime checks the header, its own version and the configuration before using it and refuses a
+    // mismatch with an error. It is written atomically (a synced temporary file renamed into place), so no
+    // torn file is ever seen, and a later rewrite renames a new file over the name without touching the one
+    // mapped here. The cache directory is the user's own (created 0700): whoever can write there can already
+    // run code as the user.
+    unsafe { Module::deserialize_file(engine, path) }
 }
 
 impl Host {
@@ -183,17 +293,8 @@ impl Host {
         // unwinds through a policy: it calls no host function) and no address map (traps still name their
         // kind, without the module offset).
         config.native_unwind_info(false).generate_address_map(false);
-        let cache = match cache {
-            Some(dir) => {
-                let mut cache_config = CacheConfig::new();
-                cache_config.with_directory(dir);
-                let cache = Cache::new(cache_config).map_err(anyhow::Error::from)?;
-                config.cache(Some(cache.clone()));
-                Some(cache)
-            }
-            None => None,
-        };
         let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        let cache = cache.map(|dir| ModuleCache::new(&engine, dir));
         let (stop, stopped) = mpsc::channel::<()>();
         let ticking = engine.clone();
         std::thread::Builder::new().name("policy-epoch".into()).spawn(move || {
@@ -204,9 +305,10 @@ impl Host {
         Ok(Host { engine, limits, cache, _ticker: stop })
     }
 
-    /// Compilations served from the cache and compiled afresh, since this host started.
+    /// Modules served from the cache and compiled afresh (cache misses), since this host started.
+    #[cfg(test)]
     pub(crate) fn cache_stats(&self) -> (usize, usize) {
-        self.cache.as_ref().map_or((0, 0), |c| (c.cache_hits(), c.cache_misses()))
+        self.cache.as_ref().map_or((0, 0), |c| (c.hits.load(Ordering::Relaxed), c.misses.load(Ordering::Relaxed)))
     }
 
     /// Reads, checks the hash of, compiles and checks the imports and exports of a policy module.
@@ -224,7 +326,7 @@ impl Host {
     /// As [`Host::load`], for bytes (a binary module or its text format) named `name`.
     pub(crate) fn load_bytes(&self, name: &str, bytes: &[u8], pinned: Option<&str>) -> Result<Policy, PolicyError> {
         let fail = |message: String| PolicyError { module: name.to_string(), message };
-        let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = hex(&Sha256::digest(bytes));
         if let Some(pinned) = pinned
             && pinned != sha256
         {
@@ -232,9 +334,18 @@ impl Host {
                 "its sha256 is {sha256}, not the pinned {pinned}; refusing to run it (update the pin if the change is intended)"
             )));
         }
-        let hits = self.cache_stats().0;
-        let module = Module::new(&self.engine, bytes).map_err(|e| fail(format!("is not a valid module: {e:#}")))?;
-        let cached = self.cache_stats().0 > hits;
+        let cached = self.cache.as_ref().and_then(|c| c.get(&self.engine, &sha256));
+        let (module, cached) = match cached {
+            Some(module) => (module, true),
+            None => {
+                let module =
+                    Module::new(&self.engine, bytes).map_err(|e| fail(format!("is not a valid module: {e:#}")))?;
+                if let Some(cache) = &self.cache {
+                    cache.put(&sha256, &module);
+                }
+                (module, false)
+            }
+        };
         let imports: Vec<String> = module.imports().map(|i| format!("{}.{}", i.module(), i.name())).collect();
         if !imports.is_empty() {
             return Err(fail(format!(

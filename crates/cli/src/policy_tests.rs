@@ -155,10 +155,63 @@ fn compiled_modules_come_from_the_cache_the_second_time() {
     let dir = tempfile::tempdir().unwrap();
     let wat = answering(GOOD);
     let first = Host::new(limits(), Some(dir.path())).unwrap();
-    first.load_bytes("good.wat", wat.as_bytes(), None).unwrap();
+    let policy = first.load_bytes("good.wat", wat.as_bytes(), None).unwrap();
+    assert!(!policy.cached);
     assert_eq!(first.cache_stats(), (0, 1));
+    // One file, named by the module's hash and the engine's, in a directory only the user can read.
+    let modules = dir.path().join("modules");
+    let files: Vec<String> =
+        std::fs::read_dir(&modules).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with(&format!("{}-", policy.sha256)) && files[0].ends_with(".cwasm"), "{files:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&modules).unwrap().permissions().mode() & 0o777, 0o700);
+    }
     let second = Host::new(limits(), Some(dir.path())).unwrap();
     let policy = second.load_bytes("good.wat", wat.as_bytes(), None).unwrap();
+    assert!(policy.cached);
     assert_eq!(second.cache_stats(), (1, 0));
     assert_eq!(second.run(&policy, b"{}").unwrap().len(), 1);
+}
+
+#[test]
+fn a_damaged_cache_entry_is_compiled_again_and_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = answering(GOOD);
+    Host::new(limits(), Some(dir.path())).unwrap().load_bytes("good.wat", wat.as_bytes(), None).unwrap();
+    let entry = std::fs::read_dir(dir.path().join("modules")).unwrap().next().unwrap().unwrap().path();
+    let good = std::fs::read(&entry).unwrap();
+    for damaged in [&b"not a compiled module"[..], &good[..good.len() / 2], b""] {
+        std::fs::write(&entry, damaged).unwrap();
+        let host = Host::new(limits(), Some(dir.path())).unwrap();
+        let policy = host.load_bytes("good.wat", wat.as_bytes(), None).unwrap();
+        assert!(!policy.cached);
+        assert_eq!(host.cache_stats(), (0, 1));
+        assert_eq!(host.run(&policy, b"{}").unwrap().len(), 1);
+        // Rewritten whole: the next host maps it.
+        assert_eq!(std::fs::read(&entry).unwrap().len(), good.len());
+        let host = Host::new(limits(), Some(dir.path())).unwrap();
+        assert!(host.load_bytes("good.wat", wat.as_bytes(), None).unwrap().cached);
+    }
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(dir.path().join("modules")).unwrap().count(), 1);
+}
+
+#[test]
+fn another_engine_configuration_does_not_share_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = answering(GOOD);
+    Host::new(limits(), Some(dir.path())).unwrap().load_bytes("good.wat", wat.as_bytes(), None).unwrap();
+    let entry = std::fs::read_dir(dir.path().join("modules")).unwrap().next().unwrap().unwrap().path();
+    // An entry written by another configuration under this engine's name: wasmtime refuses it, the host compiles.
+    let mut config = wasmtime::Config::new();
+    config.native_unwind_info(false).generate_address_map(false);
+    let other = wasmtime::Engine::new(&config).unwrap();
+    std::fs::write(&entry, other.precompile_module(wat.as_bytes()).unwrap()).unwrap();
+    let host = Host::new(limits(), Some(dir.path())).unwrap();
+    let policy = host.load_bytes("good.wat", wat.as_bytes(), None).unwrap();
+    assert!(!policy.cached);
+    assert_eq!(host.run(&policy, b"{}").unwrap().len(), 1);
 }

@@ -241,7 +241,9 @@ fn the_second_run_takes_compiled_code_from_the_cache() {
     let (_, err) = env.expect(0, &["check", "--policy", &model]);
     assert!(err.contains(", compiled\n"), "{err}");
     let files = walk(env.cache.path());
-    assert!(!files.is_empty(), "wasmtime's cache wrote nothing");
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].parent().unwrap(), env.cache.path().join("modules"));
+    assert!(files[0].extension().is_some_and(|e| e == "cwasm"), "{files:?}");
     let (_, err) = env.expect(0, &["check", "--policy", &model]);
     assert!(err.contains("compiled code from the cache"), "{err}");
 }
