@@ -184,15 +184,20 @@ fn main() {
             let host = Host::new(limits, Some(dir.path())).unwrap();
             host.load_bytes("switchyard-model.wasm", &bytes, None).unwrap();
         }
-        let (mut warm, mut load, mut eval) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut warm, mut engine, mut load, mut first, mut eval) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             let started = Instant::now();
             let host = Host::new(limits, Some(dir.path())).unwrap();
+            let created = started.elapsed();
             let p = host.load_bytes("switchyard-model.wasm", &bytes, None).unwrap();
             let loaded = started.elapsed();
             let findings = host.run(&p, input).unwrap();
-            warm.push(started.elapsed());
-            load.push(loaded);
+            let done = started.elapsed();
+            warm.push(done);
+            engine.push(created);
+            load.push(loaded - created);
+            first.push(done - loaded);
             assert!(p.cached, "the second load must come from the cache");
             assert!(findings.is_empty(), "{findings:?}");
             let started = Instant::now();
@@ -200,11 +205,96 @@ fn main() {
             eval.push(started.elapsed());
         }
         println!(
-            "{label:12} cold {} | warm {} (of which loading from the cache {}) | evaluation alone {}   (medians; cold of 3, warm of {runs})",
+            "{label:12} cold {} | warm {} = engine {} + load from the cache {} (sha256 included) + evaluation {} | evaluation again {}   (medians; cold of 3, warm of {runs})",
             ms(median(cold)),
             ms(median(warm)),
+            ms(median(engine)),
             ms(median(load)),
+            ms(median(first)),
             ms(median(eval))
         );
+    }
+    breakdown(&bytes, &spec, &states, &change_input, &changed_key, &one.1);
+}
+
+/// Where a warm evaluation of a change goes: the host's steps (as `Host::run` takes them, on an engine of the
+/// same configuration), then the model's steps run natively (the module runs the same code, slower).
+fn breakdown(bytes: &[u8], spec: &ValidSpec, states: &[EnvState], input: &[u8], key: &str, config: &DynamicConfig) {
+    use sha2::Digest as _;
+    use wasmtime::{Engine, Linker, Module, Store};
+    let runs = 20;
+    let engine = Engine::new(&policy::engine_config()).unwrap();
+    let module = Module::new(&engine, bytes).unwrap();
+    let mut times: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    let mut time = |what: &'static str, started: Instant| times.entry(what).or_default().push(started.elapsed());
+    for _ in 0..runs {
+        let started = Instant::now();
+        let _ = Engine::new(&policy::engine_config()).unwrap();
+        time("1 host: engine", started);
+        let started = Instant::now();
+        std::hint::black_box(sha2::Sha256::digest(bytes));
+        time("2 host: sha256 of the module", started);
+        let started = Instant::now();
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(u64::MAX).unwrap();
+        store.set_epoch_deadline(1000);
+        let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+        time("3 host: instantiate", started);
+        let started = Instant::now();
+        let alloc = instance.get_typed_func::<i32, i32>(&mut store, policy::ALLOC).unwrap();
+        let entry = instance.get_typed_func::<(i32, i32), i64>(&mut store, policy::ENTRY).unwrap();
+        let memory = instance.get_memory(&mut store, "memory").unwrap();
+        let ptr = alloc.call(&mut store, input.len() as i32).unwrap();
+        memory.write(&mut store, ptr as u32 as usize, input).unwrap();
+        time("4 host: alloc and write the input", started);
+        let started = Instant::now();
+        let packed = entry.call(&mut store, (ptr, input.len() as i32)).unwrap() as u64;
+        time("5 guest: evaluate a change", started);
+        let started = Instant::now();
+        let answer = &memory.data(&store)[(packed >> 32) as usize..][..(packed & 0xffff_ffff) as usize];
+        let answer: switchyard_model::policy::Answer = serde_json::from_slice(answer).unwrap();
+        std::hint::black_box(answer);
+        time("6 host: read the answer", started);
+
+        // The model's steps, natively.
+        let started = Instant::now();
+        std::hint::black_box(switchyard_model::policy::evaluate(input));
+        time("7 native: evaluate a change (all of the below)", started);
+        let started = Instant::now();
+        let _: serde::de::IgnoredAny = serde_json::from_slice(input).unwrap();
+        time("8 native: scan the input JSON", started);
+        let spec_json = serde_json::to_vec(&spec.spec).unwrap();
+        let started = Instant::now();
+        let parsed: Spec = serde_json::from_slice(&spec_json).unwrap();
+        time("9 native: parse the spec", started);
+        let started = Instant::now();
+        let mut out = Vec::new();
+        let hosts = parsed.validate(&mut out).unwrap();
+        time("a native: validate the spec", started);
+        let started = Instant::now();
+        let valid = ValidSpec { spec: parsed.clone(), hosts, warnings: Vec::new() };
+        time("b native: clone the spec", started);
+        let state = states.iter().find(|s| format!("{}/{}", s.app, s.env) == key).unwrap();
+        let state_json = serde_json::to_string(state).unwrap();
+        let config_json = serde_json::to_string(config).unwrap();
+        let started = Instant::now();
+        let _: EnvState = serde_json::from_str(&state_json).unwrap();
+        let given: DynamicConfig = serde_json::from_str(&config_json).unwrap();
+        time("c native: parse the state and configuration", started);
+        let started = Instant::now();
+        let rendered = render_env(&valid, state).unwrap().config;
+        assert!(rendered == given);
+        time("d native: render and compare", started);
+        let started = Instant::now();
+        let text = switchyard_model::render::to_yaml(&rendered).unwrap();
+        let files = vec![(naming::config_file(&state.app, &state.env), text)];
+        time("e native: to YAML", started);
+        let started = Instant::now();
+        std::hint::black_box(switchyard_model::validate::validate_files(&files));
+        time("f native: validate the rendered file", started);
+    }
+    println!("where a warm evaluation of a change goes (medians of {runs}):");
+    for (what, t) in times {
+        println!("  {:48} {}", &what[2..], ms(median(t)));
     }
 }

@@ -284,16 +284,21 @@ fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Module> 
     unsafe { Module::deserialize_file(engine, path) }
 }
 
+/// The engine's settings: fuel and epochs for the limits.
+pub(crate) fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.consume_fuel(true).epoch_interruption(true);
+    // Smaller compiled code, so a module comes out of the cache faster: no native unwind tables (nothing
+    // unwinds through a policy: it calls no host function) and no address map (traps still name their
+    // kind, without the module offset).
+    config.native_unwind_info(false).generate_address_map(false);
+    config
+}
+
 impl Host {
     /// An engine with fuel, epochs and (with `cache`) the on-disk cache of compiled modules.
     pub(crate) fn new(limits: Limits, cache: Option<&Path>) -> anyhow::Result<Host> {
-        let mut config = Config::new();
-        config.consume_fuel(true).epoch_interruption(true);
-        // Smaller compiled code, so a module comes out of the cache faster: no native unwind tables (nothing
-        // unwinds through a policy: it calls no host function) and no address map (traps still name their
-        // kind, without the module offset).
-        config.native_unwind_info(false).generate_address_map(false);
-        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        let engine = Engine::new(&engine_config()).map_err(anyhow::Error::from)?;
         let cache = cache.map(|dir| ModuleCache::new(&engine, dir));
         let (stop, stopped) = mpsc::channel::<()>();
         let ticking = engine.clone();

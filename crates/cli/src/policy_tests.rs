@@ -206,8 +206,8 @@ fn another_engine_configuration_does_not_share_entries() {
     Host::new(limits(), Some(dir.path())).unwrap().load_bytes("good.wat", wat.as_bytes(), None).unwrap();
     let entry = std::fs::read_dir(dir.path().join("modules")).unwrap().next().unwrap().unwrap().path();
     // An entry written by another configuration under this engine's name: wasmtime refuses it, the host compiles.
-    let mut config = wasmtime::Config::new();
-    config.native_unwind_info(false).generate_address_map(false);
+    let mut config = crate::policy::engine_config();
+    config.consume_fuel(false);
     let other = wasmtime::Engine::new(&config).unwrap();
     std::fs::write(&entry, other.precompile_module(wat.as_bytes()).unwrap()).unwrap();
     let host = Host::new(limits(), Some(dir.path())).unwrap();
