@@ -604,7 +604,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             let files = if paths.is_empty() {
                 let s = session(load_spec(&cli.spec)?)?;
                 let world = backend(cli)?.load_world()?;
-                versions = switchyard_model::view::version_services(&world);
+                versions = switchyard_model::view::version_services(world.values());
                 let config = render_world(&s.spec, &world, &Target { app: None, env: None })?;
                 vec![("rendered.yml".to_string(), to_yaml(&config).map_err(|e| Failure::Broken(e.into()))?)]
             } else {

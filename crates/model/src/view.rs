@@ -421,11 +421,14 @@ impl std::fmt::Display for EnvStatus {
     }
 }
 
-/// Which version (and slot) each version service of the rendered configuration stands for:
-/// `whoami_dev_ver_v1-2-0_web` -> `whoami/dev v1.2.0 (web), blue slot`. For telling which version answers.
-pub fn version_services(world: &crate::state::World) -> std::collections::BTreeMap<String, String> {
+/// Which version (and slot) each version service of the given environments' configuration stands for:
+/// `whoami_dev_ver_v1-2-0_web` -> `whoami/dev v1.2.0 (web), blue slot`. For telling which version answers
+/// (`world.values()` for every environment's files, one state for one environment's file).
+pub fn version_services<'s>(
+    states: impl IntoIterator<Item = &'s EnvState>,
+) -> std::collections::BTreeMap<String, String> {
     let mut out = std::collections::BTreeMap::new();
-    for state in world.values() {
+    for state in states {
         for d in &state.deployments {
             let slot = state.slot_of(&d.version).map(|s| format!(", {} slot", s.as_str())).unwrap_or_default();
             for service in d.endpoints.keys() {
