@@ -1,11 +1,15 @@
 //! `Spec::parse` on arbitrary UTF-8: it must never panic, and every diagnostic must point at a line of the
-//! input. Run with `cargo +nightly fuzz run spec_parse` from the repository root.
+//! input; and the spec reader's fast reader must give saphyr-parser's events whenever it reads the text.
+//! Run with `cargo +nightly fuzz run spec_parse` from the repository root.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchyard_model::Spec;
+use switchyard_model::{Spec, yaml};
 
 fuzz_target!(|source: &str| {
+    if let (Some(fast), reference) = yaml::events_both_ways(source) {
+        assert_eq!(fast, reference, "{source:?}");
+    }
     let lines = source.split('\n').count();
     let diagnostics = match Spec::parse(source, "fuzz.yaml") {
         Ok(valid) => valid.warnings,

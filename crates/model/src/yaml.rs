@@ -1,4 +1,5 @@
-//! YAML in: typed deserialisation over saphyr-parser's events ([`de`]), following serde_yaml 0.9's rules,
+//! YAML in: typed deserialisation over YAML events ([`de`]; from the fast reader [`fast`] for the block style
+//! specs are written in, else from saphyr-parser), following serde_yaml 0.9's rules,
 //! with errors carrying the file, line, column and key path; the scalar rules it and the writer
 //! ([`crate::traefik_yaml`]) share; and [`SourceMap`], which maps key paths back to lines for problems found
 //! after parsing (an invalid domain, a template that does not compile).
@@ -13,6 +14,15 @@ use serde::de::DeserializeOwned;
 use crate::diagnostics::{Diagnostic, KeyPath, Location, did_you_mean};
 
 mod de;
+pub(crate) mod fast;
+
+/// The events of `source` as the spec reader sees them, by its fast reader (`None` outside its subset) and by
+/// saphyr-parser, as text that must be equal whenever the first is given. For the differential tests and the
+/// fuzz target; not an API.
+#[doc(hidden)]
+pub fn events_both_ways(source: &str) -> (Option<Vec<String>>, Vec<String>) {
+    de::events_both_ways(source)
+}
 
 /// Parses a YAML document into `T`, rejecting unknown keys and bad values with a diagnostic that names the
 /// file, line, column and key path. The reading follows serde_yaml 0.9's rules (see [`de`]).

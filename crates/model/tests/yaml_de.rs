@@ -1,6 +1,7 @@
-//! The spec reader (`yaml::from_str`, over saphyr-parser's events) against serde_yaml 0.9 with
-//! serde_path_to_error, which it replaced: for every input, the same value, or an error with the same
+//! The spec reader (`yaml::from_str`, over the fast reader's or saphyr-parser's events) against serde_yaml 0.9
+//! with serde_path_to_error, which it replaced: for every input, the same value, or an error with the same
 //! message, key path and position (syntax errors aside: their wording and position come from the parser).
+//! And the fast reader against saphyr-parser: the same events at the same positions whenever it reads a text.
 
 use proptest::prelude::*;
 use switchyard_model::{Spec, yaml};
@@ -28,7 +29,24 @@ fn reference<T: serde::de::DeserializeOwned>(source: &str) -> Result<T, Refusal>
     })
 }
 
+/// The fast reader gives saphyr-parser's events when it reads `source`; whether it did.
+fn events_agree(source: &str) -> Result<bool, String> {
+    match yaml::events_both_ways(source) {
+        (None, _) => Ok(false),
+        (Some(fast), reference) if fast == reference => Ok(true),
+        (Some(fast), reference) => {
+            let at = fast.iter().zip(&reference).position(|(a, b)| a != b).unwrap_or(fast.len().min(reference.len()));
+            Err(format!(
+                "{source:?}: the fast reader's events differ from saphyr-parser's at event {at}:\n fast: {:?}\n saphyr: {:?}",
+                &fast[at.saturating_sub(2)..(at + 3).min(fast.len())],
+                &reference[at.saturating_sub(2)..(at + 3).min(reference.len())]
+            ))
+        }
+    }
+}
+
 fn compare<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(source: &str) -> Result<(), String> {
+    events_agree(source)?;
     // serde_yaml numbers anchors by how many distinct names it has seen, so a name defined twice can make an
     // alias point at a later node; we resolve each alias to the latest definition before it, as YAML says.
     if source.matches("&a").count() > 1 {
@@ -135,6 +153,17 @@ fn hand_picked_inputs_read_like_serde_yaml() {
 }
 
 #[test]
+fn the_fast_reader_reads_the_example_and_block_specs() {
+    for source in [switchyard_model::EXAMPLE_SPEC, APP, "apps:\n  a:\n    environments:\n      dev:\n"] {
+        assert_eq!(events_agree(source), Ok(true), "{source}");
+    }
+    // Outside its subset: saphyr-parser reads these.
+    for source in ["", "# only a comment\n", "apps: &a {}\n", "apps: |\n  x\n", "apps:\n\t- a\n", "a: 1\n---\nb: 2\n"] {
+        assert_eq!(events_agree(source), Ok(false), "{source:?}");
+    }
+}
+
+#[test]
 fn hand_picked_inputs_read_like_serde_yaml_as_values() {
     let failures: Vec<String> = CASES.iter().filter_map(|source| compare::<serde_json::Value>(source).err()).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -191,6 +220,130 @@ fn spec() -> impl Strategy<Value = String> {
             }
             out
         })
+}
+
+/// A YAML tree to write in block style, as people write specs.
+#[derive(Debug, Clone)]
+enum Tree {
+    Scalar(String),
+    Empty,
+    Map(Vec<(String, Tree)>),
+    Seq(Vec<Tree>),
+}
+
+fn tree() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        4 => scalar().prop_filter("one line", |s| !s.is_empty()).prop_map(Tree::Scalar),
+        1 => Just(Tree::Empty),
+        1 => prop::sample::select(&["'it''s'", "\"a \\\" b\"", "\"\\u00e9t\u{e9}\"", "x # c", "'a: b'", "\"[x]\""][..])
+            .prop_map(|s| Tree::Scalar(s.to_string())),
+    ];
+    leaf.prop_recursive(4, 40, 4, |inner| {
+        prop_oneof![
+            3 => prop::collection::vec((key(), inner.clone()), 1..4).prop_map(Tree::Map),
+            1 => prop::collection::vec(inner, 1..4).prop_map(Tree::Seq),
+        ]
+    })
+}
+
+/// Writes `tree` as the value after a key or a dash (`after` columns in); `style` picks the layout choices:
+/// indentation steps, indentless sequences, comments, blank lines, quoted keys, CRLF.
+fn write_block(tree: &Tree, indent: usize, style: &mut impl Iterator<Item = u8>, out: &mut String, nl: &str) {
+    fn pick(style: &mut impl Iterator<Item = u8>, n: u8) -> u8 {
+        style.next().unwrap_or(0) % n
+    }
+    match tree {
+        Tree::Scalar(s) => out.push_str(&format!(" {s}{}{nl}", if pick(style, 5) == 0 { " # note" } else { "" })),
+        Tree::Empty => out.push_str(nl),
+        Tree::Map(entries) => {
+            out.push_str(nl);
+            let step = [2, 4, 1][usize::from(pick(style, 3))];
+            for (k, v) in entries {
+                match pick(style, 8) {
+                    0 => out.push_str(nl),
+                    1 => out.push_str(&format!("{}# comment{nl}", " ".repeat(indent + step))),
+                    _ => {}
+                }
+                let key = match pick(style, 6) {
+                    0 => format!("'{k}'"),
+                    1 => format!("\"{k}\""),
+                    _ => k.clone(),
+                };
+                out.push_str(&format!("{}{key}:", " ".repeat(indent + step)));
+                write_block(v, indent + step, style, out, nl);
+            }
+        }
+        Tree::Seq(items) => {
+            out.push_str(nl);
+            // Under a key, a sequence may sit at the key's own indentation.
+            let dash = if pick(style, 2) == 0 { indent } else { indent + 2 };
+            for item in items {
+                out.push_str(&format!("{}-", " ".repeat(dash)));
+                match item {
+                    Tree::Map(entries) if pick(style, 2) == 0 => {
+                        // `- key: value` and the other keys under the first.
+                        let (k, v) = &entries[0];
+                        out.push_str(&format!(" {k}:"));
+                        write_block(v, dash + 2, style, out, nl);
+                        for (k, v) in &entries[1..] {
+                            out.push_str(&format!("{}{k}:", " ".repeat(dash + 2)));
+                            write_block(v, dash + 2, style, out, nl);
+                        }
+                    }
+                    item => write_block(item, dash, style, out, nl),
+                }
+            }
+        }
+    }
+}
+
+fn block_spec() -> impl Strategy<Value = String> {
+    (prop::collection::vec(("[a-z]{1,4}", tree()), 0..3), prop::collection::vec(any::<u8>(), 64), 0u8..4).prop_map(
+        |(apps, style, end)| {
+            let nl = if end == 3 { "\r\n" } else { "\n" };
+            let mut out = String::new();
+            if end == 2 {
+                out.push_str(&format!("---{nl}"));
+            }
+            out.push_str(&format!("# apps{nl}apps:"));
+            let mut style = style.into_iter().cycle();
+            write_block(
+                &Tree::Map(apps.into_iter().map(|(k, v)| (k, Tree::Map(vec![("compose".into(), v)]))).collect()),
+                0,
+                &mut style,
+                &mut out,
+                nl,
+            );
+            if end == 1 {
+                // No final line break.
+                while out.ends_with('\n') || out.ends_with('\r') {
+                    out.pop();
+                }
+            }
+            out
+        },
+    )
+}
+
+/// Block-style specs of every shape: the fast reader reads most of them, with saphyr-parser's events; and all
+/// read like serde_yaml.
+#[test]
+fn generated_block_specs_read_like_saphyr_and_serde_yaml() {
+    let config = ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() };
+    let fast = std::sync::atomic::AtomicUsize::new(0);
+    proptest::test_runner::TestRunner::new(config)
+        .run(&block_spec(), |source| {
+            if events_agree(&source).map_err(TestCaseError::fail)? {
+                fast.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            compare::<Spec>(&source).map_err(TestCaseError::fail)?;
+            compare::<serde_json::Value>(&source).map_err(TestCaseError::fail)?;
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let fast = fast.into_inner();
+    assert!(fast >= 512, "the fast reader read only {fast} of 1024 generated block specs");
+    eprintln!("the fast reader read {fast} of 1024 generated block specs");
 }
 
 proptest! {

@@ -34,7 +34,6 @@
 
 mod check;
 pub mod de;
-mod fast_yaml;
 mod golang;
 pub mod load;
 pub mod model;

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, Location};
+use crate::yaml::fast;
 
 use super::golang::{self, Resolved};
 
@@ -259,7 +260,7 @@ enum Frame<'s> {
     },
 }
 
-/// Builds the tree from YAML events; fed by saphyr-parser or by the fast reader ([`super::fast_yaml`]).
+/// Builds the tree from YAML events; fed by saphyr-parser or by the fast reader ([`crate::yaml::fast`]).
 pub(crate) struct YamlBuilder<'s, 'f> {
     file: &'f str,
     stack: Vec<Frame<'s>>,
@@ -281,10 +282,28 @@ fn parse_yaml<'s>(source: &'s str, file: &str) -> Parsed<'s> {
 /// against [`parse_yaml_reference`]; [`parse`] uses both.
 pub fn parse_yaml_fast<'s>(source: &'s str, file: &str) -> Option<Parsed<'s>> {
     let mut b = YamlBuilder::new(file);
-    match super::fast_yaml::read(source, &mut b) {
+    match fast::read(source, &mut b) {
         Ok(()) => Some(b.finish()),
-        Err(super::fast_yaml::Stop::Error(d)) => Some(b.fail(*d)),
-        Err(super::fast_yaml::Stop::Unsupported) => None,
+        Err(fast::Stop::Error(d)) => Some(b.fail(*d)),
+        Err(fast::Stop::Unsupported) => None,
+    }
+}
+
+impl<'s> fast::Events<'s> for YamlBuilder<'s, '_> {
+    type Error = Box<Diagnostic>;
+
+    fn scalar(&mut self, value: Cow<'s, str>, quoted: bool, line: u32, column: u32) {
+        let style = if quoted { Style::Quoted } else { Style::Plain };
+        YamlBuilder::scalar(self, value, style, 0, None, line, column);
+    }
+
+    fn open(&mut self, seq: bool, line: u32, column: u32) -> Result<(), Box<Diagnostic>> {
+        let kind = if seq { Kind::Seq(Vec::new()) } else { Kind::Map(Vec::new()) };
+        YamlBuilder::open(self, kind, 0, line, column)
+    }
+
+    fn close(&mut self) -> Result<(), Box<Diagnostic>> {
+        YamlBuilder::close(self)
     }
 }
 

@@ -67,7 +67,28 @@ pub(crate) struct Document<'a> {
 }
 
 impl<'a> Document<'a> {
+    /// The events of `source`: by the fast reader when the text is in its subset ([`super::fast`]), else by
+    /// saphyr-parser. The same either way (the differential tests and the fuzz target compare them).
     pub(crate) fn load(source: &'a str) -> Self {
+        Self::load_fast(source).unwrap_or_else(|| Self::load_reference(source))
+    }
+
+    /// The events by the fast reader; `None` when the text is outside its subset, or has no content (where
+    /// saphyr-parser's end of the stream is wanted).
+    pub(crate) fn load_fast(source: &'a str) -> Option<Self> {
+        let mut sink = Collect { nodes: Vec::new(), open: Vec::new(), lines: Lines::new(source) };
+        match super::fast::read(source, &mut sink) {
+            Ok(()) if !sink.nodes.is_empty() => {
+                sink.lines.place_sequences(&mut sink.nodes);
+                Some(Document { nodes: sink.nodes, anchors: BTreeMap::new(), error: None, second: None, end: (1, 1) })
+            }
+            _ => None,
+        }
+    }
+
+    /// The events by saphyr-parser.
+    pub(crate) fn load_reference(source: &'a str) -> Self {
+        let mut lines = Lines::new(source);
         let mut doc = Document { nodes: Vec::new(), anchors: BTreeMap::new(), error: None, second: None, end: (1, 1) };
         let mut documents = 0;
         for item in Parser::new_from_str(source) {
@@ -82,14 +103,7 @@ impl<'a> Document<'a> {
                     break;
                 }
                 Ok((event, span)) => {
-                    let mut at = (span.start.line(), span.start.col() + 1);
-                    // libyaml places an empty value after the `:` before it, saphyr on it.
-                    if let Event::Scalar(v, ScalarStyle::Plain, 0, None) = &event
-                        && v.is_empty()
-                        && source.chars().nth(span.start.index()) == Some(':')
-                    {
-                        at.1 += 1;
-                    }
+                    let at = lines.libyaml_at(&event, (span.start.line(), span.start.col() + 1));
                     match event {
                         Event::DocumentStart(_) => {
                             documents += 1;
@@ -116,8 +130,135 @@ impl<'a> Document<'a> {
                 }
             }
         }
+        lines.place_sequences(&mut doc.nodes);
         doc
     }
+}
+
+/// The fast reader's events, as [`Document::load_reference`] keeps saphyr-parser's: no anchors or tags; placed
+/// where libyaml places them ([`Lines::libyaml_at`]) as there; single and double quotes alike (no rule here tells them
+/// apart). The end of a collection gets the position of the event before it: no error is ever placed there.
+struct Collect<'a> {
+    nodes: Vec<Node<'a>>,
+    /// The open collections, innermost last: a sequence?
+    open: Vec<bool>,
+    lines: Lines<'a>,
+}
+
+/// The text by lines, for the few events whose position libyaml gives differently from saphyr-parser.
+struct Lines<'a> {
+    source: &'a str,
+    /// Where each line starts (byte offsets); found the first time a position needs its character.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(source: &'a str) -> Self {
+        Lines { source, starts: Vec::new() }
+    }
+
+    /// The line at a 1-based number.
+    fn line(&mut self, line: usize) -> Option<&'a str> {
+        if self.starts.is_empty() {
+            self.starts.push(0);
+            self.starts.extend(self.source.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        }
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let text = &self.source[start..];
+        Some(text.split('\n').next().unwrap_or(text))
+    }
+
+    /// Where serde_yaml (libyaml) places `event`, which saphyr-parser places at `at` (1-based, in characters):
+    /// the empty value of a `key:` after the `:`, where saphyr-parser puts it on it. (Sequences: [`Self::place_sequences`].)
+    fn libyaml_at(&mut self, event: &Event<'_>, at: (usize, usize)) -> (usize, usize) {
+        match event {
+            Event::Scalar(v, ScalarStyle::Plain, 0, None)
+                if v.is_empty() && self.line(at.0).and_then(|l| l.chars().nth(at.1.saturating_sub(1))) == Some(':') =>
+            {
+                (at.0, at.1 + 1)
+            }
+            _ => at,
+        }
+    }
+
+    /// Places a block sequence written at its key's indentation (`key:\n- a`) at its first dash, as libyaml
+    /// does, where saphyr-parser puts it after the dash and its spaces. Such a sequence starts where the event
+    /// after it does (its first item: `- a`, `- [a]`, `- - a`), or neither on a dash (`- -1` is a scalar's) nor
+    /// on a `[` (`-` alone on its line).
+    fn place_sequences(&mut self, nodes: &mut [Node<'_>]) {
+        for i in 0..nodes.len() {
+            let (this, next) = (&nodes[i], nodes.get(i + 1).map(|n| n.at));
+            if !matches!(this.event, Event::SequenceStart(..)) {
+                continue;
+            }
+            let at = this.at;
+            let Some(line) = self.line(at.0) else { continue };
+            let before: Vec<char> = line.chars().take(at.1.saturating_sub(1)).collect();
+            let mut here = line.chars().skip(at.1.saturating_sub(1));
+            let block = next == Some(at)
+                || !matches!((here.next(), here.next()), (Some('-'), None | Some(' ')) | (Some('['), _));
+            if block
+                && let Some(dash) = before.iter().rposition(|c| *c == '-')
+                && before[dash + 1..].iter().all(|c| *c == ' ')
+            {
+                nodes[i].at.1 = dash + 1;
+            }
+        }
+    }
+}
+
+impl<'a> super::fast::Events<'a> for Collect<'a> {
+    type Error = std::convert::Infallible;
+
+    fn scalar(&mut self, value: std::borrow::Cow<'a, str>, quoted: bool, line: u32, column: u32) {
+        let style = if quoted { ScalarStyle::DoubleQuoted } else { ScalarStyle::Plain };
+        let event = Event::Scalar(value, style, 0, None);
+        let at = self.lines.libyaml_at(&event, (line as usize, column as usize));
+        self.nodes.push(Node { event, at });
+    }
+
+    fn open(&mut self, seq: bool, line: u32, column: u32) -> Result<(), Self::Error> {
+        let event = if seq { Event::SequenceStart(0, None) } else { Event::MappingStart(0, None) };
+        let at = self.lines.libyaml_at(&event, (line as usize, column as usize));
+        self.open.push(seq);
+        self.nodes.push(Node { event, at });
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), Self::Error> {
+        let event = if self.open.pop() == Some(true) { Event::SequenceEnd } else { Event::MappingEnd };
+        let at = self.nodes.last().map_or((1, 1), |n| n.at);
+        self.nodes.push(Node { event, at });
+        Ok(())
+    }
+}
+
+/// The events of `source` as text, by the fast reader (`None` outside its subset) and by saphyr-parser, in the
+/// form the two must agree on: for the differential tests and the fuzz target.
+pub(crate) fn events_both_ways(source: &str) -> (Option<Vec<String>>, Vec<String>) {
+    fn text(doc: &Document<'_>) -> Vec<String> {
+        let mut out: Vec<String> = doc
+            .nodes
+            .iter()
+            .map(|n| match &n.event {
+                Event::SequenceEnd => "]".to_string(),
+                Event::MappingEnd => "}".to_string(),
+                Event::Scalar(v, style, anchor, tag) => {
+                    let style = match style {
+                        ScalarStyle::Plain => "plain",
+                        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => "quoted",
+                        ScalarStyle::Literal => "literal",
+                        ScalarStyle::Folded => "folded",
+                    };
+                    format!("{}:{} {style} {v:?} &{anchor} {tag:?}", n.at.0, n.at.1)
+                }
+                event => format!("{}:{} {event:?}", n.at.0, n.at.1),
+            })
+            .collect();
+        out.push(format!("error {:?} second {:?}", doc.error, doc.second));
+        out
+    }
+    (Document::load_fast(source).map(|d| text(&d)), text(&Document::load_reference(source)))
 }
 
 #[derive(Clone)]

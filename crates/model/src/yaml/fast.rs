@@ -1,29 +1,39 @@
-//! A fast reader for the YAML that configuration files are made of: block mappings and sequences, one-line flow
-//! collections, one-line plain and quoted scalars, comments. It feeds the same [`YamlBuilder`] as saphyr-parser,
-//! with the same events at the same positions, about ten times faster. Anything else (anchors, aliases, tags,
-//! block scalars, multi-line scalars or flow collections, tabs, several documents, complex keys, unusual
-//! characters, and anything that is not valid YAML) stops it with [`Stop::Unsupported`], and the file is read
-//! again by saphyr-parser from the start. So what it accepts it must read exactly as saphyr-parser does: the
-//! tests and the fuzz target compare the two readers on every input.
+//! A fast reader for the YAML that configuration files and specs are made of: block mappings and sequences,
+//! one-line flow collections, one-line plain and quoted scalars, comments. It gives the events saphyr-parser
+//! gives, at the same positions, about ten times faster, to an [`Events`] sink: the dynamic configuration's
+//! tree builder ([`crate::dynamic::source`]) and the spec's deserialiser ([`super::de`]). Anything else (anchors,
+//! aliases, tags, block scalars, multi-line scalars or flow collections, tabs, several documents, complex keys,
+//! unusual characters, and anything that is not valid YAML) stops it with [`Stop::Unsupported`], and the text is
+//! read again by saphyr-parser from the start. So what it accepts it must read exactly as saphyr-parser does:
+//! the tests and the fuzz targets compare the two readers on every input, through both sinks.
 
 use std::borrow::Cow;
 
-use crate::diagnostics::Diagnostic;
-
-use super::source::{Kind, Style, YamlBuilder};
+/// Where the events go. Positions are 1-based line and column (in characters), as saphyr-parser's start marks;
+/// the end of a collection has none.
+pub(crate) trait Events<'s> {
+    /// Why the sink refuses the events (a duplicate key, too deep).
+    type Error;
+    /// A scalar: plain, or quoted (single or double, already unescaped).
+    fn scalar(&mut self, value: Cow<'s, str>, quoted: bool, line: u32, column: u32);
+    /// The start of a sequence (`seq`) or a mapping.
+    fn open(&mut self, seq: bool, line: u32, column: u32) -> Result<(), Self::Error>;
+    /// The end of the innermost open collection.
+    fn close(&mut self) -> Result<(), Self::Error>;
+}
 
 /// Why the fast reader stopped.
 #[derive(Debug)]
-pub(crate) enum Stop {
-    /// Not in the subset: read the file with saphyr-parser.
+pub(crate) enum Stop<E> {
+    /// Not in the subset: read the text with saphyr-parser.
     Unsupported,
-    /// The builder refused the events (a duplicate key, too deep): the same as saphyr-parser would give.
-    Error(Box<Diagnostic>),
+    /// The sink refused the events: the same as it would with saphyr-parser's.
+    Error(E),
 }
 
-type R<T> = Result<T, Stop>;
+type R<T, E> = Result<T, Stop<E>>;
 
-fn unsupported<T>() -> R<T> {
+fn unsupported<T, E>() -> R<T, E> {
     Err(Stop::Unsupported)
 }
 
@@ -38,8 +48,8 @@ struct Block {
     pending: Option<(u32, u32)>,
 }
 
-struct Reader<'s, 'b, 'f> {
-    b: &'b mut YamlBuilder<'s, 'f>,
+struct Reader<'b, E> {
+    b: &'b mut E,
     stack: Vec<Block>,
     started: bool,
     document_marker: bool,
@@ -47,7 +57,7 @@ struct Reader<'s, 'b, 'f> {
 }
 
 /// Reads `source` into `b`, or stops.
-pub(crate) fn read<'s>(source: &'s str, b: &mut YamlBuilder<'s, '_>) -> R<()> {
+pub(crate) fn read<'s, E: Events<'s>>(source: &'s str, b: &mut E) -> R<(), E::Error> {
     prescan(source)?;
     let mut r = Reader { b, stack: Vec::new(), started: false, document_marker: false, line: 0 };
     // Lines as `split('\n')` gives them (a last, empty one after a final line break), found with a plain byte
@@ -78,7 +88,7 @@ pub(crate) fn read<'s>(source: &'s str, b: &mut YamlBuilder<'s, '_>) -> R<()> {
 
 /// Characters the fast reader leaves to saphyr-parser: tabs, control characters, a lone carriage return, C1
 /// controls, Unicode line and paragraph separators, byte order marks and non-characters.
-fn prescan(source: &str) -> R<()> {
+fn prescan<E>(source: &str) -> R<(), E> {
     let bytes = source.as_bytes();
     // Nearly every file is printable ASCII and line breaks: check that 32 bytes at a time, without branches, and
     // look closer only from the first block that is not.
@@ -152,26 +162,25 @@ fn indicator(b: u8) -> bool {
     )
 }
 
-impl<'s> Reader<'s, '_, '_> {
-    fn scalar(&mut self, value: Cow<'s, str>, style: Style, column: u32) {
+impl<'s, E: Events<'s>> Reader<'_, E> {
+    fn scalar(&mut self, value: Cow<'s, str>, quoted: bool, column: u32) {
         let line = self.line;
-        self.b.scalar(value, style, 0, None, line, column);
+        self.b.scalar(value, quoted, line, column);
     }
 
     fn null(&mut self, (line, column): (u32, u32)) {
-        self.b.scalar(Cow::Borrowed(""), Style::Plain, 0, None, line, column);
+        self.b.scalar(Cow::Borrowed(""), false, line, column);
     }
 
-    fn open(&mut self, seq: bool, column: u32) -> R<()> {
-        let kind = if seq { Kind::Seq(Vec::new()) } else { Kind::Map(Vec::new()) };
-        self.b.open(kind, 0, self.line, column).map_err(Stop::Error)
+    fn open(&mut self, seq: bool, column: u32) -> R<(), E::Error> {
+        self.b.open(seq, self.line, column).map_err(Stop::Error)
     }
 
-    fn close(&mut self) -> R<()> {
+    fn close(&mut self) -> R<(), E::Error> {
         self.b.close().map_err(Stop::Error)
     }
 
-    fn finish_top(&mut self) -> R<()> {
+    fn finish_top(&mut self) -> R<(), E::Error> {
         if let Some(block) = self.stack.pop() {
             if let Some(at) = block.pending {
                 self.null(at);
@@ -181,7 +190,7 @@ impl<'s> Reader<'s, '_, '_> {
         Ok(())
     }
 
-    fn read_line(&mut self, line: &'s str) -> R<()> {
+    fn read_line(&mut self, line: &'s str) -> R<(), E::Error> {
         let ind = skip_spaces(line, 0);
         let rest = &line[ind..];
         if rest.is_empty() || rest.starts_with('#') {
@@ -211,7 +220,7 @@ impl<'s> Reader<'s, '_, '_> {
     }
 
     /// A line `- ...` with its dash at `ind`.
-    fn item(&mut self, line: &'s str, ind: usize) -> R<()> {
+    fn item(&mut self, line: &'s str, ind: usize) -> R<(), E::Error> {
         let content = skip_spaces(line, ind + 1);
         let empty = content >= line.len();
         // saphyr-parser puts the null of `- ` after the spaces, that of `-` right after the dash: keep it simple.
@@ -265,7 +274,7 @@ impl<'s> Reader<'s, '_, '_> {
     }
 
     /// A line that must be a mapping entry, its key at `ind`.
-    fn entry_line(&mut self, line: &'s str, ind: usize) -> R<()> {
+    fn entry_line(&mut self, line: &'s str, ind: usize) -> R<(), E::Error> {
         let started = self.started;
         match self.stack.last_mut() {
             Some(top) if !top.seq && top.indent == ind => {
@@ -284,7 +293,7 @@ impl<'s> Reader<'s, '_, '_> {
         self.entry(line, ind)
     }
 
-    fn push_map(&mut self, line: &str, ind: usize) -> R<()> {
+    fn push_map(&mut self, line: &str, ind: usize) -> R<(), E::Error> {
         if self.key_end(line, ind)?.is_none() {
             return unsupported();
         }
@@ -293,7 +302,7 @@ impl<'s> Reader<'s, '_, '_> {
     }
 
     /// Where the `:` after a block key starting at `at` is, if the line is `key: ...` or `key:`.
-    fn key_end(&self, line: &str, at: usize) -> R<Option<usize>> {
+    fn key_end(&self, line: &str, at: usize) -> R<Option<usize>, E::Error> {
         let bytes = line.as_bytes();
         match bytes.get(at) {
             Some(b'\'' | b'"') => {
@@ -319,13 +328,13 @@ impl<'s> Reader<'s, '_, '_> {
     }
 
     /// `key: value`, `key:` with the key at `at`, in the mapping on top of the stack.
-    fn entry(&mut self, line: &'s str, at: usize) -> R<()> {
+    fn entry(&mut self, line: &'s str, at: usize) -> R<(), E::Error> {
         let Some(colon) = self.key_end(line, at)? else { return unsupported() };
         if matches!(line.as_bytes()[at], b'\'' | b'"') {
             let (key, _) = quoted(line, at)?;
-            self.scalar(key, Style::Quoted, col(line, at));
+            self.scalar(key, true, col(line, at));
         } else {
-            self.scalar(Cow::Borrowed(&line[at..colon]), Style::Plain, col(line, at));
+            self.scalar(Cow::Borrowed(&line[at..colon]), false, col(line, at));
         }
         let value = skip_spaces(line, colon + 1);
         if value >= line.len() {
@@ -342,13 +351,13 @@ impl<'s> Reader<'s, '_, '_> {
     }
 
     /// A value written on the line of its key or dash, starting at `at`, up to the end of the line.
-    fn value(&mut self, line: &'s str, at: usize) -> R<()> {
+    fn value(&mut self, line: &'s str, at: usize) -> R<(), E::Error> {
         let bytes = line.as_bytes();
         let end = match bytes[at] {
             b'[' | b'{' => self.flow(line, at)?,
             b'\'' | b'"' => {
                 let (value, end) = quoted(line, at)?;
-                self.scalar(value, Style::Quoted, col(line, at));
+                self.scalar(value, true, col(line, at));
                 end
             }
             b'-' if matches!(bytes.get(at + 1), None | Some(b' ')) => return unsupported(),
@@ -365,7 +374,7 @@ impl<'s> Reader<'s, '_, '_> {
                 if text.contains(": ") || text.ends_with(':') {
                     return unsupported();
                 }
-                self.scalar(Cow::Borrowed(text), Style::Plain, col(line, at));
+                self.scalar(Cow::Borrowed(text), false, col(line, at));
                 return Ok(());
             }
         };
@@ -373,7 +382,7 @@ impl<'s> Reader<'s, '_, '_> {
     }
 
     /// A flow collection starting at `at` (`[` or `{`), on this line; returns where it ends.
-    fn flow(&mut self, line: &'s str, at: usize) -> R<usize> {
+    fn flow(&mut self, line: &'s str, at: usize) -> R<usize, E::Error> {
         let bytes = line.as_bytes();
         let seq = bytes[at] == b'[';
         let close = if seq { b']' } else { b'}' };
@@ -419,13 +428,13 @@ impl<'s> Reader<'s, '_, '_> {
     }
 
     /// A node inside a flow collection at `at`; `value` is false for a flow mapping's key. Returns where it ends.
-    fn flow_node(&mut self, line: &'s str, at: usize, value: bool) -> R<usize> {
+    fn flow_node(&mut self, line: &'s str, at: usize, value: bool) -> R<usize, E::Error> {
         let bytes = line.as_bytes();
         match bytes[at] {
             b'[' | b'{' if value => self.flow(line, at),
             b'\'' | b'"' => {
                 let (text, end) = quoted(line, at)?;
-                self.scalar(text, Style::Quoted, col(line, at));
+                self.scalar(text, true, col(line, at));
                 Ok(end)
             }
             b'-' if !matches!(bytes.get(at + 1), None | Some(b' ' | b',' | b'[' | b']' | b'{' | b'}')) => {
@@ -436,7 +445,7 @@ impl<'s> Reader<'s, '_, '_> {
         }
     }
 
-    fn flow_plain(&mut self, line: &'s str, at: usize, value: bool) -> R<usize> {
+    fn flow_plain(&mut self, line: &'s str, at: usize, value: bool) -> R<usize, E::Error> {
         let bytes = line.as_bytes();
         let mut i = at;
         while i < bytes.len() {
@@ -457,20 +466,20 @@ impl<'s> Reader<'s, '_, '_> {
         if text.is_empty() || (!value && text.len() != i - at) {
             return unsupported();
         }
-        self.scalar(Cow::Borrowed(text), Style::Plain, col(line, at));
+        self.scalar(Cow::Borrowed(text), false, col(line, at));
         Ok(at + text.len())
     }
 }
 
 /// After a value: nothing but spaces and a comment.
-fn line_end(line: &str, at: usize) -> R<()> {
+fn line_end<E>(line: &str, at: usize) -> R<(), E> {
     let rest = &line[at..];
     let trimmed = rest.trim_start_matches(' ');
     if trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len()) { Ok(()) } else { unsupported() }
 }
 
 /// A quoted scalar starting at `at` and closed on the same line; returns its value and where it ends.
-fn quoted(line: &str, at: usize) -> R<(Cow<'_, str>, usize)> {
+fn quoted<E>(line: &str, at: usize) -> R<(Cow<'_, str>, usize), E> {
     let bytes = line.as_bytes();
     let quote = bytes[at];
     let start = at + 1;
@@ -537,7 +546,7 @@ fn quoted(line: &str, at: usize) -> R<(Cow<'_, str>, usize)> {
     unsupported()
 }
 
-fn hex(line: &str, at: usize, len: usize) -> R<char> {
+fn hex<E>(line: &str, at: usize, len: usize) -> R<char, E> {
     let digits = line.get(at..at + len).ok_or(Stop::Unsupported)?;
     if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return unsupported();
