@@ -161,7 +161,12 @@ impl<'a> Lines<'a> {
     fn line(&mut self, line: usize) -> Option<&'a str> {
         if self.starts.is_empty() {
             self.starts.push(0);
-            self.starts.extend(self.source.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+            let bytes = self.source.as_bytes();
+            let mut at = 0;
+            while let Some(off) = bytes[at..].iter().position(|&b| b == b'\n') {
+                at += off + 1;
+                self.starts.push(at);
+            }
         }
         let start = *self.starts.get(line.checked_sub(1)?)?;
         let text = &self.source[start..];
@@ -193,12 +198,14 @@ impl<'a> Lines<'a> {
             }
             let at = this.at;
             let Some(line) = self.line(at.0) else { continue };
-            let before: Vec<char> = line.chars().take(at.1.saturating_sub(1)).collect();
             let mut here = line.chars().skip(at.1.saturating_sub(1));
             let block = next == Some(at)
                 || !matches!((here.next(), here.next()), (Some('-'), None | Some(' ')) | (Some('['), _));
-            if block
-                && let Some(dash) = before.iter().rposition(|c| *c == '-')
+            if !block {
+                continue;
+            }
+            let before: Vec<char> = line.chars().take(at.1.saturating_sub(1)).collect();
+            if let Some(dash) = before.iter().rposition(|c| *c == '-')
                 && before[dash + 1..].iter().all(|c| *c == ' ')
             {
                 nodes[i].at.1 = dash + 1;
