@@ -343,7 +343,6 @@ fn generated_block_specs_read_like_saphyr_and_serde_yaml() {
         .unwrap_or_else(|e| panic!("{e}"));
     let fast = fast.into_inner();
     assert!(fast >= 512, "the fast reader read only {fast} of 1024 generated block specs");
-    eprintln!("the fast reader read {fast} of 1024 generated block specs");
 }
 
 proptest! {
