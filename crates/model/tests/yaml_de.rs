@@ -158,7 +158,19 @@ fn the_fast_reader_reads_the_example_and_block_specs() {
         assert_eq!(events_agree(source), Ok(true), "{source}");
     }
     // Outside its subset: saphyr-parser reads these.
-    for source in ["", "# only a comment\n", "apps: &a {}\n", "apps: |\n  x\n", "apps:\n\t- a\n", "a: 1\n---\nb: 2\n"] {
+    // Keys longer than YAML allows (1024 characters without `?`) are saphyr-parser's to refuse.
+    let long = format!("{}: 1\n", "k".repeat(1100));
+    let long_flow = format!("a: {{{}: 1}}\n", "k".repeat(1100));
+    for source in [
+        "",
+        "# only a comment\n",
+        "apps: &a {}\n",
+        "apps: |\n  x\n",
+        "apps:\n\t- a\n",
+        "a: 1\n---\nb: 2\n",
+        &long,
+        &long_flow,
+    ] {
         assert_eq!(events_agree(source), Ok(false), "{source:?}");
     }
 }

@@ -33,6 +33,10 @@ pub(crate) enum Stop<E> {
 
 type R<T, E> = Result<T, Stop<E>>;
 
+/// The longest key (in bytes, quotes included) read here. YAML limits a key without `?` to 1024 characters,
+/// which saphyr-parser enforces ("mapping values are not allowed in this context"): longer ones are left to it.
+const MAX_KEY: usize = 1000;
+
 fn unsupported<T, E>() -> R<T, E> {
     Err(Stop::Unsupported)
 }
@@ -330,6 +334,9 @@ impl<'s, E: Events<'s>> Reader<'_, E> {
     /// `key: value`, `key:` with the key at `at`, in the mapping on top of the stack.
     fn entry(&mut self, line: &'s str, at: usize) -> R<(), E::Error> {
         let Some(colon) = self.key_end(line, at)? else { return unsupported() };
+        if colon - at > MAX_KEY {
+            return unsupported();
+        }
         if matches!(line.as_bytes()[at], b'\'' | b'"') {
             let (key, _) = quoted(line, at)?;
             self.scalar(key, true, col(line, at));
@@ -400,7 +407,11 @@ impl<'s, E: Events<'s>> Reader<'_, E> {
                 i = self.flow_node(line, i, true)?;
             } else {
                 // `key: value`
+                let key = i;
                 i = self.flow_node(line, i, false)?;
+                if i - key > MAX_KEY {
+                    return unsupported();
+                }
                 if bytes.get(i) != Some(&b':') || bytes.get(i + 1) != Some(&b' ') {
                     return unsupported();
                 }
