@@ -253,9 +253,15 @@ impl SourceMap {
         let mut positions = BTreeMap::new();
         let mut stack: Vec<Frame> = Vec::new();
         let mut seen_document = false;
+        // saphyr-parser also breaks lines at a lone `\r`; positions stay within the text's `\n` lines, where
+        // the CLI and the editor show them.
+        let lines = source.split('\n').count();
         for item in Parser::new_from_str(source) {
             let Ok((event, span)) = item else { break };
-            let here = (span.start.line(), span.start.col() + 1);
+            let mut here = (span.start.line(), span.start.col() + 1);
+            if here.0 > lines {
+                here = within(source, here);
+            }
             let starts_node = matches!(
                 event,
                 Event::Scalar(..) | Event::Alias(_) | Event::MappingStart(..) | Event::SequenceStart(..)
@@ -353,6 +359,17 @@ mod tests {
         // Unknown paths fall back to the nearest ancestor.
         assert_eq!(at("apps.whoami.environments.dev.domain"), Some((6, 7)));
         assert_eq!(at("nothing"), None);
+    }
+
+    #[test]
+    fn positions_stay_within_the_lines_of_the_text() {
+        // A lone carriage return is a line break to YAML, not to the CLI or the editor (found by fuzzing).
+        let source = "\r\r\tapps:\n\t\r\t#0.b26#";
+        let Err(errors) = crate::Spec::parse(source, "s.yaml") else { panic!("no apps is an error") };
+        for d in &errors {
+            let at = d.location.as_ref().map(|l| (l.line, l.column));
+            assert!(at.is_some_and(|(line, column)| line <= 2 && column >= 1), "{d}");
+        }
     }
 
     #[test]
