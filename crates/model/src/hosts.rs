@@ -410,17 +410,8 @@ impl Hosts {
                 }
             }
         }
-        // Who answers first on each host and path: the answers sorted by key, the first of each run of equal
-        // keys (ties are in the spec's order).
-        let key = |i: usize| &keys[answers[i].key.clone()];
-        let mut order: Vec<usize> = (0..answers.len()).collect();
-        order.sort_unstable_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
-        let mut first: Vec<usize> = (0..answers.len()).collect();
-        for run in order.chunk_by(|&a, &b| key(a) == key(b)) {
-            for &i in &run[1..] {
-                first[i] = run[0];
-            }
-        }
+        // Who answers first on each host and path.
+        let first = first_of_each(answers.len(), |i| &keys[answers[i].key.clone()], fnv1a);
         // One report per pair of environments: a shared domain collides on every route and kind of host.
         type EnvId<'a> = (&'a str, &'a str);
         let mut reported: BTreeSet<(EnvId<'_>, EnvId<'_>)> = BTreeSet::new();
@@ -451,6 +442,28 @@ impl Hosts {
             );
         }
     }
+}
+
+/// For each of `n` keys, the index of the first key equal to it (its own index when it is the first). The keys
+/// are sorted by their hash (then by index), so equal keys are next to each other; within a run of equal hashes,
+/// each key's first is the first with the very same key (a run holds more than one key only if hashes collide).
+fn first_of_each<'k>(n: usize, key: impl Fn(usize) -> &'k str, hash: fn(&[u8]) -> u64) -> Vec<usize> {
+    let mut order: Vec<(u64, usize)> = (0..n).map(|i| (hash(key(i).as_bytes()), i)).collect();
+    order.sort_unstable();
+    let mut first: Vec<usize> = (0..n).collect();
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        for (at, &(_, i)) in run.iter().enumerate().skip(1) {
+            if let Some(&(_, j)) = run[..at].iter().find(|(_, j)| key(*j) == key(i)) {
+                first[i] = j;
+            }
+        }
+    }
+    first
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: the same on every platform and in every run.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// A simple template (see [`simple_template`]) with its variables filled in.
@@ -683,6 +696,16 @@ mod tests {
             2..5,
         )
         .prop_map(|apps| Spec { schema: None, apps })
+    }
+
+    proptest::proptest! {
+        /// Each key's first equal key, with the real hash and with one that collides all the time.
+        #[test]
+        fn the_first_of_each_key_is_found(keys in proptest::collection::vec(proptest::sample::select(&["a", "b", "ab", "ba", "abc", ""][..]), 0..40)) {
+            let expected: Vec<usize> = (0..keys.len()).map(|i| keys.iter().position(|k| *k == keys[i]).unwrap()).collect();
+            proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], fnv1a), &expected);
+            proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], |b| (b.len() % 2) as u64), &expected);
+        }
     }
 
     proptest::proptest! {
