@@ -298,7 +298,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawState<'a> {
 /// changed environment is checked (the others did not change; a plain check covers them all).
 pub fn evaluate(input: &[u8]) -> String {
     let answer = match parse(input) {
-        Ok(input) => Answer::Findings { findings: check(&input).iter().map(Finding::from).collect() },
+        Ok(input) => {
+            let Input { abi, spec, spec_source, after, config, .. } = input;
+            // The spec moves into the renderer's ValidSpec rather than being copied.
+            let found = checks(abi, Cow::Owned(spec), spec_source.as_ref(), &after, &config);
+            Answer::Findings { findings: found.iter().map(Finding::from).collect() }
+        }
         Err(e) => Answer::Error { error: format!("the input is not ABI v{ABI_VERSION} JSON: {e}") },
     };
     serde_json::to_string(&answer).unwrap_or_else(|e| format!("{{\"error\":\"could not write the answer: {e}\"}}"))
@@ -338,16 +343,27 @@ fn parse(input: &[u8]) -> Result<Input, serde_json::Error> {
 
 /// The model's checks (see the table above).
 pub fn check(input: &Input) -> Vec<Diagnostic> {
+    checks(input.abi, Cow::Borrowed(&input.spec), input.spec_source.as_ref(), &input.after, &input.config)
+}
+
+/// [`check`] on the parts of an input, the spec borrowed or owned.
+fn checks(
+    abi: u32,
+    spec: Cow<'_, Spec>,
+    spec_source: Option<&Source>,
+    after: &[EnvState],
+    config: &BTreeMap<String, DynamicConfig>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if input.abi != ABI_VERSION {
+    if abi != ABI_VERSION {
         out.push(Diagnostic::error(
             "SY0409",
-            format!("the input is for ABI version {}, this policy reads version {ABI_VERSION}", input.abi),
+            format!("the input is for ABI version {abi}, this policy reads version {ABI_VERSION}"),
         ));
         return out;
     }
-    let hosts = input.spec.validate(&mut out);
-    if let Some(source) = &input.spec_source
+    let hosts = spec.validate(&mut out);
+    if let Some(source) = spec_source
         && out.iter().any(|d| d.location.is_none() && d.path.is_some())
     {
         SourceMap::new(&source.text, &source.file).attach(&mut out);
@@ -357,10 +373,10 @@ pub fn check(input: &Input) -> Vec<Diagnostic> {
         return out;
     }
     // The spec as the renderer wants it; validation already ran, so no warnings twice.
-    let spec = ValidSpec { spec: input.spec.clone(), hosts, warnings: Vec::new() };
+    let spec = ValidSpec { spec: spec.into_owned(), hosts, warnings: Vec::new() };
     let mut seen = BTreeSet::new();
     let mut files = Vec::new();
-    for state in &input.after {
+    for state in after {
         let key = format!("{}/{}", state.app, state.env);
         let path = KeyPath::root().key("after").key(&key);
         if !seen.insert(key.clone()) {
@@ -388,7 +404,7 @@ pub fn check(input: &Input) -> Vec<Diagnostic> {
                 continue;
             }
         };
-        let Some(given) = input.config.get(&key) else { continue };
+        let Some(given) = config.get(&key) else { continue };
         if *given != rendered {
             out.push(
                 Diagnostic::error(
