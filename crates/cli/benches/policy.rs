@@ -3,9 +3,11 @@
 //! way: a plain check (`switchyard check --policy switchyard-model.wasm`, every environment's configuration in
 //! the input) and a change (a promotion in one environment, its configuration in the input).
 //!
-//! - cold: a new engine and an empty cache directory: compilation by Cranelift, then the evaluation;
-//! - warm: a new engine (as a new CLI process has) on the filled cache: the compiled code from the cache, a
-//!   fresh instance, the evaluation; what every run after the first costs;
+//! - cold: a new engine and an empty cache directory: the module file read and hashed, compilation by
+//!   Cranelift, then the evaluation;
+//! - warm: a new engine (as a new CLI process has) on the filled cache: the module file loaded as the CLI
+//!   loads it (its identity checked against the sha256 the cache remembers, the compiled code mapped from the
+//!   cache), a fresh instance, the evaluation; what every run after the first costs;
 //! - evaluation: on a loaded module, a fresh instance and the call.
 //!
 //! `cargo bench -p switchyard --bench policy` (builds the module first when it is missing or stale).
@@ -28,7 +30,7 @@ use switchyard_model::state::{Deployment, Endpoint, Split};
 use switchyard_model::traefik::DynamicConfig;
 use switchyard_model::{EnvState, Slot, Spec, Timestamp, ValidSpec, names};
 
-use policy::{Host, Limits};
+use policy::{Host, Limits, PolicyRef};
 
 const APPS: usize = 50;
 const ENVS: [(&str, &str); 3] =
@@ -82,10 +84,10 @@ fn state(spec: &ValidSpec, app: &str, env: &str) -> EnvState {
     state
 }
 
-fn module() -> Vec<u8> {
-    // Another build of the module (e.g. another opt-level), to compare.
+/// The module file: the one built for the bench, or another build (e.g. another opt-level) to compare.
+fn module() -> PathBuf {
     if let Some(path) = std::env::var_os("SWITCHYARD_BENCH_MODULE") {
-        return std::fs::read(path).expect("SWITCHYARD_BENCH_MODULE");
+        return PathBuf::from(path);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -96,7 +98,7 @@ fn module() -> Vec<u8> {
         .expect("cargo runs");
     assert!(status.success(), "the model's policy did not build");
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    std::fs::read(target.join("wasm32-unknown-unknown/policy/switchyard_policy.wasm")).expect("the module")
+    target.join("wasm32-unknown-unknown/policy/switchyard_policy.wasm")
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -109,7 +111,8 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let bytes = module();
+    let file = PolicyRef { path: module(), sha256: None };
+    let bytes = std::fs::read(&file.path).expect("the module");
     let source = spec_source();
     let spec = Spec::parse(&source, "switchyard.yaml").expect("the spec parses");
     let states: Vec<EnvState> = spec
@@ -172,17 +175,21 @@ fn main() {
             let dir = tempfile::tempdir().unwrap();
             let started = Instant::now();
             let host = Host::new(limits, Some(dir.path())).unwrap();
-            let p = host.load_bytes("switchyard-model.wasm", &bytes, None).unwrap();
+            let p = host.load(&file).unwrap();
             let findings = host.run(&p, input).unwrap();
             cold.push(started.elapsed());
             assert!(findings.is_empty(), "{findings:?}");
             assert!(!p.cached);
         }
-        // Warm: a filled cache, a new engine each time.
+        // Warm: a filled cache, a new engine each time. The cache remembers the module file's sha256 when the
+        // file is on its filesystem (the memo is then written by the first load).
         let dir = tempfile::tempdir().unwrap();
-        {
-            let host = Host::new(limits, Some(dir.path())).unwrap();
-            host.load_bytes("switchyard-model.wasm", &bytes, None).unwrap();
+        Host::new(limits, Some(dir.path())).unwrap().load(&file).unwrap();
+        let memos = std::fs::read_dir(dir.path().join("sha256")).map_or(0, Iterator::count);
+        if memos == 0 {
+            println!(
+                "(no memo of the module's sha256: it is on another filesystem, or changed just now; warm hashes it)"
+            );
         }
         let (mut warm, mut engine, mut load, mut first, mut eval) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -190,7 +197,7 @@ fn main() {
             let started = Instant::now();
             let host = Host::new(limits, Some(dir.path())).unwrap();
             let created = started.elapsed();
-            let p = host.load_bytes("switchyard-model.wasm", &bytes, None).unwrap();
+            let p = host.load(&file).unwrap();
             let loaded = started.elapsed();
             let findings = host.run(&p, input).unwrap();
             let done = started.elapsed();
@@ -205,7 +212,7 @@ fn main() {
             eval.push(started.elapsed());
         }
         println!(
-            "{label:12} cold {} | warm {} = engine {} + load from the cache {} (sha256 included) + evaluation {} | evaluation again {}   (medians; cold of 3, warm of {runs})",
+            "{label:12} cold {} | warm {} = engine {} + load from the cache {} + evaluation {} | evaluation again {}   (medians; cold of 3, warm of {runs})",
             ms(median(cold)),
             ms(median(warm)),
             ms(median(engine)),
@@ -214,66 +221,79 @@ fn main() {
             ms(median(eval))
         );
     }
-    breakdown(&bytes, &spec, &states, &change_input, &changed_key, &one.1);
+    breakdown(&file, &bytes, &spec, &states, &change_input, &changed_key, &one.1);
 }
 
 /// Where a warm evaluation of a change goes: the host's steps (as `Host::run` takes them, on an engine of the
 /// same configuration), then the model's steps run natively (the module runs the same code, slower).
-fn breakdown(bytes: &[u8], spec: &ValidSpec, states: &[EnvState], input: &[u8], key: &str, config: &DynamicConfig) {
+#[allow(clippy::too_many_arguments)]
+fn breakdown(
+    file: &PolicyRef,
+    bytes: &[u8],
+    spec: &ValidSpec,
+    states: &[EnvState],
+    input: &[u8],
+    key: &str,
+    config: &DynamicConfig,
+) {
     use sha2::Digest as _;
     use wasmtime::{Engine, Linker, Module, Store};
     let runs = 20;
     let engine = Engine::new(&policy::engine_config()).unwrap();
     let module = Module::new(&engine, bytes).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    Host::new(Limits::default(), Some(cache.path())).unwrap().load(file).unwrap();
     let mut times: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut time = |what: &'static str, started: Instant| times.entry(what).or_default().push(started.elapsed());
     for _ in 0..runs {
         let started = Instant::now();
         let _ = Engine::new(&policy::engine_config()).unwrap();
         time("1 host: engine", started);
+        let host = Host::new(Limits::default(), Some(cache.path())).unwrap();
         let started = Instant::now();
-        std::hint::black_box(sha2::Sha256::digest(bytes));
-        time("2 host: sha256 of the module", started);
+        std::hint::black_box(host.load(file).unwrap());
+        time("2 host: load the module file (its memo, mapping)", started);
+        let started = Instant::now();
+        std::hint::black_box(sha2::Sha256::digest(std::fs::read(&file.path).unwrap()));
+        time("3 host: (without the memo: read it, sha256)", started);
         let started = Instant::now();
         let mut store = Store::new(&engine, ());
         store.set_fuel(u64::MAX).unwrap();
         store.set_epoch_deadline(1000);
         let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
-        time("3 host: instantiate", started);
+        time("4 host: instantiate", started);
         let started = Instant::now();
         let alloc = instance.get_typed_func::<i32, i32>(&mut store, policy::ALLOC).unwrap();
         let entry = instance.get_typed_func::<(i32, i32), i64>(&mut store, policy::ENTRY).unwrap();
         let memory = instance.get_memory(&mut store, "memory").unwrap();
         let ptr = alloc.call(&mut store, input.len() as i32).unwrap();
         memory.write(&mut store, ptr as u32 as usize, input).unwrap();
-        time("4 host: alloc and write the input", started);
+        time("5 host: alloc and write the input", started);
         let started = Instant::now();
         let packed = entry.call(&mut store, (ptr, input.len() as i32)).unwrap() as u64;
-        time("5 guest: evaluate a change", started);
+        time("6 guest: evaluate a change", started);
         let started = Instant::now();
         let answer = &memory.data(&store)[(packed >> 32) as usize..][..(packed & 0xffff_ffff) as usize];
         let answer: switchyard_model::policy::Answer = serde_json::from_slice(answer).unwrap();
         std::hint::black_box(answer);
-        time("6 host: read the answer", started);
+        time("7 host: read the answer", started);
 
         // The model's steps, natively.
         let started = Instant::now();
         std::hint::black_box(switchyard_model::policy::evaluate(input));
-        time("7 native: evaluate a change (all of the below)", started);
+        time("8 native: evaluate a change (all of the below)", started);
         let started = Instant::now();
         let _: serde::de::IgnoredAny = serde_json::from_slice(input).unwrap();
-        time("8 native: scan the input JSON", started);
+        time("9 native: scan the input JSON", started);
         let spec_json = serde_json::to_vec(&spec.spec).unwrap();
         let started = Instant::now();
         let parsed: Spec = serde_json::from_slice(&spec_json).unwrap();
-        time("9 native: parse the spec", started);
+        time("a native: parse the spec", started);
         let started = Instant::now();
         let mut out = Vec::new();
         let hosts = parsed.validate(&mut out).unwrap();
-        time("a native: validate the spec", started);
-        let started = Instant::now();
-        let valid = ValidSpec { spec: parsed.clone(), hosts, warnings: Vec::new() };
-        time("b native: clone the spec", started);
+        time("b native: validate the spec", started);
+        let valid = ValidSpec { spec: parsed, hosts, warnings: Vec::new() };
         let state = states.iter().find(|s| format!("{}/{}", s.app, s.env) == key).unwrap();
         let state_json = serde_json::to_string(state).unwrap();
         let config_json = serde_json::to_string(config).unwrap();

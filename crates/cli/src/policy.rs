@@ -185,8 +185,12 @@ struct ModuleCache {
     /// Hex of [`Engine::precompile_compatibility_hash`]: wasmtime's version and every setting compiled code
     /// depends on. Another wasmtime or another configuration gets other file names.
     engine: String,
+    /// The sha256 of module files, remembered by their identity (`<cache>/sha256`).
+    memo: memo::Memo,
     hits: AtomicUsize,
     misses: AtomicUsize,
+    /// Module files whose remembered sha256 was believed (neither read nor hashed).
+    remembered: AtomicUsize,
 }
 
 /// A [`Hasher`] feeding SHA-256, to turn wasmtime's compatibility hash into a stable file name (the standard
@@ -215,8 +219,10 @@ impl ModuleCache {
         ModuleCache {
             dir: dir.join("modules"),
             engine: hex(&digest[..16]),
+            memo: memo::Memo::new(dir.join("sha256")),
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
+            remembered: AtomicUsize::new(0),
         }
     }
 
@@ -270,6 +276,172 @@ impl ModuleCache {
     }
 }
 
+/// The sha256 of module files, remembered in the cache by each file's identity, as git's index remembers the
+/// hashes of a work tree's files: a warm run then neither reads nor hashes the module (the model's policy is
+/// 2.4 MB, 1.4 ms of SHA-256).
+///
+/// `<cache>/sha256/<device>-<inode>` holds `v1 <size> <mtime> <ctime> <begun> <sha256>`, times in nanoseconds
+/// of the filesystem's clock. It is believed only while the file has that device, inode, size, modification
+/// time and change time, and only if both times are strictly older than `begun`: the creation time of the memo
+/// file, made before the module was stat'ed and read, on the same filesystem as the module (a memo is only
+/// written then, so one clock at one granularity stamps both):
+/// - any change to the file after `begun` gives it a change time of `begun` or later (a change time cannot be
+///   set back, unlike the modification time that `touch -d` or `utimensat` set), so the memo no longer matches;
+///   a file replaced by another (a rename over it) has another inode, and a new file that reuses an inode
+///   number was created after `begun`;
+/// - a change before `begun` is in the times `stat` gave and in the bytes that were read after it;
+/// - "strictly older" leaves out a file changed in the same tick of the clock as `begun` (git's "racily clean"
+///   entries): such a file is hashed again next time, and remembered then.
+///
+/// The memo adds no trust: it only names a cache entry, and what runs is always the compiled code of bytes
+/// that had that sha256, so a pin (`--policy path@sha256:HEX`) is checked against the code that runs (a
+/// remembered hash that is not the pin is not believed: the file is read and hashed). A forged memo could only
+/// make a run use other compiled code from the cache directory, which whoever can write that directory can do
+/// by writing compiled code there: it is the user's own (0700), and its compiled code is already mapped and run
+/// as it is. A damaged memo does not parse and is ignored.
+#[cfg(unix)]
+mod memo {
+    use std::fs::{File, Metadata};
+    use std::io::Write as _;
+    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
+    use std::path::PathBuf;
+
+    /// A time of the filesystem's clock, in nanoseconds since the epoch.
+    fn nanos(seconds: i64, nanoseconds: i64) -> i128 {
+        i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds)
+    }
+
+    /// What tells a file's content has not changed, without reading it.
+    struct Identity {
+        dev: u64,
+        ino: u64,
+        size: u64,
+        mtime: i128,
+        ctime: i128,
+    }
+
+    impl Identity {
+        fn of(meta: &Metadata) -> Identity {
+            Identity {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                size: meta.size(),
+                mtime: nanos(meta.mtime(), meta.mtime_nsec()),
+                ctime: nanos(meta.ctime(), meta.ctime_nsec()),
+            }
+        }
+    }
+
+    pub(super) struct Memo {
+        /// `<cache>/sha256`, created (0700) on the first write.
+        dir: PathBuf,
+    }
+
+    impl Memo {
+        pub(super) fn new(dir: PathBuf) -> Memo {
+            Memo { dir }
+        }
+
+        fn path(&self, id: &Identity) -> PathBuf {
+            self.dir.join(format!("{}-{}", id.dev, id.ino))
+        }
+
+        /// The sha256 remembered for the file `meta` describes, if it is still the file that was hashed.
+        pub(super) fn get(&self, meta: &Metadata) -> Option<String> {
+            let id = Identity::of(meta);
+            let text = std::fs::read_to_string(self.path(&id)).ok()?;
+            let mut fields = text.strip_suffix('\n')?.split(' ');
+            if fields.next()? != "v1" {
+                return None;
+            }
+            let size: u64 = fields.next()?.parse().ok()?;
+            let mut time = || fields.next()?.parse::<i128>().ok();
+            let (mtime, ctime, begun) = (time()?, time()?, time()?);
+            let sha256 = fields.next()?;
+            let hash = sha256.len() == 64 && sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            let same = size == id.size && mtime == id.mtime && ctime == id.ctime;
+            (fields.next().is_none() && hash && same && mtime < begun && ctime < begun).then(|| sha256.to_string())
+        }
+
+        /// Begins to remember the hash of a file about to be stat'ed and read: a new (temporary) memo file, whose
+        /// modification time is the memo's `begun`. None when it cannot be made: the hash is not remembered.
+        pub(super) fn begin(&self) -> Option<Pending> {
+            let mut dirs = std::fs::DirBuilder::new();
+            dirs.recursive(true).mode(0o700);
+            dirs.create(&self.dir).ok()?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let temp = self.dir.join(format!(".{}.{}.tmp", std::process::id(), now.as_nanos()));
+            let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp).ok()?;
+            let Ok(meta) = file.metadata() else {
+                let _ = std::fs::remove_file(&temp);
+                return None;
+            };
+            let (begun, dev) = (nanos(meta.mtime(), meta.mtime_nsec()), meta.dev());
+            Some(Pending { file, temp, dir: self.dir.clone(), begun, dev, done: false })
+        }
+    }
+
+    /// A memo being written; its temporary file is removed unless it became the memo.
+    pub(super) struct Pending {
+        file: File,
+        temp: PathBuf,
+        dir: PathBuf,
+        begun: i128,
+        /// The device of the memo's filesystem, whose clock gave `begun`.
+        dev: u64,
+        done: bool,
+    }
+
+    impl Pending {
+        /// Remembers `sha256` for the file `meta` describes (stat'ed after [`Memo::begin`], then `len` bytes of it
+        /// read and hashed), if it could ever be believed: on the memo's filesystem, as long as the bytes read,
+        /// and with both times strictly older than `begun`. Best effort, like the cache.
+        pub(super) fn finish(mut self, meta: &Metadata, len: usize, sha256: &str) {
+            let id = Identity::of(meta);
+            if id.dev != self.dev || id.size != len as u64 || id.mtime >= self.begun || id.ctime >= self.begun {
+                return;
+            }
+            let text = format!("v1 {} {} {} {} {sha256}\n", id.size, id.mtime, id.ctime, self.begun);
+            let path = Memo { dir: self.dir.clone() }.path(&id);
+            self.done = self.file.write_all(text.as_bytes()).is_ok() && std::fs::rename(&self.temp, path).is_ok();
+        }
+    }
+
+    impl Drop for Pending {
+        fn drop(&mut self) {
+            if !self.done {
+                let _ = std::fs::remove_file(&self.temp);
+            }
+        }
+    }
+}
+
+/// Elsewhere, module files are hashed on every load.
+#[cfg(not(unix))]
+mod memo {
+    use std::fs::Metadata;
+    use std::path::PathBuf;
+
+    pub(super) struct Memo;
+    pub(super) struct Pending;
+
+    impl Memo {
+        pub(super) fn new(_dir: PathBuf) -> Memo {
+            Memo
+        }
+        pub(super) fn get(&self, _meta: &Metadata) -> Option<String> {
+            None
+        }
+        pub(super) fn begin(&self) -> Option<Pending> {
+            None
+        }
+    }
+
+    impl Pending {
+        pub(super) fn finish(self, _meta: &Metadata, _len: usize, _sha256: &str) {}
+    }
+}
+
 /// Maps a compiled module written by [`ModuleCache::write`] back into memory (no copy, no decompression).
 #[allow(unsafe_code)] // the one unsafe call of the CLI; see the SAFETY comment
 fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Module> {
@@ -316,22 +488,63 @@ impl Host {
         self.cache.as_ref().map_or((0, 0), |c| (c.hits.load(Ordering::Relaxed), c.misses.load(Ordering::Relaxed)))
     }
 
-    /// Reads, checks the hash of, compiles and checks the imports and exports of a policy module.
+    /// Module files loaded by their remembered sha256, without reading them, since this host started.
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.remembered.load(Ordering::Relaxed))
+    }
+
+    /// Reads, checks the hash of, compiles and checks the imports and exports of a policy module. With a cache,
+    /// a module file whose sha256 the cache remembers (see [`memo`]) and whose compiled code it holds is neither
+    /// read nor hashed: the compiled code of the bytes that had that hash is mapped.
     pub(crate) fn load(&self, policy: &PolicyRef) -> Result<Policy, PolicyError> {
         let name = policy.path.display().to_string();
         let fail = |message: String| PolicyError { module: name.clone(), message };
-        let size = std::fs::metadata(&policy.path).map_err(|e| fail(format!("could not read the module: {e}")))?.len();
-        if size > MAX_MODULE {
+        let read_error = |e: std::io::Error| fail(format!("could not read the module: {e}"));
+        let meta = std::fs::metadata(&policy.path).map_err(read_error)?;
+        if meta.len() > MAX_MODULE {
+            let size = meta.len();
             return Err(fail(format!("the module has {size} bytes, over the limit of {}", mib(MAX_MODULE as usize))));
         }
-        let bytes = std::fs::read(&policy.path).map_err(|e| fail(format!("could not read the module: {e}")))?;
-        self.load_bytes(&name, &bytes, policy.sha256.as_deref())
+        let pinned = policy.sha256.as_deref();
+        let mut pending = None;
+        if let Some(cache) = &self.cache {
+            // A remembered hash that is not the pin is not believed: the bytes are hashed, and decide.
+            if let Some(sha256) = cache.memo.get(&meta)
+                && pinned.is_none_or(|pin| pin == sha256)
+                && let Ok(module) = deserialize_cached(&self.engine, &cache.path(&sha256))
+            {
+                cache.remembered.fetch_add(1, Ordering::Relaxed);
+                cache.hits.fetch_add(1, Ordering::Relaxed);
+                return self.checked(&name, sha256, true, module);
+            }
+            pending = cache.memo.begin();
+        }
+        // Once the memo has begun (its time taken), the file as it is read: stat, then the bytes.
+        let meta = if pending.is_some() { std::fs::metadata(&policy.path).map_err(read_error)? } else { meta };
+        let bytes = std::fs::read(&policy.path).map_err(read_error)?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        if let Some(pending) = pending {
+            pending.finish(&meta, bytes.len(), &sha256);
+        }
+        self.load_hashed(&name, &bytes, sha256, pinned)
     }
 
     /// As [`Host::load`], for bytes (a binary module or its text format) named `name`.
+    #[cfg_attr(not(test), allow(dead_code))] // the tests' and the bench's
     pub(crate) fn load_bytes(&self, name: &str, bytes: &[u8], pinned: Option<&str>) -> Result<Policy, PolicyError> {
+        self.load_hashed(name, bytes, hex(&Sha256::digest(bytes)), pinned)
+    }
+
+    /// Loads `bytes`, whose sha256 is `sha256`.
+    fn load_hashed(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        sha256: String,
+        pinned: Option<&str>,
+    ) -> Result<Policy, PolicyError> {
         let fail = |message: String| PolicyError { module: name.to_string(), message };
-        let sha256 = hex(&Sha256::digest(bytes));
         if let Some(pinned) = pinned
             && pinned != sha256
         {
@@ -351,6 +564,12 @@ impl Host {
                 (module, false)
             }
         };
+        self.checked(name, sha256, cached, module)
+    }
+
+    /// A compiled module as a policy, if it imports nothing and has the ABI's exports.
+    fn checked(&self, name: &str, sha256: String, cached: bool, module: Module) -> Result<Policy, PolicyError> {
+        let fail = |message: String| PolicyError { module: name.to_string(), message };
         let imports: Vec<String> = module.imports().map(|i| format!("{}.{}", i.module(), i.name())).collect();
         if !imports.is_empty() {
             return Err(fail(format!(

@@ -215,3 +215,146 @@ fn another_engine_configuration_does_not_share_entries() {
     assert!(!policy.cached);
     assert_eq!(host.run(&policy, b"{}").unwrap().len(), 1);
 }
+
+/// Waits until the filesystem's clock has passed the change time of `path` (a new file in its directory is
+/// strictly newer), so that a memo begun now can be believed.
+#[cfg(unix)]
+fn settle(path: &std::path::Path) {
+    use std::os::unix::fs::MetadataExt as _;
+    let time = |m: &std::fs::Metadata| (m.ctime(), m.ctime_nsec());
+    let changed = time(&std::fs::metadata(path).unwrap());
+    let probe = path.with_extension("probe");
+    for _ in 0..2000 {
+        std::fs::write(&probe, b"").unwrap();
+        let now = time(&std::fs::metadata(&probe).unwrap());
+        std::fs::remove_file(&probe).unwrap();
+        if now > changed {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("the filesystem's clock did not move");
+}
+
+/// A module file in `dir` (the cache is `dir/cache`: the same filesystem, as the memo wants).
+#[cfg(unix)]
+fn module_file(dir: &std::path::Path, name: &str, wat: &str) -> PolicyRef {
+    let path = dir.join(name);
+    std::fs::write(&path, wat).unwrap();
+    settle(&path);
+    PolicyRef { path, sha256: None }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_module_file_is_hashed_once_then_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let policy = module_file(dir.path(), "good.wat", &answering(GOOD));
+    let first = Host::new(limits(), Some(&cache)).unwrap();
+    let loaded = first.load(&policy).unwrap();
+    assert_eq!((first.remembered(), loaded.cached), (0, false));
+    // One memo, named by the file's device and inode, only the user can read.
+    let memos: Vec<_> = std::fs::read_dir(cache.join("sha256")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(memos.len(), 1, "{memos:?}");
+    let memo = std::fs::read_to_string(&memos[0]).unwrap();
+    assert!(memo.starts_with("v1 ") && memo.ends_with(&format!(" {}\n", loaded.sha256)), "{memo}");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(cache.join("sha256")).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(std::fs::metadata(&memos[0]).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // The next host believes it: the same hash and compiled code, the file not read; a matching pin too.
+    for pin in [None, Some(loaded.sha256.clone())] {
+        let host = Host::new(limits(), Some(&cache)).unwrap();
+        let again = host.load(&PolicyRef { path: policy.path.clone(), sha256: pin }).unwrap();
+        assert_eq!((host.remembered(), host.cache_stats(), again.cached), (1, (1, 0), true));
+        assert_eq!(again.sha256, loaded.sha256);
+        assert_eq!(host.run(&again, b"{}").unwrap().len(), 1);
+    }
+    // A pin the memo does not match: the file is hashed, and decides.
+    let host = Host::new(limits(), Some(&cache)).unwrap();
+    let wrong = "0".repeat(64);
+    let err = host.load(&PolicyRef { path: policy.path.clone(), sha256: Some(wrong.clone()) }).unwrap_err();
+    assert!(err.message.contains(&format!("its sha256 is {}, not the pinned {wrong}", loaded.sha256)), "{err}");
+    assert_eq!(host.remembered(), 0);
+    // Without a cache there is no memo: the file is hashed every time.
+    let host = Host::new(limits(), None).unwrap();
+    assert_eq!(host.load(&policy).unwrap().sha256, loaded.sha256);
+    assert_eq!(host.remembered(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_changed_or_replaced_module_file_is_hashed_again() {
+    use std::time::SystemTime;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let policy = module_file(dir.path(), "good.wat", &answering(GOOD));
+    let original = Host::new(limits(), Some(&cache)).unwrap().load(&policy).unwrap().sha256;
+    let modified = std::fs::metadata(&policy.path).unwrap().modified().unwrap();
+    let pinned = PolicyRef { path: policy.path.clone(), sha256: Some(original.clone()) };
+    // The same size, its modification time set back: the change time still tells.
+    let changed = answering(&GOOD.replace("hello", "jello"));
+    assert_eq!(changed.len(), answering(GOOD).len());
+    let set_back = |path: &std::path::Path, time: SystemTime| {
+        std::fs::File::options().write(true).open(path).unwrap().set_modified(time).unwrap();
+    };
+    std::fs::write(&policy.path, &changed).unwrap();
+    set_back(&policy.path, modified);
+    let host = Host::new(limits(), Some(&cache)).unwrap();
+    let err = host.load(&pinned).unwrap_err();
+    assert!(err.message.contains(&format!("not the pinned {original}")), "{err}");
+    let loaded = host.load(&policy).unwrap();
+    assert_ne!(loaded.sha256, original);
+    assert!(host.run(&loaded, b"{}").unwrap()[0].message.contains("jello"));
+    assert_eq!(host.remembered(), 0);
+    // Put back, then replaced by another file (a new inode) of the same size and modification time.
+    std::fs::write(&policy.path, answering(GOOD)).unwrap();
+    settle(&policy.path);
+    assert_eq!(Host::new(limits(), Some(&cache)).unwrap().load(&pinned).unwrap().sha256, original);
+    let host = Host::new(limits(), Some(&cache)).unwrap();
+    assert_eq!(host.load(&pinned).unwrap().sha256, original);
+    assert_eq!(host.remembered(), 1);
+    let replacement = dir.path().join("replacement.wat");
+    std::fs::write(&replacement, &changed).unwrap();
+    set_back(&replacement, std::fs::metadata(&policy.path).unwrap().modified().unwrap());
+    std::fs::rename(&replacement, &policy.path).unwrap();
+    let host = Host::new(limits(), Some(&cache)).unwrap();
+    let err = host.load(&pinned).unwrap_err();
+    assert!(err.message.contains(&format!("not the pinned {original}")), "{err}");
+    assert_eq!(host.remembered(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_memo_is_believed_only_for_times_strictly_older_than_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let policy = module_file(dir.path(), "good.wat", &answering(GOOD));
+    Host::new(limits(), Some(&cache)).unwrap().load(&policy).unwrap();
+    let memo = std::fs::read_dir(cache.join("sha256")).unwrap().next().unwrap().unwrap().path();
+    let text = std::fs::read_to_string(&memo).unwrap();
+    let fields: Vec<&str> = text.trim_end().split(' ').collect();
+    let (mtime, ctime): (i128, i128) = (fields[2].parse().unwrap(), fields[3].parse().unwrap());
+    let believed = |text: String| {
+        std::fs::write(&memo, text).unwrap();
+        let host = Host::new(limits(), Some(&cache)).unwrap();
+        host.load(&policy).unwrap();
+        host.remembered() == 1
+    };
+    let with = |begun: i128| format!("{} {} {} {} {begun} {}\n", fields[0], fields[1], fields[2], fields[3], fields[5]);
+    // Begun in the same tick as the file's change (or modification): racily clean, hashed again.
+    assert!(!believed(with(ctime)));
+    assert!(!believed(with(mtime)));
+    assert!(believed(with(ctime.max(mtime) + 1)));
+    // A damaged memo is ignored.
+    for damaged in
+        [String::new(), text[..text.len() / 2].to_string(), text.replace("v1", "v2"), text.trim_end().to_string()]
+    {
+        assert!(!believed(damaged));
+    }
+    assert!(believed(text));
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(cache.join("sha256")).unwrap().count(), 1);
+}

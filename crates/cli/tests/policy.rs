@@ -240,12 +240,22 @@ fn the_second_run_takes_compiled_code_from_the_cache() {
     let model = model_policy();
     let (_, err) = env.expect(0, &["check", "--policy", &model]);
     assert!(err.contains(", compiled\n"), "{err}");
+    // The compiled module, and (on Unix, the module on the cache's filesystem, older than the run) the
+    // module file's sha256, remembered by the file's identity.
     let files = walk(env.cache.path());
-    assert_eq!(files.len(), 1, "{files:?}");
-    assert_eq!(files[0].parent().unwrap(), env.cache.path().join("modules"));
-    assert!(files[0].extension().is_some_and(|e| e == "cwasm"), "{files:?}");
+    let compiled: Vec<_> = files.iter().filter(|f| f.parent() == Some(&env.cache.path().join("modules"))).collect();
+    assert_eq!(compiled.len(), 1, "{files:?}");
+    assert!(compiled[0].extension().is_some_and(|e| e == "cwasm"), "{files:?}");
+    let memos = files.iter().filter(|f| f.parent() == Some(&env.cache.path().join("sha256"))).count();
+    assert!(memos <= 1 && files.len() == 1 + memos, "{files:?}");
     let (_, err) = env.expect(0, &["check", "--policy", &model]);
     assert!(err.contains("compiled code from the cache"), "{err}");
+    // A pin is checked on a remembered hash as on a hashed one.
+    let sha256 = err.split("sha256:").nth(1).and_then(|s| s.get(..64)).unwrap();
+    let (_, err) = env.expect(0, &["check", "--policy", &format!("{model}@sha256:{sha256}")]);
+    assert!(err.contains("compiled code from the cache"), "{err}");
+    let (_, err) = env.expect(2, &["check", "--policy", &format!("{model}@sha256:{}", "0".repeat(64))]);
+    assert!(err.contains(&format!("its sha256 is {sha256}, not the pinned")), "{err}");
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -291,7 +291,7 @@ impl Hosts {
                         HostKind::Slot => &[HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)],
                         HostKind::Preview => &[HostFor::Preview("v1-2-0"), HostFor::Preview("v2-0-0-rc-1")],
                     };
-                    let mut rendered = samples.iter().map(|s| hosts.base_host(app, env, *s));
+                    let mut rendered = samples.iter().map(|s| hosts.env_host(env_hosts, app, env, *s));
                     match (rendered.next(), rendered.next()) {
                         (Some(Err(e)), _) | (_, Some(Err(e))) => {
                             ok = false;
@@ -322,9 +322,14 @@ impl Hosts {
 
     /// The host of an app in an environment, before any route prefix.
     pub fn base_host(&self, app: &str, env: &str, what: HostFor<'_>) -> Result<String, HostError> {
-        let kind = what.kind();
         let unknown = || HostError::UnknownEnvironment { app: app.into(), env: env.into() };
         let hosts = self.by_env.get(app).and_then(|envs| envs.get(env)).ok_or_else(unknown)?;
+        self.env_host(hosts, app, env, what)
+    }
+
+    /// [`Hosts::base_host`] for the environment's own templates, already looked up.
+    fn env_host(&self, hosts: &EnvHosts, app: &str, env: &str, what: HostFor<'_>) -> Result<String, HostError> {
+        let kind = what.kind();
         let domain = hosts.domain.as_str();
         let compiled = &hosts.templates[kind.index()];
         let host = match &compiled.simple {
@@ -368,54 +373,97 @@ impl Hosts {
                 write!(f, "{app}/{env} ({}, route {})", what_label(self.what), self.service)
             }
         }
-        // host and path -> who answers there. The first owner is kept.
-        let mut seen: BTreeMap<String, Owner<'_>> = BTreeMap::new();
-        // One report per pair of environments: a shared domain collides on every route and kind of host.
-        type EnvId<'a> = (&'a str, &'a str);
-        let mut reported: BTreeSet<(EnvId<'_>, EnvId<'_>)> = BTreeSet::new();
+        /// A host and path (a range of `keys`; the host is the part before `host_end`) and who answers there.
+        struct Answer<'a> {
+            key: std::ops::Range<usize>,
+            host_end: usize,
+            owner: Owner<'a>,
+        }
+        // Every host and path in the spec's order, written one after the other in one string.
+        let mut keys = String::new();
+        let mut answers: Vec<Answer<'_>> = Vec::new();
         for (app_name, app) in &spec.apps {
+            let envs = self.by_env.get(app_name);
             for env_name in app.environments.keys() {
                 let env_id = (app_name.as_str(), env_name.as_str());
+                // A host that cannot be made (an unknown environment, a template that fails) is left out.
+                let Some(hosts) = envs.and_then(|envs| envs.get(env_name)) else { continue };
                 for what in [HostFor::Production, HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)] {
-                    let Ok(base) = self.base_host(app_name, env_name, what) else { continue };
+                    let Ok(base) = self.env_host(hosts, app_name, env_name, what) else { continue };
                     for (service, route) in &app.routes {
-                        // As rendered: a path prefix of `/` is no path prefix.
-                        let path_prefix = route.path_prefix.as_deref().filter(|p| *p != "/").unwrap_or("");
-                        let mut key = route_host(&base, route);
-                        let host_len = key.len();
-                        key.push_str(path_prefix);
-                        let here = Owner { env: env_id, what, service };
-                        let other = match seen.get(&key) {
-                            Some(other) => *other,
-                            None => {
-                                seen.insert(key, here);
-                                continue;
-                            }
-                        };
-                        // Two routes of one app on the same host and path: reported once, as SY0111.
-                        if other.env == env_id && other.what == what {
-                            continue;
+                        let start = keys.len();
+                        // As rendered (`route_host`): the prefix before the base host; a path prefix of `/` is
+                        // no path prefix.
+                        if let Some(prefix) = &route.host_prefix {
+                            keys.push_str(prefix);
+                            keys.push('.');
                         }
-                        if !reported.insert((env_id, other.env)) {
-                            continue;
-                        }
-                        let hint = if other.env == env_id {
-                            "change the host templates so that production and slot hosts differ"
-                        } else {
-                            "give the environments different domains or host templates"
-                        };
-                        let path = KeyPath::root().key("apps").key(app_name).key("environments").key(env_name);
-                        let host = &key[..host_len];
-                        out.push(
-                            Diagnostic::error("SY0143", format!("{here} and {other} both answer on {host}"))
-                                .at(path.as_str())
-                                .hint(hint),
-                        );
+                        keys.push_str(&base);
+                        let host_end = keys.len();
+                        keys.push_str(route.path_prefix.as_deref().filter(|p| *p != "/").unwrap_or(""));
+                        answers.push(Answer {
+                            key: start..keys.len(),
+                            host_end,
+                            owner: Owner { env: env_id, what, service },
+                        });
                     }
                 }
             }
         }
+        // Who answers first on each host and path.
+        let first = first_of_each(answers.len(), |i| &keys[answers[i].key.clone()], fnv1a);
+        // One report per pair of environments: a shared domain collides on every route and kind of host.
+        type EnvId<'a> = (&'a str, &'a str);
+        let mut reported: BTreeSet<(EnvId<'_>, EnvId<'_>)> = BTreeSet::new();
+        for (i, answer) in answers.iter().enumerate() {
+            if first[i] == i {
+                continue;
+            }
+            let (here, other) = (answer.owner, answers[first[i]].owner);
+            // Two routes of one app on the same host and path: reported once, as SY0111.
+            if other.env == here.env && other.what == here.what {
+                continue;
+            }
+            if !reported.insert((here.env, other.env)) {
+                continue;
+            }
+            let hint = if other.env == here.env {
+                "change the host templates so that production and slot hosts differ"
+            } else {
+                "give the environments different domains or host templates"
+            };
+            let (app_name, env_name) = here.env;
+            let path = KeyPath::root().key("apps").key(app_name).key("environments").key(env_name);
+            let host = &keys[answer.key.start..answer.host_end];
+            out.push(
+                Diagnostic::error("SY0143", format!("{here} and {other} both answer on {host}"))
+                    .at(path.as_str())
+                    .hint(hint),
+            );
+        }
     }
+}
+
+/// For each of `n` keys, the index of the first key equal to it (its own index when it is the first). The keys
+/// are sorted by their hash (then by index), so equal keys are next to each other; within a run of equal hashes,
+/// each key's first is the first with the very same key (a run holds more than one key only if hashes collide).
+fn first_of_each<'k>(n: usize, key: impl Fn(usize) -> &'k str, hash: fn(&[u8]) -> u64) -> Vec<usize> {
+    let mut order: Vec<(u64, usize)> = (0..n).map(|i| (hash(key(i).as_bytes()), i)).collect();
+    order.sort_unstable();
+    let mut first: Vec<usize> = (0..n).collect();
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        for (at, &(_, i)) in run.iter().enumerate().skip(1) {
+            if let Some(&(_, j)) = run[..at].iter().find(|(_, j)| key(*j) == key(i)) {
+                first[i] = j;
+            }
+        }
+    }
+    first
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: the same on every platform and in every run.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// A simple template (see [`simple_template`]) with its variables filled in.
@@ -529,6 +577,148 @@ mod tests {
             ("{{ missing }}", HostKind::Production),
         ] {
             assert_eq!(simple_template(source, kind), None, "{source:?}");
+        }
+    }
+
+    /// How `check_spec_hosts` found collisions before it sorted: a map from host and path to the first owner.
+    fn check_spec_hosts_reference(hosts: &Hosts, spec: &Spec) -> Vec<Diagnostic> {
+        #[derive(Clone, Copy)]
+        struct Owner<'a> {
+            env: (&'a str, &'a str),
+            what: HostFor<'a>,
+            service: &'a str,
+        }
+        impl fmt::Display for Owner<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let (app, env) = self.env;
+                write!(f, "{app}/{env} ({}, route {})", what_label(self.what), self.service)
+            }
+        }
+        let mut out = Vec::new();
+        let mut seen: BTreeMap<String, Owner<'_>> = BTreeMap::new();
+        type EnvId<'a> = (&'a str, &'a str);
+        let mut reported: BTreeSet<(EnvId<'_>, EnvId<'_>)> = BTreeSet::new();
+        for (app_name, app) in &spec.apps {
+            for env_name in app.environments.keys() {
+                let env_id = (app_name.as_str(), env_name.as_str());
+                for what in [HostFor::Production, HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)] {
+                    let Ok(base) = hosts.base_host(app_name, env_name, what) else { continue };
+                    for (service, route) in &app.routes {
+                        let path_prefix = route.path_prefix.as_deref().filter(|p| *p != "/").unwrap_or("");
+                        let mut key = route_host(&base, route);
+                        let host_len = key.len();
+                        key.push_str(path_prefix);
+                        let here = Owner { env: env_id, what, service };
+                        let other = match seen.get(&key) {
+                            Some(other) => *other,
+                            None => {
+                                seen.insert(key, here);
+                                continue;
+                            }
+                        };
+                        if other.env == env_id && other.what == what {
+                            continue;
+                        }
+                        if !reported.insert((env_id, other.env)) {
+                            continue;
+                        }
+                        let hint = if other.env == env_id {
+                            "change the host templates so that production and slot hosts differ"
+                        } else {
+                            "give the environments different domains or host templates"
+                        };
+                        let path = KeyPath::root().key("apps").key(app_name).key("environments").key(env_name);
+                        let host = &key[..host_len];
+                        out.push(
+                            Diagnostic::error("SY0143", format!("{here} and {other} both answer on {host}"))
+                                .at(path.as_str())
+                                .hint(hint),
+                        );
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A small spec whose hosts often collide: few domains, prefixes and templates for many environments.
+    fn colliding_spec() -> impl proptest::strategy::Strategy<Value = Spec> {
+        use proptest::prelude::*;
+        use proptest::sample::select;
+        let route = (
+            select(&[80u16, 8080][..]),
+            select(&[None, Some("api"), Some("www.api")][..]),
+            select(&[None, Some("/"), Some("/api"), Some("/v2")][..]),
+        )
+            .prop_map(|(port, host, path)| crate::spec::Route {
+                port,
+                host_prefix: host.map(str::to_string),
+                path_prefix: path.map(str::to_string),
+            });
+        let templates = (
+            select(&[None, Some("{{ domain }}"), Some("www.{{ domain }}"), Some("{{ env }}.{{ domain }}")][..]),
+            select(&[None, Some("{{ slot }}.{{ domain }}"), Some("{{ slot }}.www.{{ domain }}")][..]),
+        )
+            .prop_map(|(production, slot)| crate::spec::HostTemplates {
+                production: production.map(str::to_string),
+                slot: slot.map(str::to_string),
+                preview: None,
+            });
+        let environment = (select(&["a.test", "b.test", "blue-shop.a.test", "www.a.test"][..]), templates.clone())
+            .prop_map(|(domain, hosts)| crate::spec::Environment {
+                domain: domain.to_string(),
+                entry_points: vec!["web".into()],
+                tls: None,
+                middlewares: Vec::new(),
+                sticky: None,
+                retention: Default::default(),
+                hosts,
+            });
+        let app = (
+            proptest::collection::btree_map(select(&["web", "api", "admin"][..]).prop_map(str::to_string), route, 1..3),
+            templates,
+            proptest::collection::btree_map(
+                select(&["dev", "prod", "www", "staging"][..]).prop_map(str::to_string),
+                environment,
+                1..4,
+            ),
+        )
+            .prop_map(|(routes, hosts, environments)| crate::spec::App {
+                compose: "compose.yaml".into(),
+                routes,
+                health: Default::default(),
+                hosts,
+                environments,
+            });
+        proptest::collection::btree_map(
+            select(&["shop", "blue-shop", "www", "a", "b", "c"][..]).prop_map(str::to_string),
+            app,
+            2..5,
+        )
+        .prop_map(|apps| Spec { schema: None, apps })
+    }
+
+    proptest::proptest! {
+        /// Each key's first equal key, with the real hash and with one that collides all the time.
+        #[test]
+        fn the_first_of_each_key_is_found(keys in proptest::collection::vec(proptest::sample::select(&["a", "b", "ab", "ba", "abc", ""][..]), 0..40)) {
+            let expected: Vec<usize> = (0..keys.len()).map(|i| keys.iter().position(|k| *k == keys[i]).unwrap()).collect();
+            proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], fnv1a), &expected);
+            proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], |b| (b.len() % 2) as u64), &expected);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Sorting the hosts finds the collisions the map found, reported the same way in the same order.
+        #[test]
+        fn collisions_are_found_as_before(spec in colliding_spec()) {
+            let mut out = Vec::new();
+            let Some(hosts) = Hosts::compile(&spec, &mut out) else { return Ok(()) };
+            let mut found = Vec::new();
+            hosts.check_spec_hosts(&spec, &mut found);
+            proptest::prop_assert_eq!(found, check_spec_hosts_reference(&hosts, &spec));
         }
     }
 }

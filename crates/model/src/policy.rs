@@ -18,7 +18,8 @@
 //!    provider, which the input does not carry).
 //!
 //! For a change, only the changed environment's state and configuration are checked (and parsed: [`evaluate`]
-//! keeps the others as raw JSON); a plain check (`change: null`) checks every environment.
+//! reads the others only for their `app` and `env`, in the one pass over the input that checks it is JSON); a
+//! plain check (`change: null`) checks every environment.
 //!
 //! | code | severity | meaning |
 //! | --- | --- | --- |
@@ -32,9 +33,14 @@
 //! | SY0408 | error | the configuration given for an environment is not the one the model renders for its state |
 //! | SY0409 | error | the input is for another ABI version |
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
+use serde::de::value::{MapAccessDeserializer, MapDeserializer, SeqDeserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::diagnostics::{Diagnostic, KeyPath, Location, Severity};
 use crate::render::{naming, render_env, to_yaml};
@@ -179,25 +185,125 @@ struct Lazy<'a> {
     #[serde(default)]
     spec_source: Option<Source>,
     #[serde(default, borrow)]
-    after: Vec<&'a serde_json::value::RawValue>,
+    after: Vec<RawState<'a>>,
     #[serde(default, borrow)]
-    config: BTreeMap<String, &'a serde_json::value::RawValue>,
+    config: BTreeMap<String, &'a RawValue>,
 }
 
-/// Which environment a state is for, read without the rest of it.
-#[derive(Deserialize)]
-struct StateKey<'a> {
-    #[serde(borrow)]
-    app: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    env: std::borrow::Cow<'a, str>,
+/// A state of `after` as [`evaluate`] first reads it: which environment it is for, and its top-level entries as
+/// raw JSON, so that only the states it checks are parsed, in the same pass over the input that finds their
+/// environment (reading each state again just for its `app` and `env` cost as much as skipping it).
+///
+/// It accepts exactly what reading the state as `struct StateKey { app: String, env: String }` (unknown
+/// fields ignored) would: an object with one `app` and one `env`, both strings (keys compared unescaped, a key
+/// twice is an error), or an array whose two elements are those strings; the other values are checked to be
+/// JSON and nothing more until the state is parsed.
+struct RawState<'a> {
+    app: Cow<'a, str>,
+    env: Cow<'a, str>,
+    /// Its top-level entries in order, or None when it is an array (which is never an [`EnvState`]).
+    entries: Option<Vec<(Cow<'a, str>, &'a RawValue)>>,
+}
+
+impl RawState<'_> {
+    /// The state, as parsing its JSON text as an [`EnvState`] would give it (the errors say where in the state's
+    /// values rather than where in its text).
+    fn parse(self) -> Result<EnvState, serde_json::Error> {
+        match self.entries {
+            Some(entries) => {
+                let mut map = MapDeserializer::new(entries.into_iter());
+                let state = EnvState::deserialize(MapAccessDeserializer::new(&mut map))?;
+                map.end()?;
+                Ok(state)
+            }
+            // As an array, an EnvState begins with its `format`, a number: these strings are not one.
+            None => {
+                EnvState::deserialize(SeqDeserializer::<_, serde_json::Error>::new([self.app, self.env].into_iter()))
+            }
+        }
+    }
+}
+
+/// A string, borrowed from the input when it has no escapes (as `#[serde(borrow)] Cow<str>` reads it).
+struct CowStr;
+
+impl<'de> DeserializeSeed<'de> for CowStr {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CowStr {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+struct RawStateVisitor;
+
+impl<'de> Visitor<'de> for RawStateVisitor {
+    type Value = RawState<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct StateKey")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut app, mut env) = (None, None);
+        // As many as the fields of an EnvState: one allocation for a state as hosts write it.
+        let mut entries = Vec::with_capacity(9);
+        while let Some(key) = map.next_key_seed(CowStr)? {
+            let value: &'de RawValue = map.next_value()?;
+            let (field, seen) = match &*key {
+                "app" => ("app", &mut app),
+                "env" => ("env", &mut env),
+                _ => {
+                    entries.push((key, value));
+                    continue;
+                }
+            };
+            if seen.is_some() {
+                return Err(de::Error::duplicate_field(field));
+            }
+            *seen = Some(CowStr.deserialize(value).map_err(de::Error::custom)?);
+            entries.push((key, value));
+        }
+        let app = app.ok_or_else(|| de::Error::missing_field("app"))?;
+        let env = env.ok_or_else(|| de::Error::missing_field("env"))?;
+        Ok(RawState { app, env, entries: Some(entries) })
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let app = seq.next_element_seed(CowStr)?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let env = seq.next_element_seed(CowStr)?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+        Ok(RawState { app, env, entries: None })
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawState<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("StateKey", &["app", "env"], RawStateVisitor)
+    }
 }
 
 /// The model's policy: reads the input JSON and answers JSON (never panics on any input). For a change, only the
 /// changed environment is checked (the others did not change; a plain check covers them all).
 pub fn evaluate(input: &[u8]) -> String {
     let answer = match parse(input) {
-        Ok(input) => Answer::Findings { findings: check(&input).iter().map(Finding::from).collect() },
+        Ok(input) => {
+            let Input { abi, spec, spec_source, after, config, .. } = input;
+            // The spec moves into the renderer's ValidSpec rather than being copied.
+            let found = checks(abi, Cow::Owned(spec), spec_source.as_ref(), &after, &config);
+            Answer::Findings { findings: found.iter().map(Finding::from).collect() }
+        }
         Err(e) => Answer::Error { error: format!("the input is not ABI v{ABI_VERSION} JSON: {e}") },
     };
     serde_json::to_string(&answer).unwrap_or_else(|e| format!("{{\"error\":\"could not write the answer: {e}\"}}"))
@@ -212,10 +318,9 @@ fn parse(input: &[u8]) -> Result<Input, serde_json::Error> {
         None => true,
     };
     let mut after = Vec::new();
-    for raw in &lazy.after {
-        let key: StateKey<'_> = serde_json::from_str(raw.get())?;
-        if wanted(&key.app, &key.env) {
-            after.push(serde_json::from_str::<EnvState>(raw.get())?);
+    for state in lazy.after {
+        if wanted(&state.app, &state.env) {
+            after.push(state.parse()?);
         }
     }
     let mut config = BTreeMap::new();
@@ -238,16 +343,27 @@ fn parse(input: &[u8]) -> Result<Input, serde_json::Error> {
 
 /// The model's checks (see the table above).
 pub fn check(input: &Input) -> Vec<Diagnostic> {
+    checks(input.abi, Cow::Borrowed(&input.spec), input.spec_source.as_ref(), &input.after, &input.config)
+}
+
+/// [`check`] on the parts of an input, the spec borrowed or owned.
+fn checks(
+    abi: u32,
+    spec: Cow<'_, Spec>,
+    spec_source: Option<&Source>,
+    after: &[EnvState],
+    config: &BTreeMap<String, DynamicConfig>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if input.abi != ABI_VERSION {
+    if abi != ABI_VERSION {
         out.push(Diagnostic::error(
             "SY0409",
-            format!("the input is for ABI version {}, this policy reads version {ABI_VERSION}", input.abi),
+            format!("the input is for ABI version {abi}, this policy reads version {ABI_VERSION}"),
         ));
         return out;
     }
-    let hosts = input.spec.validate(&mut out);
-    if let Some(source) = &input.spec_source
+    let hosts = spec.validate(&mut out);
+    if let Some(source) = spec_source
         && out.iter().any(|d| d.location.is_none() && d.path.is_some())
     {
         SourceMap::new(&source.text, &source.file).attach(&mut out);
@@ -257,10 +373,10 @@ pub fn check(input: &Input) -> Vec<Diagnostic> {
         return out;
     }
     // The spec as the renderer wants it; validation already ran, so no warnings twice.
-    let spec = ValidSpec { spec: input.spec.clone(), hosts, warnings: Vec::new() };
+    let spec = ValidSpec { spec: spec.into_owned(), hosts, warnings: Vec::new() };
     let mut seen = BTreeSet::new();
     let mut files = Vec::new();
-    for state in &input.after {
+    for state in after {
         let key = format!("{}/{}", state.app, state.env);
         let path = KeyPath::root().key("after").key(&key);
         if !seen.insert(key.clone()) {
@@ -288,7 +404,7 @@ pub fn check(input: &Input) -> Vec<Diagnostic> {
                 continue;
             }
         };
-        let Some(given) = input.config.get(&key) else { continue };
+        let Some(given) = config.get(&key) else { continue };
         if *given != rendered {
             out.push(
                 Diagnostic::error(
@@ -623,5 +739,137 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// How `parse` read the states before [`RawState`]: each as raw JSON, then again for its environment.
+    fn parse_reference(input: &[u8]) -> Result<Input, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Lazy<'a> {
+            abi: u32,
+            #[serde(default)]
+            change: Option<ChangeInput>,
+            spec: Spec,
+            #[serde(default)]
+            spec_source: Option<Source>,
+            #[serde(default, borrow)]
+            after: Vec<&'a RawValue>,
+            #[serde(default, borrow)]
+            config: BTreeMap<String, &'a RawValue>,
+        }
+        #[derive(Deserialize)]
+        struct StateKey<'a> {
+            #[serde(borrow)]
+            app: Cow<'a, str>,
+            #[serde(borrow)]
+            env: Cow<'a, str>,
+        }
+        let lazy: Lazy<'_> = serde_json::from_slice(input)?;
+        let wanted = |app: &str, env: &str| match &lazy.change {
+            Some(c) => c.app == app && c.env == env,
+            None => true,
+        };
+        let mut after = Vec::new();
+        for raw in &lazy.after {
+            let key: StateKey<'_> = serde_json::from_str(raw.get())?;
+            if wanted(&key.app, &key.env) {
+                after.push(serde_json::from_str::<EnvState>(raw.get())?);
+            }
+        }
+        let mut config = BTreeMap::new();
+        for (key, raw) in &lazy.config {
+            let (app, env) = key.split_once('/').unwrap_or((key.as_str(), ""));
+            if wanted(app, env) {
+                config.insert(key.clone(), serde_json::from_str::<DynamicConfig>(raw.get())?);
+            }
+        }
+        let (abi, change, spec, spec_source) = (lazy.abi, lazy.change, lazy.spec, lazy.spec_source);
+        Ok(Input { abi, change, spec, spec_source, before: Vec::new(), after, config })
+    }
+
+    /// One state of `after` as text: its entries (key and value as JSON), shuffled, or another JSON value.
+    fn state_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = |plain: &'static str, escaped: &'static str| prop_oneof![3 => Just(plain), 1 => Just(escaped)];
+        let string = |values: &'static [&'static str]| proptest::sample::select(values);
+        let app = prop_oneof![
+            8 => string(&[r#""whoami""#, r#""other""#]),
+            1 => string(&[r#""w\u0068oami""#, "1", "null", r#"{"app":"whoami"}"#]),
+        ];
+        let env = prop_oneof![
+            8 => string(&[r#""dev""#, r#""prod""#]),
+            1 => string(&[r#""d\u0065v""#, "2", r#"["dev"]"#]),
+        ];
+        let entry = |k: BoxedStrategy<&'static str>, v: BoxedStrategy<&'static str>| {
+            (k, v).prop_map(|(k, v)| format!("{k}:{v}"))
+        };
+        // Mostly once, sometimes missing or twice.
+        let times = || prop_oneof![8 => Just(1..2), 1 => Just(0..1), 1 => Just(2..3)];
+        let apps = times().prop_flat_map(move |n| {
+            proptest::collection::vec(entry(key(r#""app""#, r#""\u0061pp""#).boxed(), app.clone().boxed()), n)
+        });
+        let envs = times().prop_flat_map(move |n| {
+            proptest::collection::vec(entry(key(r#""env""#, r#""\u0065nv""#).boxed(), env.clone().boxed()), n)
+        });
+        let required = proptest::collection::vec(
+            prop_oneof![
+                9 => Just(vec![r#""format":1"#.to_string(), r#""revision":3"#.to_string()]),
+                1 => Just(vec![r#""revision":3"#.to_string()]),
+                1 => Just(vec![r#""format":"one""#.to_string(), r#""revision":3"#.to_string()]),
+            ],
+            1,
+        )
+        .prop_map(|v| v.concat());
+        let optional = proptest::sample::subsequence(
+            vec![
+                r#""deployments":[]"#.to_string(),
+                r#""slots":{}"#.to_string(),
+                r#""history":[]"#.to_string(),
+                r#""live":null"#.to_string(),
+            ],
+            0..=4,
+        );
+        let rare = prop_oneof![
+            12 => Just(vec![]),
+            1 => Just(vec![r#""unknown":{"app":"x","env":"y"}"#.to_string()]),
+            1 => Just(vec![r#""format" : 1"#.to_string()]),
+            1 => Just(vec![r#""slots":{"blue":"v1"}"#.to_string()]),
+        ];
+        let others = (required, optional, rare).prop_map(|(r, o, x)| [r, o, x].concat());
+        let object = (apps, envs, others)
+            .prop_flat_map(|(a, e, o)| Just([a, e, o].concat()).prop_shuffle())
+            .prop_map(|entries| format!("{{{}}}", entries.join(",")));
+        let other = string(&[
+            r#"["whoami","dev"]"#,
+            r#"["whoami","prod"]"#,
+            r#"["whoami"]"#,
+            r#"["whoami","dev",1]"#,
+            "[]",
+            "5",
+            r#""whoami/dev""#,
+            "null",
+        ]);
+        prop_oneof![12 => object, 1 => other.prop_map(str::to_string)]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Reading each state once (its environment and its entries) finds what reading it twice found: the
+        /// same input, or an error for the same inputs.
+        #[test]
+        fn states_are_read_as_before(
+            states in proptest::collection::vec(state_text(), 0..4),
+            change in proptest::sample::select(&["null", r#"{"command":"deploy","app":"whoami","env":"dev","version":"v1"}"#][..]),
+        ) {
+            let spec = Spec::parse(crate::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
+            let spec = serde_json::to_string(&spec.spec).unwrap();
+            let text = format!(r#"{{"abi":1,"change":{change},"spec":{spec},"after":[{}],"config":{{}}}}"#, states.join(","));
+            let (new, old) = (parse(text.as_bytes()), parse_reference(text.as_bytes()));
+            match (&new, &old) {
+                (Ok(new), Ok(old)) => proptest::prop_assert_eq!(format!("{new:?}"), format!("{old:?}")),
+                (Err(_), Err(_)) => {}
+                _ => proptest::prop_assert!(false, "{text}\nnew: {new:?}\nold: {old:?}"),
+            }
+        }
     }
 }

@@ -208,6 +208,35 @@ pub struct ValidSpec {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Where a value of the spec is: its key path, made only for a diagnostic (validating a large spec without
+/// problems would otherwise spend much of its time making paths that are never shown).
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    fn key<'b>(&'b self, key: &'b str) -> At<'b> {
+        At::Key(self, key)
+    }
+    fn index(&self, i: usize) -> At<'_> {
+        At::Index(self, i)
+    }
+    /// The key path, as [`KeyPath`] writes it.
+    fn path(&self) -> String {
+        fn build(at: &At<'_>) -> KeyPath {
+            match at {
+                At::Root => KeyPath::root(),
+                At::Key(parent, key) => build(parent).key(key),
+                At::Index(parent, i) => build(parent).index(*i),
+            }
+        }
+        build(self).as_str().to_string()
+    }
+}
+
 impl Spec {
     /// Parses and validates a spec. On failure, every problem found, each located in `file`.
     pub fn parse(source: &str, file: &str) -> Result<ValidSpec, Vec<Diagnostic>> {
@@ -226,12 +255,12 @@ impl Spec {
 
     /// Checks every value; returns the compiled host templates when they all compile.
     pub fn validate(&self, out: &mut Vec<Diagnostic>) -> Option<Hosts> {
-        let root = KeyPath::root();
+        let root = At::Root;
         let apps_path = root.key("apps");
         if self.apps.is_empty() {
             out.push(
                 Diagnostic::error("SY0102", "the spec declares no apps")
-                    .at(apps_path.as_str())
+                    .at(apps_path.path())
                     .hint("add an app under `apps:`; see examples/whoami/switchyard.yaml"),
             );
         }
@@ -240,7 +269,7 @@ impl Spec {
             if let Err(e) = names::check_label(name) {
                 out.push(
                     Diagnostic::error("SY0103", format!("the app name {name:?} {e}"))
-                        .at(p.as_str())
+                        .at(p.path())
                         .hint("app names become hostnames and compose project names"),
                 );
             }
@@ -257,11 +286,11 @@ impl Spec {
 }
 
 impl App {
-    fn validate(&self, p: &KeyPath, out: &mut Vec<Diagnostic>) {
+    fn validate(&self, p: &At<'_>, out: &mut Vec<Diagnostic>) {
         if self.compose.trim().is_empty() || self.compose.contains('\0') {
             out.push(
                 Diagnostic::error("SY0104", "the compose file path is empty")
-                    .at(p.key("compose").as_str())
+                    .at(p.key("compose").path())
                     .hint("name the compose file, relative to the spec, e.g. `compose: compose.yaml`"),
             );
         }
@@ -269,7 +298,7 @@ impl App {
         if self.routes.is_empty() {
             out.push(
                 Diagnostic::error("SY0105", "the app routes no compose service")
-                    .at(rp.as_str())
+                    .at(rp.path())
                     .hint("add the compose service that serves HTTP, e.g. `routes: {web: {port: 80}}`"),
             );
         }
@@ -278,31 +307,31 @@ impl App {
             let sp = rp.key(service);
             if let Err(e) = names::check_service_name(service) {
                 out.push(
-                    Diagnostic::error("SY0106", format!("the compose service name {service:?} {e}")).at(sp.as_str()),
+                    Diagnostic::error("SY0106", format!("the compose service name {service:?} {e}")).at(sp.path()),
                 );
             }
             if route.port == 0 {
                 out.push(
                     Diagnostic::error("SY0107", "port 0 cannot be routed")
-                        .at(sp.key("port").as_str())
+                        .at(sp.key("port").path())
                         .hint("give the port the service listens on inside its container, 1 to 65535"),
                 );
             }
             if let Some(prefix) = &route.host_prefix
                 && let Err(e) = names::check_hostname(prefix)
             {
-                out.push(Diagnostic::error("SY0108", format!("the host prefix {prefix:?} {e}")).at(sp.key("host_prefix").as_str()).hint("a host prefix is one or more DNS labels, e.g. `api`; leave it out to answer on the app's own host"));
+                out.push(Diagnostic::error("SY0108", format!("the host prefix {prefix:?} {e}")).at(sp.key("host_prefix").path()).hint("a host prefix is one or more DNS labels, e.g. `api`; leave it out to answer on the app's own host"));
             }
             if let Some(path) = &route.path_prefix {
                 if let Err(e) = names::check_url_path(path, false) {
                     out.push(
                         Diagnostic::error("SY0109", format!("the path prefix {path:?} {e}"))
-                            .at(sp.key("path_prefix").as_str()),
+                            .at(sp.key("path_prefix").path()),
                     );
                 } else if path == "/" {
                     out.push(
                         Diagnostic::warning("SY0110", "a path prefix of `/` matches everything; leave it out")
-                            .at(sp.key("path_prefix").as_str()),
+                            .at(sp.key("path_prefix").path()),
                     );
                 }
             }
@@ -313,7 +342,7 @@ impl App {
                         "SY0111",
                         format!("the routes {other:?} and {service:?} answer on the same host and path"),
                     )
-                    .at(sp.as_str())
+                    .at(sp.path())
                     .hint("give one of them a different `host_prefix` or `path_prefix`"),
                 );
             }
@@ -323,14 +352,14 @@ impl App {
         if self.environments.is_empty() {
             out.push(
                 Diagnostic::error("SY0112", "the app has no environments")
-                    .at(ep.as_str())
+                    .at(ep.path())
                     .hint("add one, e.g. `environments: {dev: {domain: dev.example.com}}`"),
             );
         }
         for (name, env) in &self.environments {
             let p = ep.key(name);
             if let Err(e) = names::check_label(name) {
-                out.push(Diagnostic::error("SY0113", format!("the environment name {name:?} {e}")).at(p.as_str()));
+                out.push(Diagnostic::error("SY0113", format!("the environment name {name:?} {e}")).at(p.path()));
             }
             env.validate(&p, out);
         }
@@ -338,15 +367,15 @@ impl App {
 }
 
 impl Health {
-    fn validate(&self, p: &KeyPath, out: &mut Vec<Diagnostic>) {
+    fn validate(&self, p: &At<'_>, out: &mut Vec<Diagnostic>) {
         if let Err(e) = names::check_url_path(&self.path, true) {
             out.push(
                 Diagnostic::error("SY0120", format!("the health check path {:?} {e}", self.path))
-                    .at(p.key("path").as_str()),
+                    .at(p.key("path").path()),
             );
         }
         if self.timeout.as_millis() == 0 {
-            out.push(Diagnostic::error("SY0121", "the health check timeout is zero").at(p.key("timeout").as_str()));
+            out.push(Diagnostic::error("SY0121", "the health check timeout is zero").at(p.key("timeout").path()));
         }
         if self.interval <= self.timeout {
             out.push(
@@ -357,7 +386,7 @@ impl Health {
                         self.interval, self.timeout
                     ),
                 )
-                .at(p.key("interval").as_str())
+                .at(p.key("interval").path())
                 .hint("Traefik would silently stretch the interval to timeout + 1s; set it explicitly"),
             );
         }
@@ -365,23 +394,23 @@ impl Health {
 }
 
 impl Environment {
-    fn validate(&self, p: &KeyPath, out: &mut Vec<Diagnostic>) {
+    fn validate(&self, p: &At<'_>, out: &mut Vec<Diagnostic>) {
         if let Err(e) = names::check_hostname(&self.domain) {
             out.push(
-                Diagnostic::error("SY0130", format!("the domain {:?} {e}", self.domain)).at(p.key("domain").as_str()),
+                Diagnostic::error("SY0130", format!("the domain {:?} {e}", self.domain)).at(p.key("domain").path()),
             );
         }
         let ep = p.key("entry_points");
         if self.entry_points.is_empty() {
             out.push(
                 Diagnostic::error("SY0131", "no entry points: the routers would listen nowhere")
-                    .at(ep.as_str())
+                    .at(ep.path())
                     .hint("name the entry points of Traefik's static configuration, e.g. `[websecure]`"),
             );
         }
         for (i, name) in self.entry_points.iter().enumerate() {
             if let Err(e) = names::check_identifier(name) {
-                out.push(Diagnostic::error("SY0132", format!("the entry point {name:?} {e}")).at(ep.index(i).as_str()));
+                out.push(Diagnostic::error("SY0132", format!("the entry point {name:?} {e}")).at(ep.index(i).path()));
             }
         }
         if let Some(resolver) = self.tls.as_ref().and_then(|t| t.cert_resolver.as_ref())
@@ -389,13 +418,13 @@ impl Environment {
         {
             out.push(
                 Diagnostic::error("SY0133", format!("the certificate resolver {resolver:?} {e}"))
-                    .at(p.key("tls").key("cert_resolver").as_str()),
+                    .at(p.key("tls").key("cert_resolver").path()),
             );
         }
         let mp = p.key("middlewares");
         for (i, name) in self.middlewares.iter().enumerate() {
             if let Err(e) = names::check_middleware_ref(name) {
-                out.push(Diagnostic::error("SY0134", format!("the middleware {name:?} {e}")).at(mp.index(i).as_str()));
+                out.push(Diagnostic::error("SY0134", format!("the middleware {name:?} {e}")).at(mp.index(i).path()));
             }
         }
         if let Some(sticky) = &self.sticky
@@ -403,7 +432,7 @@ impl Environment {
         {
             out.push(
                 Diagnostic::error("SY0135", format!("the cookie name {:?} {e}", sticky.cookie))
-                    .at(p.key("sticky").key("cookie").as_str()),
+                    .at(p.key("sticky").key("cookie").path()),
             );
         }
         if self.retention.older_than.is_some_and(|d| d.as_millis() == 0) {
@@ -412,7 +441,7 @@ impl Environment {
                     "SY0136",
                     "`older_than: 0s` lets cleanup remove a version the moment it is replaced",
                 )
-                .at(p.key("retention").key("older_than").as_str()),
+                .at(p.key("retention").key("older_than").path()),
             );
         }
     }
