@@ -10,7 +10,9 @@
 //! `<cache>/modules/<sha256 of the module>-<engine>.cwasm`, where `<engine>` is a hash of everything wasmtime
 //! says makes compiled code compatible (its version, the target, the compiler's flags, the engine's settings),
 //! and `<cache>` is `$SWITCHYARD_CACHE_DIR`, else `$XDG_CACHE_HOME/switchyard`, else `~/.cache/switchyard`.
-//! A cached module is mapped into memory, not read and decompressed ([`deserialize_cached`]).
+//! A cached module is mapped into memory, not read and decompressed ([`deserialize_cached`]). The cache also
+//! remembers each module file's sha256 by the file's identity ([`memo`]), so a warm run neither reads nor
+//! hashes the module.
 
 use std::fmt;
 use std::hash::{Hash as _, Hasher};
