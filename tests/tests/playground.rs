@@ -670,5 +670,6 @@ fn the_page_size_is_reported_and_does_not_grow() {
     assert!(first <= 350_000, "the first load is over the 350 KB budget: {first} B gzipped\n{sizes}");
     let policies = sizes.files.iter().filter(|(name, ..)| name.starts_with("policies/")).map(|f| f.2).sum::<u64>();
     assert!(policies <= 820 * 1024, "the policy modules grew: {policies} B gzipped\n{sizes}");
-    assert!(total - policies <= 1010 * 1024, "the page's own files grew: {} B gzipped\n{sizes}", total - policies);
+    // 1,038,859 B recorded: the fast spec reader and the cheaper host checks added 13 KB across both modules.
+    assert!(total - policies <= 1020 * 1024, "the page's own files grew: {} B gzipped\n{sizes}", total - policies);
 }
