@@ -5,7 +5,7 @@
 //! under their key, empty maps and lists as `{}` and `[]`.
 //!
 //! The only judgement is how to write a string, and this module makes it itself, by serde_yaml's and
-//! libyaml's rules (see [`scalar_style`]): plain when nothing in it would read otherwise; single-quoted when it
+//! libyaml's rules (see `scalar_style`): plain when nothing in it would read otherwise; single-quoted when it
 //! would read as another type (`'10'`, `'true'`) or starts with an indicator; double-quoted with escapes when
 //! it holds characters only escapes can carry; a literal block (`|`, `|-`, `|+`, `|2`) for text with `\n`;
 //! and `? key` / `: value` for keys longer than 128 bytes or with line breaks. No YAML library is involved,
