@@ -1,5 +1,5 @@
 //! The semantic checks of `switchyard validate`, for any Traefik v3 dynamic configuration: what
-//! [`dynamic::load`] cannot see one definition at a time. Router rules are parsed ([`rules::parse`]) and linted,
+//! [`dynamic::load()`] cannot see one definition at a time. Router rules are parsed ([`rules::parse`]) and linted,
 //! every reference between definitions is resolved the way Traefik resolves `name@provider` names, and the
 //! configuration is checked for the hazards of blue/green deployments in Traefik's weighted round robin, health
 //! checks and router priorities: dropped weights, `healthCheck: {}` over children that cannot report health,
@@ -59,7 +59,7 @@ use crate::dynamic::model::{
 use crate::dynamic::{self, Format, Loaded, Node, Section};
 use crate::rules::{self, Expr, MatcherKind};
 
-/// Loads `files` (name, contents) as Traefik's file provider reads a directory ([`dynamic::load`]) and runs
+/// Loads `files` (name, contents) as Traefik's file provider reads a directory ([`dynamic::load()`]) and runs
 /// [`check`]: every diagnostic, structural and semantic, sorted by file (in Traefik's order), line and column.
 pub fn validate_files(files: &[(String, String)]) -> Vec<Diagnostic> {
     let mut loaded = dynamic::load(files);
@@ -73,7 +73,7 @@ pub fn validate_files(files: &[(String, String)]) -> Vec<Diagnostic> {
 }
 
 /// The semantic checks of a loaded configuration (see the table above): only their diagnostics, not those of
-/// [`dynamic::load`], sorted by file, line and column.
+/// [`dynamic::load()`], sorted by file, line and column.
 pub fn check(loaded: &Loaded<'_>) -> Vec<Diagnostic> {
     let mut v = Validator::new(loaded);
     v.run();

@@ -1,4 +1,4 @@
-//! YAML in: typed deserialisation over YAML events ([`de`]; from the fast reader [`fast`] for the block style
+//! YAML in: typed deserialisation over YAML events (`de`; from the fast reader `fast` for the block style
 //! specs are written in, else from saphyr-parser), following serde_yaml 0.9's rules,
 //! with errors carrying the file, line, column and key path; the scalar rules it and the writer
 //! ([`crate::traefik_yaml`]) share; and [`SourceMap`], which maps key paths back to lines for problems found
@@ -25,7 +25,7 @@ pub fn events_both_ways(source: &str) -> (Option<Vec<String>>, Vec<String>) {
 }
 
 /// Parses a YAML document into `T`, rejecting unknown keys and bad values with a diagnostic that names the
-/// file, line, column and key path. The reading follows serde_yaml 0.9's rules (see [`de`]).
+/// file, line, column and key path. The reading follows serde_yaml 0.9's rules (see the `de` module).
 pub fn from_str<T: DeserializeOwned>(source: &str, file: &str) -> Result<T, Box<Diagnostic>> {
     let document = de::Document::load(source);
     let result = de::from_document(&document).and_then(|value| match document.second {
