@@ -360,19 +360,6 @@ impl Hosts {
     /// Every production and slot host of the spec must be unique: two routers on one host would shadow each
     /// other in Traefik.
     pub fn check_spec_hosts(&self, spec: &Spec, out: &mut Vec<Diagnostic>) {
-        /// Who answers on a host and path; its text is only made for a report.
-        #[derive(Clone, Copy)]
-        struct Owner<'a> {
-            env: (&'a str, &'a str),
-            what: HostFor<'a>,
-            service: &'a str,
-        }
-        impl fmt::Display for Owner<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let (app, env) = self.env;
-                write!(f, "{app}/{env} ({}, route {})", what_label(self.what), self.service)
-            }
-        }
         /// A host and path (a range of `keys`; the host is the part before `host_end`) and who answers there.
         struct Answer<'a> {
             key: std::ops::Range<usize>,
@@ -441,6 +428,21 @@ impl Hosts {
                     .hint(hint),
             );
         }
+    }
+}
+
+/// Who answers on a host and path ([`Hosts::check_spec_hosts`]); its text is only made for a report.
+#[derive(Clone, Copy)]
+struct Owner<'a> {
+    env: (&'a str, &'a str),
+    what: HostFor<'a>,
+    service: &'a str,
+}
+
+impl fmt::Display for Owner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (app, env) = self.env;
+        write!(f, "{app}/{env} ({}, route {})", what_label(self.what), self.service)
     }
 }
 
@@ -582,18 +584,6 @@ mod tests {
 
     /// How `check_spec_hosts` found collisions before it sorted: a map from host and path to the first owner.
     fn check_spec_hosts_reference(hosts: &Hosts, spec: &Spec) -> Vec<Diagnostic> {
-        #[derive(Clone, Copy)]
-        struct Owner<'a> {
-            env: (&'a str, &'a str),
-            what: HostFor<'a>,
-            service: &'a str,
-        }
-        impl fmt::Display for Owner<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let (app, env) = self.env;
-                write!(f, "{app}/{env} ({}, route {})", what_label(self.what), self.service)
-            }
-        }
         let mut out = Vec::new();
         let mut seen: BTreeMap<String, Owner<'_>> = BTreeMap::new();
         type EnvId<'a> = (&'a str, &'a str);
