@@ -23,7 +23,9 @@ const ENVS: [(&str, &str); 3] =
 const KEYSTROKES: usize = 200;
 
 fn spec_source() -> String {
-    let mut s = String::from("# 50 apps x 3 environments\napps:\n");
+    let mut s = String::from(
+        "# 50 apps x 3 environments\ntraefik:\n  cert_resolvers:\n    letsencrypt:\n      acme: {}\napps:\n",
+    );
     for i in 0..APPS {
         let _ = write!(
             s,

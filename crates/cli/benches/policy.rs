@@ -38,7 +38,7 @@ const ENVS: [(&str, &str); 3] =
 const VERSIONS: [&str; 5] = ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0-rc.1", "v1.3.0"];
 
 fn spec_source() -> String {
-    let mut s = String::from("apps:\n");
+    let mut s = String::from("traefik:\n  cert_resolvers:\n    le:\n      acme: {}\napps:\n");
     for i in 0..APPS {
         let _ = write!(
             s,

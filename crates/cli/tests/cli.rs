@@ -187,7 +187,7 @@ fn bad_specs_are_reported_with_file_line_and_path() {
     fs::write(env.path().join("switchyard.yaml"), spec).unwrap();
     let text = env.expect(1, &["validate"]);
     assert!(text.contains("unknown field `domian`"), "{text}");
-    assert!(text.contains("--> switchyard.yaml:19:9"), "{text}");
+    assert!(text.contains("--> switchyard.yaml:29:9"), "{text}");
     assert!(text.contains("hint: did you mean `domain`?"), "{text}");
     // A command that would change something refuses before touching anything.
     let text = env.expect(1, &dev(&["create"]));

@@ -27,7 +27,7 @@ fn spec_source() -> String {
 }
 
 fn spec_source_of(apps: usize) -> String {
-    let mut s = String::from("apps:\n");
+    let mut s = String::from("traefik:\n  cert_resolvers:\n    le:\n      acme: {}\napps:\n");
     for i in 0..apps {
         let _ = write!(
             s,

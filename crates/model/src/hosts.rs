@@ -685,7 +685,7 @@ mod tests {
             app,
             2..5,
         )
-        .prop_map(|apps| Spec { schema: None, apps })
+        .prop_map(|apps| Spec { schema: None, traefik: Default::default(), apps })
     }
 
     proptest::proptest! {

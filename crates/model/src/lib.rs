@@ -33,6 +33,7 @@ pub mod invariants;
 pub mod names;
 pub mod plan;
 pub mod policy;
+pub mod proxy;
 pub mod render;
 pub mod rules;
 pub mod simulate;

@@ -27,8 +27,71 @@ pub struct Spec {
     /// Editors may point at `switchyard.schema.json` here; switchyard ignores it.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// What the Traefik in front of the apps needs beside switchyard's own files: your dynamic configuration
+    /// files (the middlewares and TLS options environments name) and the certificate resolvers `install`
+    /// configures.
+    #[serde(default, skip_serializing_if = "TraefikSpec::is_empty")]
+    pub traefik: TraefikSpec,
     /// The apps, by name. A name is a DNS label (`whoami`).
     pub apps: BTreeMap<String, App>,
+}
+
+/// The Traefik that serves the apps: what switchyard puts in its provider directory beside the environments'
+/// files, and what `install` configures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TraefikSpec {
+    /// Your own Traefik dynamic configuration files (YAML or TOML, relative to this spec), written into
+    /// Traefik's provider directory with switchyard's and checked with them before every change: where the
+    /// middlewares (`name@file`) and TLS options the environments name are defined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// Certificate resolvers, by name, that `install` configures in Traefik's static configuration;
+    /// environments name them in `tls.cert_resolver`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cert_resolvers: BTreeMap<String, CertResolver>,
+}
+
+impl TraefikSpec {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.cert_resolvers.is_empty()
+    }
+}
+
+/// A certificate resolver: ACME (Let's Encrypt, or any ACME server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CertResolver {
+    pub acme: Acme,
+}
+
+/// How Traefik obtains certificates from an ACME server. The account and certificates are kept in
+/// switchyard's volume on the Docker host (`/switchyard/acme/<resolver>.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Acme {
+    /// The account's contact e-mail (optional for Let's Encrypt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The challenge: `tls` (TLS-ALPN-01 on the `websecure` entry point, the default) or `http` (HTTP-01 on
+    /// the `web` entry point).
+    #[serde(default)]
+    pub challenge: AcmeChallenge,
+    /// The ACME directory URL; Let's Encrypt's production directory when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_server: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum AcmeChallenge {
+    #[default]
+    Tls,
+    Http,
 }
 
 /// One app: a compose project deployed once per version.
@@ -275,6 +338,12 @@ impl Spec {
             }
             app.validate(&p, out);
         }
+        self.traefik.validate(&root.key("traefik"), out);
+        for (name, app) in &self.apps {
+            for (env_name, env) in &app.environments {
+                env.check_references(&self.traefik, &apps_path.key(name).key("environments").key(env_name), out);
+            }
+        }
         let hosts = Hosts::compile(self, out)?;
         hosts.check_spec_hosts(self, out);
         Some(hosts)
@@ -283,6 +352,114 @@ impl Spec {
     pub fn app(&self, app: &str) -> Option<&App> {
         self.apps.get(app)
     }
+}
+
+/// The entry point of the Traefik `install` runs for its API, ping and metrics (on 127.0.0.1 in the container,
+/// never published): routers may not use it.
+pub const INTERNAL_ENTRY_POINT: &str = "traefik";
+
+/// The file names switchyard writes in Traefik's directory start with this; users' files may not.
+pub const RESERVED_FILE_PREFIX: &str = "switchyard";
+
+impl TraefikSpec {
+    fn validate(&self, p: &At<'_>, out: &mut Vec<Diagnostic>) {
+        let fp = p.key("files");
+        let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, file) in self.files.iter().enumerate() {
+            let at = fp.index(i);
+            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            if file.trim().is_empty() || file.contains('\0') || base.is_empty() {
+                out.push(
+                    Diagnostic::error("SY0150", "the file path is empty")
+                        .at(at.path())
+                        .hint("name a Traefik dynamic configuration file relative to the spec, e.g. `middlewares.yml`"),
+                );
+                continue;
+            }
+            if !(base.ends_with(".yml") || base.ends_with(".yaml") || base.ends_with(".toml")) {
+                out.push(
+                    Diagnostic::error("SY0150", format!("{file:?} is not a .yml, .yaml or .toml file"))
+                        .at(at.path())
+                        .hint("Traefik's file provider reads only .yml, .yaml and .toml files; rename it"),
+                );
+            }
+            if let Some(c) = base.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+                out.push(
+                    Diagnostic::error("SY0151", format!("the file name {base:?} contains {c:?}"))
+                        .at(at.path())
+                        .hint("it keeps its name in Traefik's directory: use letters, digits, '-', '_' and '.'"),
+                );
+            } else if base.starts_with('.') || base.to_ascii_lowercase().starts_with(RESERVED_FILE_PREFIX) {
+                out.push(
+                    Diagnostic::error("SY0151", format!("the file name {base:?} is reserved"))
+                        .at(at.path())
+                        .hint("names starting with `.` or `switchyard` are switchyard's own in Traefik's directory; rename the file"),
+                );
+            }
+            if let Some(first) = names.insert(base, i) {
+                out.push(
+                    Diagnostic::error(
+                        "SY0152",
+                        format!("{file:?} has the same name as {:?} in Traefik's directory", self.files[first]),
+                    )
+                    .at(at.path())
+                    .hint("every file lands in one directory under its own name; rename one of them"),
+                );
+            }
+        }
+        let rp = p.key("cert_resolvers");
+        for (name, resolver) in &self.cert_resolvers {
+            let at = rp.key(name);
+            if let Err(e) = names::check_identifier(name) {
+                out.push(
+                    Diagnostic::error("SY0153", format!("the certificate resolver name {name:?} {e}")).at(at.path()),
+                );
+            }
+            let ap = at.key("acme");
+            if let Some(email) = &resolver.acme.email
+                && !is_plain_email(email)
+            {
+                out.push(
+                    Diagnostic::error("SY0154", format!("{email:?} is not an e-mail address"))
+                        .at(ap.key("email").path())
+                        .hint(
+                            "the ACME account's contact, e.g. `ops@example.com`; leave it out to register without one",
+                        ),
+                );
+            }
+            if let Some(url) = &resolver.acme.ca_server
+                && !is_https_url(url)
+            {
+                out.push(
+                    Diagnostic::error("SY0155", format!("the ACME directory {url:?} is not an https:// URL"))
+                        .at(ap.key("ca_server").path())
+                        .hint("e.g. `https://acme-staging-v02.api.letsencrypt.org/directory`; leave it out for Let's Encrypt"),
+                );
+            }
+        }
+    }
+}
+
+/// `local@domain`, ASCII, with no space, quote or control character: it becomes one command-line flag.
+fn is_plain_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && s.len() <= 254
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&*+-/=?^_{|}~.".contains(c))
+        && names::check_hostname(domain).is_ok()
+        && domain.contains('.')
+}
+
+/// `https://host[:port][/path]` with only URL-safe characters.
+fn is_https_url(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("https://") else { return false };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(h, port)| if port.parse::<u16>().is_ok_and(|p| p > 0) { h } else { "" });
+    names::check_hostname(host).is_ok()
+        && s.len() <= 2048
+        && path.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/%!$&'()*+,;=:@".contains(c))
 }
 
 impl App {
@@ -394,6 +571,32 @@ impl Health {
 }
 
 impl Environment {
+    /// What this environment names in the `traefik:` section: its certificate resolver.
+    fn check_references(&self, traefik: &TraefikSpec, p: &At<'_>, out: &mut Vec<Diagnostic>) {
+        if let Some(resolver) = self.tls.as_ref().and_then(|t| t.cert_resolver.as_ref())
+            && names::check_identifier(resolver).is_ok()
+            && !traefik.cert_resolvers.contains_key(resolver)
+        {
+            let declared: Vec<&str> = traefik.cert_resolvers.keys().map(String::as_str).collect();
+            let hint = if declared.is_empty() {
+                format!(
+                    "declare it, e.g. `traefik: {{cert_resolvers: {{{resolver}: {{acme: {{email: you@example.com}}}}}}}}`: \
+                     `install` configures it; Traefik would serve its default certificate instead"
+                )
+            } else {
+                format!(
+                    "the declared ones are: {}; or declare {resolver:?} under `traefik.cert_resolvers`",
+                    declared.join(", ")
+                )
+            };
+            out.push(
+                Diagnostic::error("SY0156", format!("the certificate resolver {resolver:?} is not declared"))
+                    .at(p.key("tls").key("cert_resolver").path())
+                    .hint(hint),
+            );
+        }
+    }
+
     fn validate(&self, p: &At<'_>, out: &mut Vec<Diagnostic>) {
         if let Err(e) = names::check_hostname(&self.domain) {
             out.push(
@@ -411,6 +614,15 @@ impl Environment {
         for (i, name) in self.entry_points.iter().enumerate() {
             if let Err(e) = names::check_identifier(name) {
                 out.push(Diagnostic::error("SY0132", format!("the entry point {name:?} {e}")).at(ep.index(i).path()));
+            } else if name == INTERNAL_ENTRY_POINT {
+                out.push(
+                    Diagnostic::error(
+                        "SY0137",
+                        format!("the entry point {name:?} is Traefik's internal one (its API, ping and metrics)"),
+                    )
+                    .at(ep.index(i).path())
+                    .hint("switchyard's Traefik serves its API there on 127.0.0.1 only; route on `web` or `websecure`"),
+                );
             }
         }
         if let Some(resolver) = self.tls.as_ref().and_then(|t| t.cert_resolver.as_ref())

@@ -13,6 +13,9 @@ use switchyard_model::state::HealthStatus;
 use switchyard_model::{Context, EnvKey, EnvState, Request, Spec, Timestamp, ValidSpec, World, apply, invariants};
 
 const SPEC: &str = r#"
+traefik:
+  cert_resolvers:
+    letsencrypt: {acme: {}}
 apps:
   shop:
     compose: compose.yaml
