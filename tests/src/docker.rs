@@ -1,8 +1,9 @@
-//! A real Docker engine for the end-to-end tests. No image can be pulled here, so the tests build their own
-//! from Debian's static busybox: an app that answers with its version (and whose health endpoint fails while
-//! /tmp/unhealthy exists), and a stand-in for the Traefik container that holds switchyard's directory.
-//! Each test gets its own app name, proxy container, volume and network, found by name and label and removed
-//! afterwards, so tests run side by side and never touch anything else on the engine.
+//! A real Docker engine for the end-to-end tests. No image can be pulled here, so the tests build their own:
+//! from Debian's static busybox, an app that answers with its version (and whose health endpoint fails while
+//! /tmp/unhealthy exists); and the real Traefik's image, from the official binary ([`crate::traefik`]), which
+//! `install` runs by default. Each test gets its own app name, proxy container, volume and network, found by
+//! name and label and removed afterwards, so tests run side by side and never touch anything else on the
+//! engine.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,6 @@ use std::sync::OnceLock;
 use crate::switchyard_bin;
 
 pub const APP_IMAGE: &str = "switchyard-test-app:e2e";
-pub const PROXY_IMAGE: &str = "switchyard-test-proxy:e2e";
 
 pub const APP: &str = r#"#!/bin/sh
 # Answers with its version; /cgi-bin/health fails while /tmp/unhealthy exists.
@@ -25,9 +25,6 @@ H
 chmod +x /www/cgi-bin/health
 exec httpd -f -p "${PORT:-80}" -h /www
 "#;
-
-const PROXY: &str =
-    "#!/bin/sh\n# Stand-in for Traefik: takes its arguments, holds /switchyard, idles.\nexec sleep 2147483647\n";
 
 /// Runs `docker`, requiring success; returns stdout.
 pub fn docker(args: &[&str]) -> String {
@@ -106,7 +103,7 @@ pub fn images() {
             "these tests need a running Docker engine; `cargo xtask ci` installs and starts one"
         );
         import(APP_IMAGE, r#"CMD ["/bin/app"]"#, &image_tar("app", APP));
-        import(PROXY_IMAGE, r#"ENTRYPOINT ["/bin/proxy"]"#, &image_tar("proxy", PROXY));
+        crate::traefik::image();
     });
 }
 
@@ -198,14 +195,14 @@ impl Site {
         self.expect(0, args)
     }
 
-    /// Installs the stand-in proxy and creates the `dev` environment.
+    /// Installs the proxy (the real Traefik, `install`'s default image) and creates the `dev` environment.
     pub fn install(&self) {
         self.install_with(&[]);
     }
 
     /// `install` with more options (`--data-dir`), then `create`.
     pub fn install_with(&self, extra: &[&str]) {
-        let mut args = vec!["install", "--image", PROXY_IMAGE, "--no-publish"];
+        let mut args = vec!["install", "--no-publish"];
         args.extend_from_slice(extra);
         self.ok(&args);
         self.ok(&["create"]);

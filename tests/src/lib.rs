@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod docker;
 pub mod registry;
+pub mod traefik;
 
 use std::path::PathBuf;
 use std::process::Command;

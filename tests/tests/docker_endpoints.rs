@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::thread;
 
-use switchyard_e2e::docker::{PROXY_IMAGE, Site};
+use switchyard_e2e::docker::Site;
 
 /// Forwards connections on a loopback port to the Docker socket; returns the port.
 fn forward_to_docker() -> u16 {
@@ -64,7 +64,7 @@ fn a_context_and_docker_host_reach_the_engine_over_tcp() {
     let config = docker_config_with_context("e2e-tcp", &host);
 
     let out = site
-        .command(&["--context", "e2e-tcp", "install", "--image", PROXY_IMAGE, "--no-publish"])
+        .command(&["--context", "e2e-tcp", "install", "--no-publish"])
         .env("DOCKER_CONFIG", config.path())
         .output()
         .unwrap();
@@ -170,7 +170,7 @@ fn docker_host_with_tls_verify_reaches_the_engine_and_an_untrusted_certificate_i
         c.env("DOCKER_HOST", &host).env("DOCKER_TLS_VERIFY", "1").env("DOCKER_CERT_PATH", dir);
     };
 
-    let mut install = site.command(&["install", "--image", PROXY_IMAGE, "--no-publish"]);
+    let mut install = site.command(&["install", "--no-publish"]);
     tls(&mut install, certs.path());
     let out = install.output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -248,7 +248,7 @@ fn an_ssh_endpoint_reaches_the_engine_through_docker_system_dial_stdio() {
         assert!(out.status.success(), "{args:?}: {}", text(&out));
         text(&out)
     };
-    let t = run(&["install", "--image", PROXY_IMAGE, "--no-publish"]);
+    let t = run(&["install", "--no-publish"]);
     assert!(t.contains(&format!("Docker at {host} (from DOCKER_HOST)")), "{t}");
     run(&["create"]);
     run(&["deploy", "v1"]);

@@ -44,6 +44,12 @@ fn every_file_the_cli_writes_validates_and_matches_the_wasm_adapter() {
         run(step);
         for entry in fs::read_dir(&dynamic).unwrap() {
             let path = entry.unwrap().path();
+            if path.is_dir() {
+                // Files are written there, then renamed into place: nothing may be left in it.
+                assert_eq!(path.file_name().unwrap(), ".staging", "no other directory: {path:?}");
+                assert_eq!(fs::read_dir(&path).unwrap().count(), 0, "a file was left in {path:?}");
+                continue;
+            }
             let ext = path.extension().unwrap().to_string_lossy().into_owned();
             assert_eq!(ext, "yml", "only Traefik files at the top level: {path:?}");
             let text = fs::read_to_string(&path).unwrap();

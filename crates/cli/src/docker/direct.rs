@@ -96,7 +96,9 @@ pub(crate) fn commit(root: &Path, c: &Commit<'_>) -> Result<Committed> {
         let mut renames = Vec::new();
         for (dir, name, data) in c.files {
             let target = root.join(dir).join(name);
-            let tmp = root.join(dir).join(format!(".{name}.tmp"));
+            fs::create_dir_all(root.join(dir))
+                .with_context(|| format!("could not create {}", root.join(dir).display()))?;
+            let tmp = root.join(super::host::staged(dir, name));
             write_synced(&tmp, data)?;
             renames.push((tmp, target));
         }

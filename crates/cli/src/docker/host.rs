@@ -6,10 +6,13 @@
 //! /switchyard/state/     <app>_<env>.json
 //! /switchyard/locks/     <app>_<env>/holder  (mkdir is the atomic test-and-set)
 //! /switchyard/audit/     <app>_<env>.jsonl   one line per change: who, what, when, before and after
+//! /switchyard/staging/   files on their way into place
+//! /switchyard/tls/       the default certificate (see switchyard_model::proxy)
+//! /switchyard/acme/      the certificate resolvers' storage
 //! ```
 //!
-//! Files are uploaded under a temporary name Traefik ignores and renamed into place by one `sh` command, so
-//! Traefik never reads a half-written file. Values reach the shell only as positional arguments or
+//! Files are uploaded into `staging/` and renamed into place by one `sh` command, so Traefik never reads a
+//! half-written file and sees one event per file. Values reach the shell only as positional arguments or
 //! environment variables, never inside the script text.
 
 use std::collections::BTreeMap;
@@ -22,7 +25,14 @@ use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
 use futures_util::{StreamExt, TryStreamExt};
 
-pub(crate) const ROOT: &str = "/switchyard";
+pub(crate) const ROOT: &str = switchyard_model::proxy::ROOT;
+
+/// Where a file for `<dir>/<name>` (relative to [`ROOT`]) is uploaded before it is renamed into place:
+/// `staging/`, on the same file system as Traefik's directory but not watched by it, so the rename is the only
+/// event Traefik sees.
+pub(crate) fn staged(dir: &str, name: &str) -> String {
+    format!("staging/{dir}.{name}.tmp")
+}
 
 /// What a command printed and how it ended.
 #[derive(Debug)]

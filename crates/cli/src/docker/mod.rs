@@ -6,6 +6,7 @@ pub(crate) mod cache;
 pub(crate) mod connect;
 pub(crate) mod direct;
 pub(crate) mod host;
+pub(crate) mod install;
 pub(crate) mod pull;
 pub(crate) mod stack;
 
@@ -16,11 +17,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use bollard::Docker;
-use bollard::models::{
-    ContainerCreateBody, HostConfig, Mount, MountType, PortBinding, RestartPolicy, RestartPolicyNameEnum,
-    VolumeCreateRequest,
-};
-use bollard::query_parameters::{CreateContainerOptionsBuilder, StartContainerOptions};
 use serde::Serialize;
 use switchyard_model::plan::{Probe, Step};
 use switchyard_model::render::to_yaml;
@@ -204,13 +200,13 @@ impl DockerBackend {
         // Upload every file under a temporary name, then, in one command, commit them through the journal
         // (renames and the audit line), and release the lock.
         let uploads: Vec<(String, Vec<u8>)> =
-            files.iter().map(|(dir, n, data)| (format!("{dir}/.{n}.tmp"), data.clone())).collect();
+            files.iter().map(|(dir, n, data)| (host::staged(dir, n), data.clone())).collect();
         let mut script = String::from("set -e\nname=\"$1\"; lock=\"$2\"; shift 2\ntar -x -f - -C /switchyard\n");
         script.push_str(COMMIT);
         script.push_str("if [ -n \"$lock\" ]; then rm -rf \"/switchyard/locks/$lock\"; fi\n");
         let mut args: Vec<String> = vec![name.to_string(), release.unwrap_or_default()];
         for (dir, n, _) in &files {
-            args.push(format!("{}/{dir}/.{n}.tmp", host::ROOT));
+            args.push(format!("{}/{}", host::ROOT, host::staged(dir, n)));
             args.push(format!("{}/{dir}/{n}", host::ROOT));
         }
         let line = audit.map(|(_, line)| line).unwrap_or_default();
@@ -423,11 +419,11 @@ impl Backend for DockerBackend {
             }
             Basis::Remote { expected } => {
                 let uploads: Vec<(String, Vec<u8>)> =
-                    files.iter().map(|(dir, n, data)| (format!("{dir}/.{n}.tmp"), data.clone())).collect();
+                    files.iter().map(|(dir, n, data)| (host::staged(dir, n), data.clone())).collect();
                 let _ = audit_file;
                 let mut args: Vec<String> = vec![name.clone()];
                 for (dir, n, _) in &files {
-                    args.push(format!("{}/{dir}/.{n}.tmp", host::ROOT));
+                    args.push(format!("{}/{}", host::ROOT, host::staged(dir, n)));
                     args.push(format!("{}/{dir}/{n}", host::ROOT));
                 }
                 let host = self.host.clone();
@@ -726,143 +722,4 @@ exit 3"#
             other => bail!("the Docker backend cannot carry out: {other}"),
         })
     }
-}
-
-/// What `install` sets up.
-#[derive(Debug, Clone)]
-pub(crate) struct InstallOptions {
-    pub(crate) image: String,
-    /// Entry point name -> address (`web` -> `:80`).
-    pub(crate) entry_points: BTreeMap<String, String>,
-    /// Publish the entry points' ports on the host.
-    pub(crate) publish: bool,
-    /// A host directory to bind-mount at /switchyard instead of the data volume.
-    pub(crate) data_dir: Option<PathBuf>,
-}
-
-/// Makes sure the proxy container runs with the file provider on the data volume, and that switchyard's
-/// directories exist in it.
-pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut dyn Write) -> Result<()> {
-    let rt = runtime()?;
-    let endpoint = connect::resolve(&connect::Inputs::from_process(opts.context.clone()))?;
-    let docker = rt.block_on(connect::connect(&endpoint, None))?;
-    writeln!(out, "Docker at {endpoint}")?;
-    let proxy = &opts.proxy;
-    rt.block_on(async {
-        let labels: BTreeMap<String, String> = BTreeMap::from([
-            (stack::MANAGED.to_string(), "true".to_string()),
-            ("switchyard.role".to_string(), "proxy".to_string()),
-        ]);
-        match docker.inspect_container(proxy, None).await {
-            Ok(info) => {
-                let running = info.state.and_then(|s| s.running).unwrap_or(false);
-                let image = info.config.and_then(|c| c.image).unwrap_or_default();
-                if image != install.image {
-                    writeln!(out, "note: {proxy} runs {image}, not {}; leaving it as it is", install.image)?;
-                }
-                if !running {
-                    docker.start_container(proxy, None::<StartContainerOptions>).await?;
-                    writeln!(out, "started {proxy}")?;
-                } else {
-                    writeln!(out, "{proxy} is running")?;
-                }
-            }
-            Err(_) => {
-                pull::ensure(&docker, &[install.image.as_str()], out).await?;
-                let network = bollard::models::NetworkCreateRequest {
-                    name: proxy_network(proxy),
-                    driver: Some("bridge".into()),
-                    labels: Some(labels.clone().into_iter().collect()),
-                    ..Default::default()
-                };
-                // Docker allows duplicate network names: look before creating.
-                if docker.inspect_network(&proxy_network(proxy), None).await.is_err() {
-                    docker.create_network(network).await.context("could not create the proxy network")?;
-                }
-                let mount = match &install.data_dir {
-                    Some(dir) => Mount {
-                        target: Some(host::ROOT.into()),
-                        source: Some(dir.display().to_string()),
-                        typ: Some(MountType::BIND),
-                        bind_options: Some(bollard::models::MountBindOptions {
-                            create_mountpoint: Some(true),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
-                    None => {
-                        docker
-                            .create_volume(VolumeCreateRequest {
-                                name: Some(data_volume(proxy)),
-                                labels: Some(labels.clone().into_iter().collect()),
-                                ..Default::default()
-                            })
-                            .await
-                            .context("could not create the data volume")?;
-                        Mount {
-                            target: Some(host::ROOT.into()),
-                            source: Some(data_volume(proxy)),
-                            typ: Some(MountType::VOLUME),
-                            ..Default::default()
-                        }
-                    }
-                };
-                let mut args = vec![
-                    "--providers.file.directory=/switchyard/dynamic".to_string(),
-                    "--providers.file.watch=true".to_string(),
-                    "--ping=true".to_string(),
-                ];
-                let mut bindings = std::collections::HashMap::new();
-                for (name, address) in &install.entry_points {
-                    args.push(format!("--entrypoints.{name}.address={address}"));
-                    if install.publish {
-                        let port = address.rsplit(':').next().unwrap_or_default().to_string();
-                        bindings.insert(
-                            format!("{port}/tcp"),
-                            Some(vec![PortBinding { host_ip: None, host_port: Some(port.clone()) }]),
-                        );
-                    }
-                }
-                let body = ContainerCreateBody {
-                    image: Some(install.image.clone()),
-                    cmd: Some(args),
-                    labels: Some(labels.into_iter().collect()),
-                    exposed_ports: (!bindings.is_empty()).then(|| bindings.keys().cloned().collect()),
-                    host_config: Some(HostConfig {
-                        mounts: Some(vec![mount]),
-                        port_bindings: (!bindings.is_empty()).then_some(bindings),
-                        restart_policy: Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }),
-                        network_mode: Some(proxy_network(proxy)),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                };
-                let options = CreateContainerOptionsBuilder::default().name(proxy).build();
-                docker.create_container(Some(options), body).await.map_err(|e| match e {
-                    bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => anyhow!(
-                        "the image {} is not on the Docker host; `docker pull {}` there first, or choose one with --image",
-                        install.image,
-                        install.image
-                    ),
-                    e => anyhow!(e).context(format!("could not create the proxy container {proxy}")),
-                })?;
-                docker.start_container(proxy, None::<StartContainerOptions>).await?;
-                writeln!(out, "created and started {proxy} ({})", install.image)?;
-            }
-        }
-        let host = ProxyHost { docker: docker.clone(), container: proxy.clone() };
-        // The marker proves to a CLI on this host that a local directory is this container's /switchyard.
-        let id = docker.inspect_container(proxy, None).await?.id.unwrap_or_default();
-        host.sh(
-            "mkdir -p /switchyard/dynamic /switchyard/state /switchyard/locks /switchyard/audit\nprintf '%s' \"$1\" > \"/switchyard/$2\"",
-            &[&id, direct::MARKER],
-            &[],
-        )
-        .await?;
-        // Whatever was remembered about this proxy may be out of date now.
-        let cache = CacheFile::new(&endpoint.host, proxy);
-        cache.write(&HostCache { api_version: Some(connect::format_version(&docker)), ..HostCache::default() });
-        writeln!(out, "Traefik's file provider reads {proxy}:/switchyard/dynamic")?;
-        anyhow::Ok(())
-    })
 }
