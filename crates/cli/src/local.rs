@@ -10,18 +10,27 @@ use switchyard_model::render::to_yaml;
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{EnvKey, EnvState, Timestamp, World};
 
-use crate::backend::{Backend, HostView};
+use crate::backend::{Backend, HostView, TraefikView};
 use crate::fsio::write_atomic;
 use crate::store::{Lock, LockHolder, Store};
+use crate::traefik_api::ApiUrl;
 
 pub(crate) struct LocalBackend {
     pub(crate) store: Store,
     lock: Option<Lock>,
+    /// Where the user's Traefik answers its API (`status --traefik-api`).
+    traefik_api: Option<ApiUrl>,
 }
 
 impl LocalBackend {
     pub(crate) fn new(store: Store) -> Self {
-        LocalBackend { store, lock: None }
+        LocalBackend { store, lock: None, traefik_api: None }
+    }
+
+    /// The same, asking the Traefik whose API answers at `api`.
+    pub(crate) fn with_traefik_api(mut self, api: ApiUrl) -> Self {
+        self.traefik_api = Some(api);
+        self
     }
 }
 
@@ -46,6 +55,12 @@ impl Backend for LocalBackend {
 
     fn load_world(&mut self) -> Result<World> {
         self.store.load_world()
+    }
+
+    fn traefik(&mut self) -> Result<Option<TraefikView>> {
+        let Some(api) = &self.traefik_api else { return Ok(None) };
+        // The user's Traefik and its log are the user's: only its API is asked.
+        Ok(Some(TraefikView { source: api.rawdata_url(), rawdata: api.rawdata()?, provider_failure: None }))
     }
 
     fn step(

@@ -199,7 +199,7 @@ async fn reinstall(
 }
 
 /// The line of the proxy's log (since it last started) saying its file provider failed, if any.
-async fn provider_failure(docker: &Docker, proxy: &str) -> Result<Option<String>> {
+pub(crate) async fn provider_failure(docker: &Docker, proxy: &str) -> Result<Option<String>> {
     let started = docker
         .inspect_container(proxy, None)
         .await?
