@@ -289,8 +289,16 @@ async fn create_and_start(
         e => anyhow!(e).context(format!("could not create the proxy container {name}")),
     })?;
     let result = async {
-        for network in networks {
-            stack::connect_proxy(docker, name, network).await?;
+        // The networks given (the old proxy's), and those of every version the state in its volume records.
+        let mut all: std::collections::BTreeSet<String> = networks.iter().cloned().collect();
+        all.extend(recorded_networks(docker, &created.id).await?);
+        for network in &all {
+            if docker.inspect_network(network, None).await.is_ok() {
+                stack::connect_proxy(docker, name, network).await?;
+            }
+        }
+        if !all.is_empty() {
+            writeln!(out, "connected to {} stack network(s)", all.len())?;
         }
         prepare(docker, &created.id, out).await?;
         docker
@@ -306,6 +314,22 @@ async fn create_and_start(
         return Err(e);
     }
     Ok(created.id)
+}
+
+/// The networks of the versions deployed in every environment whose state is in the container's volume
+/// (read from the created container, before it starts).
+async fn recorded_networks(docker: &Docker, id: &str) -> Result<Vec<String>> {
+    let host = ProxyHost { docker: docker.clone(), container: id.to_string() };
+    let mut networks = Vec::new();
+    for (name, data) in host.read_dir("state").await? {
+        if !name.ends_with(".json") || name.starts_with('.') {
+            continue;
+        }
+        let state: switchyard_model::EnvState = serde_json::from_slice(&data)
+            .with_context(|| format!("{}/state/{name} is not a switchyard state file", host::ROOT))?;
+        networks.extend(state.deployments.iter().map(|d| d.stack.clone()));
+    }
+    Ok(networks)
 }
 
 /// Replaces the proxy: a new container beside it (same volume, same stack networks), then the old one stops and
@@ -338,7 +362,7 @@ async fn replace(
     match create_and_start(docker, proxy, proxy, install, &networks, out).await {
         Ok(_) => {
             docker.remove_container(&old_id, Some(force)).await.context("could not remove the old proxy container")?;
-            writeln!(out, "replaced {proxy} ({}), reconnected to {} stack network(s)", install.image, networks.len())?;
+            writeln!(out, "replaced {proxy} ({})", install.image)?;
             Ok(())
         }
         Err(e) => {
