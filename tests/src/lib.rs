@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod docker;
+pub mod load;
 pub mod registry;
 pub mod traefik;
 
