@@ -113,6 +113,10 @@ pub const ROUTE_WEB: &str = "routes: {web: {port: 80}}";
 /// The spec's default health check: the app's health endpoint, every 2 s, with 1 s to answer.
 pub const HEALTH: &str = "health: {path: /cgi-bin/health, interval: 2s, timeout: 1s}";
 
+/// A health check with room for a loaded machine, for tests that count answers: a probe that times out marks a
+/// server down in Traefik, which changes who answers.
+pub const HEALTH_UNDER_LOAD: &str = "health: {path: /cgi-bin/health, interval: 5s, timeout: 3s}";
+
 /// One test's installation: its own app (`name`), spec directory and proxy container.
 #[derive(Debug)]
 pub struct Site {
