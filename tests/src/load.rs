@@ -620,6 +620,65 @@ mod tests {
         }
     }
 
+    /// A server on 127.0.0.1 that answers two requests per connection (one with a length, one chunked) and
+    /// closes the connection on the third without answering; returns its address and the connections accepted.
+    fn flaky_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut reader = BufReader::new(stream);
+                for answer in [
+                    Some("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nv1\n"),
+                    Some("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nv1\r\n1\r\n\n\r\n0\r\n\r\n"),
+                    None,
+                ] {
+                    // The whole request, so that closing sends no reset.
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                        line.clear();
+                    }
+                    if let Some(answer) = answer {
+                        let _ = reader.get_mut().write_all(answer.as_bytes());
+                    }
+                }
+            }
+        });
+        (addr, accepted)
+    }
+
+    #[test]
+    fn connections_are_kept_alive_reopened_when_closed_and_every_failure_is_recorded() {
+        let (addr, accepted) = flaky_server();
+        let options = Options { connections: 1, rate: 100, max_duration: Duration::from_secs(1), ..Options::default() };
+        let load = Load::start(&[Target::new(&addr, "a.test")], options);
+        let start = Instant::now();
+        while load.running() {
+            assert!(start.elapsed() < Duration::from_secs(30), "the load stops by itself");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let report = load.stop();
+        let n = report.records.len();
+        assert!(n >= 6, "{report}");
+        for (i, r) in report.records.iter().enumerate() {
+            if i % 3 == 2 {
+                assert_eq!(
+                    r.error.as_deref(),
+                    Some("the server closed a reused keep-alive connection before answering"),
+                    "{r}"
+                );
+            } else {
+                assert_eq!(r.version(), Some("v1"), "{r}");
+            }
+        }
+        assert_eq!(report.failures().count(), n / 3, "{report}");
+        assert_eq!(accepted.load(Ordering::SeqCst), n.div_ceil(3), "a new connection after each close");
+    }
+
     #[test]
     fn a_switch_is_settled_by_the_first_target_answer_after_the_last_other_one() {
         let records = vec![
