@@ -56,7 +56,18 @@ fn no_request_fails_through_the_whole_workflow_under_load() {
         step("promote", &["promote", "v2", "--share", "10"]);
         step("shift", &["shift", "--share", "50"]);
         step("complete", &["complete"]);
+        let since = Instant::now();
         step("rollback", &["rollback"]);
+        // When the answers moved back (what the rollback benchmark measures); printed, not asserted.
+        let moved = load.wait_for_switch(since, &production, "v1", Duration::from_secs(60));
+        let settled = moved.settled.expect("every request answered by v1 from some point on");
+        let note = format!(
+            "rollback: every request answered by v1 from {:.1} ms after the command started (the last other answer \
+             was sent at {:.1} ms)\n",
+            settled.as_secs_f64() * 1000.0,
+            moved.last_other.unwrap_or_default().as_secs_f64() * 1000.0
+        );
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
         step("deploy v3", &["deploy", "v3"]);
         step("deploy v4", &["deploy", "v4"]);
         // Retention keeps the newest version (v4) and the slots' (v1, v2): v3 goes.
