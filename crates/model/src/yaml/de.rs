@@ -174,15 +174,30 @@ impl<'a> Lines<'a> {
     }
 
     /// Where serde_yaml (libyaml) places `event`, which saphyr-parser places at `at` (1-based, in characters):
-    /// the empty value of a `key:` after the `:`, where saphyr-parser puts it on it. (Sequences: [`Self::place_sequences`].)
+    /// the empty value of a `key:`, which saphyr-parser puts on the `:`, libyaml puts on the token after it when
+    /// that ends a flow collection's entry (`{a: }`, `[a: , b]`, also on a later line: the `,`, `}` or `]`),
+    /// else (in a block mapping) just after the `:`. (Sequences: [`Self::place_sequences`].)
     fn libyaml_at(&mut self, event: &Event<'_>, at: (usize, usize)) -> (usize, usize) {
-        match event {
-            Event::Scalar(v, ScalarStyle::Plain, 0, None)
-                if v.is_empty() && self.line(at.0).and_then(|l| l.chars().nth(at.1.saturating_sub(1))) == Some(':') =>
-            {
-                (at.0, at.1 + 1)
+        let Event::Scalar(v, ScalarStyle::Plain, 0, None) = event else { return at };
+        let Some(text) = (if v.is_empty() { self.line(at.0) } else { None }) else { return at };
+        let start = text.char_indices().nth(at.1.saturating_sub(1)).map_or(text.len(), |(i, _)| i);
+        let mut chars = text[start..].chars();
+        if chars.next() != Some(':') {
+            return at;
+        }
+        let after = (at.0, at.1 + 1);
+        let mut here = after;
+        loop {
+            match chars.next() {
+                Some(' ' | '\t' | '\r') => here.1 += 1,
+                Some(',' | '}' | ']') => return here,
+                Some('#') | None => {
+                    here = (here.0 + 1, 1);
+                    let Some(text) = self.line(here.0) else { return after };
+                    chars = text.chars();
+                }
+                Some(_) => return after,
             }
-            _ => at,
         }
     }
 
