@@ -483,29 +483,63 @@ fn list(items: &[String]) -> String {
     if items.is_empty() { "none".into() } else { items.join(", ") }
 }
 
-fn router_differences(name: &str, want: &Router, have: &RawRouter, problems: &mut Vec<Problem>) {
-    let mut differ = |field: &str, expected: String, served: String| {
-        if expected != served {
-            problems.push(Problem::Differs {
-                of: Kind::Router,
-                name: name.into(),
+/// A reference as Traefik resolves it from a file: without `@`, it takes the file provider. Traefik's API gives
+/// a router's middlewares qualified (`secure-headers@file` for a file that says `secure-headers`), its service
+/// and weighted children as written; compared qualified, the two spellings are the same reference. Shown, each
+/// side keeps its own spelling: Traefik's as Traefik gave it.
+fn qualified(name: &str) -> String {
+    if name.contains('@') { name.to_string() } else { format!("{name}@{FILE_PROVIDER}") }
+}
+
+/// A difference in `field` of `of` `name` when the compared values (`expected.0`, `served.0`) are not equal;
+/// shown with `expected.1` and `served.1`.
+struct Differ<'a> {
+    of: Kind,
+    name: &'a str,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Differ<'_> {
+    fn check<K: PartialEq>(&mut self, field: &str, expected: (K, String), served: (K, String)) {
+        if expected.0 != served.0 {
+            self.problems.push(Problem::Differs {
+                of: self.of,
+                name: self.name.into(),
                 field: field.into(),
-                expected,
-                served,
+                expected: expected.1,
+                served: served.1,
             });
         }
-    };
-    differ("rule", want.rule.clone(), have.rule.clone());
-    differ("service", want.service.clone(), have.service.clone());
-    differ("priority", want.priority.to_string(), have.priority.map_or_else(|| "none".into(), |p| p.to_string()));
-    differ("entry points", list(&want.entry_points), list(&have.entry_points));
-    differ("middlewares", list(&want.middlewares), list(&have.middlewares));
+    }
+
+    /// Compared and shown as they are.
+    fn plain(&mut self, field: &str, expected: String, served: String) {
+        self.check(field, (expected.clone(), expected), (served.clone(), served));
+    }
+}
+
+fn router_differences(name: &str, want: &Router, have: &RawRouter, problems: &mut Vec<Problem>) {
+    let mut d = Differ { of: Kind::Router, name, problems };
+    d.plain("rule", want.rule.clone(), have.rule.clone());
+    d.check(
+        "service",
+        (qualified(&want.service), want.service.clone()),
+        (qualified(&have.service), have.service.clone()),
+    );
+    d.plain("priority", want.priority.to_string(), have.priority.map_or_else(|| "none".into(), |p| p.to_string()));
+    d.plain("entry points", list(&want.entry_points), list(&have.entry_points));
+    let refs = |items: &[String]| items.iter().map(|i| qualified(i)).collect::<Vec<_>>();
+    d.check(
+        "middlewares",
+        (refs(&want.middlewares), list(&want.middlewares)),
+        (refs(&have.middlewares), list(&have.middlewares)),
+    );
     let tls = |on: bool, resolver: Option<&str>| match (on, resolver) {
         (false, _) => "none".to_string(),
         (true, None) => "on".to_string(),
         (true, Some(r)) => format!("certificate resolver {r}"),
     };
-    differ(
+    d.plain(
         "TLS",
         tls(want.tls.is_some(), want.tls.as_ref().and_then(|t| t.cert_resolver.as_deref())),
         tls(have.tls.is_some(), have.tls.as_ref().and_then(|t| t.cert_resolver.as_deref())),
@@ -513,17 +547,7 @@ fn router_differences(name: &str, want: &Router, have: &RawRouter, problems: &mu
 }
 
 fn service_differences(name: &str, want: &Service, have: &RawService, problems: &mut Vec<Problem>) {
-    let mut differ = |field: &str, expected: String, served: String| {
-        if expected != served {
-            problems.push(Problem::Differs {
-                of: Kind::Service,
-                name: name.into(),
-                field: field.into(),
-                expected,
-                served,
-            });
-        }
-    };
+    let mut d = Differ { of: Kind::Service, name, problems };
     let kind = |lb: bool, weighted: bool| match (lb, weighted) {
         (true, false) => "loadBalancer",
         (false, true) => "weighted",
@@ -534,7 +558,7 @@ fn service_differences(name: &str, want: &Service, have: &RawService, problems: 
         kind(have.load_balancer.is_some(), have.weighted.is_some()),
     );
     if want_kind != have_kind {
-        differ("kind", want_kind.into(), have_kind.into());
+        d.plain("kind", want_kind.into(), have_kind.into());
         return;
     }
     if let (Some(want), Some(have)) = (&want.load_balancer, &have.load_balancer) {
@@ -542,14 +566,21 @@ fn service_differences(name: &str, want: &Service, have: &RawService, problems: 
         let mut served: Vec<String> = have.servers.iter().map(|s| s.url.clone()).collect();
         expected.sort_unstable();
         served.sort_unstable();
-        differ("servers", list(&expected), list(&served));
+        d.plain("servers", list(&expected), list(&served));
     }
     if let (Some(want), Some(have)) = (&want.weighted, &have.weighted) {
-        let mut expected: Vec<String> = want.services.iter().map(|c| format!("{}={}", c.name, c.weight)).collect();
-        let mut served: Vec<String> =
-            have.services.iter().map(|c| format!("{}={}", c.name, c.weight.unwrap_or(1))).collect();
-        expected.sort_unstable();
-        served.sort_unstable();
-        differ("weighted children", list(&expected), list(&served));
+        // (qualified name, weight) compared; `name=weight` shown, sorted by name as written.
+        let children = |items: Vec<(&str, i64)>| {
+            let mut compared: Vec<(String, i64)> = items.iter().map(|(n, w)| (qualified(n), *w)).collect();
+            compared.sort_unstable();
+            let mut shown: Vec<String> = items.iter().map(|(n, w)| format!("{n}={w}")).collect();
+            shown.sort_unstable();
+            (compared, list(&shown))
+        };
+        d.check(
+            "weighted children",
+            children(want.services.iter().map(|c| (c.name.as_str(), i64::from(c.weight))).collect()),
+            children(have.services.iter().map(|c| (c.name.as_str(), c.weight.unwrap_or(1))).collect()),
+        );
     }
 }

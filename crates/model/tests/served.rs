@@ -2,6 +2,8 @@
 //! 3.7.15: every file in `tests/rawdata/` was captured from the real binary's `/api/rawdata` (how, in its
 //! README); none was written by hand.
 
+#![allow(clippy::unwrap_used)] // a panic in a test is a failing test
+
 use switchyard_model::served::{Kind, Problem, RawData, ServerStatus, Status, compare};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{
@@ -66,7 +68,8 @@ fn traefik_serving_the_split_agrees_with_the_state() {
     for entry in served.routers.iter().chain(&served.services) {
         assert!(entry.expected && entry.status == Some(Status::Enabled) && entry.errors.is_empty(), "{entry:?}");
     }
-    let servers: Vec<(&str, Option<Slot>, u8, &str, &str, ServerStatus)> = served
+    type Row<'a> = (&'a str, Option<Slot>, u8, &'a str, &'a str, ServerStatus);
+    let servers: Vec<Row> = served
         .servers
         .iter()
         .map(|s| (s.version.as_str(), s.slot, s.share, s.service.as_str(), s.url.as_str(), s.status))
@@ -219,6 +222,33 @@ fn differences_name_the_field_and_both_values() {
         ]
     );
     assert!(served.findings.iter().all(|f| f.code == "SY0705"));
+}
+
+#[test]
+fn references_with_and_without_the_file_provider_are_the_same() {
+    // Traefik gives a router's middlewares qualified and its service as written; a file may write either. The
+    // captured answer, with `@file` taken out of the middlewares and put into a router's service and a weighted
+    // child (an edit here, to the same references): nothing differs.
+    let text = include_str!("rawdata/split.json")
+        .replace("secure-headers@file\"", "secure-headers\"")
+        .replace("\"service\":\"whoami_dev_prod_web\"", "\"service\":\"whoami_dev_prod_web@file\"")
+        .replace("{\"name\":\"whoami_dev_ver_v1-2-0_web\"", "{\"name\":\"whoami_dev_ver_v1-2-0_web@file\"");
+    assert!(text.contains("whoami_dev_prod_web@file\"") && text.contains("whoami_dev_ver_v1-2-0_web@file\""));
+    let unqualified = RawData::parse(&text).unwrap();
+    let served = compare(&spec(), &state("dev", &split_requests()), &unqualified, None).unwrap();
+    assert!(served.agrees(), "{:#?}", served.findings);
+    // A middleware of another provider is another reference.
+    let text = include_str!("rawdata/split.json").replace("secure-headers@file\"", "secure-headers@docker\"");
+    let other = RawData::parse(&text).unwrap();
+    let served = compare(&spec(), &state("dev", &split_requests()), &other, None).unwrap();
+    assert_eq!(served.findings.len(), 10, "{:#?}", served.findings);
+    assert!(
+        served.findings[0]
+            .message
+            .ends_with("DIFFERS in middlewares: Traefik has secure-headers@docker; the state says secure-headers@file"),
+        "{:#?}",
+        served.findings
+    );
 }
 
 #[test]
