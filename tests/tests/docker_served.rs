@@ -77,6 +77,12 @@ fn status_shows_what_traefik_serves_and_check_fails_when_it_disagrees() {
     assert!(text.contains(&format!("v2 [preview] web http://{name}-dev-v2-web-1:80: UP")), "{text}");
     assert!(text.contains("Traefik serves what the state says"), "{text}");
     insta::assert_snapshot!("docker_served_agrees", traefik_section(&site, &text));
+    // $SWITCHYARD_TRAEFIK_API names a local Traefik: on a Docker host the proxy's API is asked all the same.
+    let out =
+        site.command(&["status", "--check"]).env("SWITCHYARD_TRAEFIK_API", "http://127.0.0.1:1").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = site.expect(1, &["status", "--traefik-api", "http://127.0.0.1:1"]);
+    assert!(text.contains("--traefik-api is for the local backend"), "{text}");
     let status: serde_json::Value = serde_json::from_str(&site.ok(&["status", "--json"])).unwrap();
     let traefik = &status[0]["traefik"];
     assert_eq!(traefik["agrees"], true, "{traefik:#}");

@@ -93,6 +93,15 @@ fn status_asks_the_users_traefik_when_told_where_its_api_is() {
     let text = wait_for(dir, &["-a", "cart", "--traefik-api", &api], 0, |_| true);
     assert!(text.contains("Traefik serves what the state says"), "{text}");
     insta::assert_snapshot!("local_served_agrees", text.replace(&api, "http://127.0.0.1:[port]"));
+    // The same from $SWITCHYARD_TRAEFIK_API.
+    let out = Command::new(switchyard_bin())
+        .current_dir(dir)
+        .args(["--dynamic-dir", "dynamic", "--now", "2026-01-05T09:00:00Z", "status", "--check", "-a", "cart"])
+        .env("SWITCHYARD_TRAEFIK_API", &api)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", self::text(&out));
+    assert_eq!(self::text(&out), text);
 
     // shop: every router and service enabled, and its live version's server DOWN at Traefik's first health
     // check: it has all production traffic.

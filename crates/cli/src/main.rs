@@ -255,9 +255,10 @@ enum Command {
         /// cannot be asked, or no --traefik-api on the local backend).
         #[arg(long)]
         check: bool,
-        /// Local backend: where your Traefik answers its API (`--api.insecure`), e.g. http://127.0.0.1:8080.
-        /// On a Docker host switchyard asks the proxy's API itself.
-        #[arg(long, value_name = "URL", env = "SWITCHYARD_TRAEFIK_API")]
+        /// Local backend: where your Traefik answers its API (`--api.insecure`), e.g. http://127.0.0.1:8080;
+        /// else $SWITCHYARD_TRAEFIK_API. On a Docker host switchyard asks the proxy's API itself (and ignores
+        /// that variable).
+        #[arg(long, value_name = "URL")]
         traefik_api: Option<String>,
     },
     /// Print the Traefik dynamic configuration for the spec and the recorded state.
@@ -756,12 +757,18 @@ fn report_diagnostics(
     Ok(())
 }
 
-/// The backend for `status`: the local one asks Traefik's API where `--traefik-api` says.
+/// The backend for `status`: the local one asks Traefik's API where `--traefik-api` (else
+/// `SWITCHYARD_TRAEFIK_API`) says. The variable is not an option's default: set for a local Traefik, it must not
+/// refuse `status` on a Docker host.
 fn status_backend(cli: &Cli, traefik_api: Option<&str>) -> Result<Box<dyn Backend>, Failure> {
-    match traefik_api {
-        Some(_) if cli.docker || cli.context.is_some() => Err(refuse(
+    let docker = cli.docker || cli.context.is_some();
+    if docker && traefik_api.is_some() {
+        return Err(refuse(
             "--traefik-api is for the local backend; on a Docker host switchyard asks the proxy's API itself".into(),
-        )),
+        ));
+    }
+    let from_env = std::env::var("SWITCHYARD_TRAEFIK_API").ok().filter(|v| !v.is_empty() && !docker);
+    match traefik_api.or(from_env.as_deref()) {
         Some(url) => {
             let api = traefik_api::ApiUrl::parse(url).map_err(|e| refuse(format!("{e:#}")))?;
             let store = Store::new(&cli.dir, cli.dynamic_dir.as_deref());
