@@ -518,7 +518,11 @@ impl Backend for DockerBackend {
                     out.stderr.trim()
                 );
             }
-            let provider_failure = install::provider_failure(&self.host.docker, &proxy).await?;
+            // The log since the proxy started, bounded too: a long-running proxy may have a long one.
+            let provider_failure =
+                tokio::time::timeout(Duration::from_secs(10), install::provider_failure(&self.host.docker, &proxy))
+                    .await
+                    .map_err(|_| anyhow!("the proxy's log ({proxy}) could not be read within 10s"))??;
             Ok(Some(crate::backend::TraefikView { source, rawdata: out.stdout, provider_failure }))
         })
     }
