@@ -75,54 +75,125 @@ fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
         return Analysis { multiline: false, plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
     }
-    let mut indicators = s.starts_with("---") || s.starts_with("...");
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
-    let (mut break_space, mut space_break, mut special, mut line_breaks) = (false, false, false, false);
-    let (mut previous_space, mut previous_break) = (false, false);
-    let mut preceded_by_whitespace = true;
-    let mut chars = s.chars().peekable();
-    let mut first = true;
-    while let Some(c) = chars.next() {
-        let next = chars.peek().copied();
+    let document_marker = s.starts_with("---") || s.starts_with("...");
+    if s.bytes().all(|b| b.is_ascii_graphic()) {
+        // Nearly every string written (names, URLs, durations): printable ASCII without whitespace. Nothing can
+        // be special, no space or break is at an edge, and an indicator can only be the first character (any,
+        // `-`, `?` or `:` alone) or a `:` at the end (followed by the end, which counts as whitespace).
+        let first = s.as_bytes()[0];
+        let indicator = match first {
+            b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@'
+            | b'`' => true,
+            b'?' | b':' | b'-' => s.len() == 1,
+            _ => false,
+        };
+        let plain_allowed = !(document_marker || indicator || (s.len() > 1 && s.ends_with(':')));
+        return Analysis { multiline: false, plain_allowed, single_quoted_allowed: true, block_allowed: true };
+    }
+    let mut scan = Scan { indicators: document_marker, ..Scan::default() };
+    if s.is_ascii() {
+        // Nearly every string written (names, rules, URLs): bytes are characters, no decoding needed.
+        let bytes = s.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            scan.step(char::from(b), bytes.get(i + 1).map(|&n| char::from(n)));
+        }
+    } else {
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            scan.step(c, chars.peek().copied());
+        }
+    }
+    scan.finish()
+}
+
+/// What [`analyze`] has seen so far, one character at a time.
+struct Scan {
+    indicators: bool,
+    leading_space: bool,
+    leading_break: bool,
+    trailing_space: bool,
+    trailing_break: bool,
+    break_space: bool,
+    space_break: bool,
+    special: bool,
+    line_breaks: bool,
+    previous_space: bool,
+    previous_break: bool,
+    preceded_by_whitespace: bool,
+    first: bool,
+}
+
+impl Default for Scan {
+    fn default() -> Self {
+        Scan {
+            indicators: false,
+            leading_space: false,
+            leading_break: false,
+            trailing_space: false,
+            trailing_break: false,
+            break_space: false,
+            space_break: false,
+            special: false,
+            line_breaks: false,
+            previous_space: false,
+            previous_break: false,
+            preceded_by_whitespace: true,
+            first: true,
+        }
+    }
+}
+
+impl Scan {
+    /// The character `c`, followed by `next` (`None` at the end).
+    #[inline(always)]
+    fn step(&mut self, c: char, next: Option<char>) {
         let followed_by_whitespace = is_blankz(next);
         let last = next.is_none();
-        if first {
+        if self.first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
-                    indicators = true;
+                    self.indicators = true;
                 }
-                '?' | ':' | '-' if followed_by_whitespace => indicators = true,
+                '?' | ':' | '-' if followed_by_whitespace => self.indicators = true,
                 _ => {}
             }
-        } else if (c == ':' && followed_by_whitespace) || (c == '#' && preceded_by_whitespace) {
-            indicators = true;
+        } else if (c == ':' && followed_by_whitespace) || (c == '#' && self.preceded_by_whitespace) {
+            self.indicators = true;
         }
         if !is_printable(c) {
-            special = true;
+            self.special = true;
         }
         if c == ' ' {
-            leading_space |= first;
-            trailing_space |= last;
-            break_space |= previous_break;
-            (previous_space, previous_break) = (true, false);
+            self.leading_space |= self.first;
+            self.trailing_space |= last;
+            self.break_space |= self.previous_break;
+            (self.previous_space, self.previous_break) = (true, false);
         } else if is_break(c) {
-            line_breaks = true;
-            leading_break |= first;
-            trailing_break |= last;
-            space_break |= previous_space;
-            (previous_space, previous_break) = (false, true);
+            self.line_breaks = true;
+            self.leading_break |= self.first;
+            self.trailing_break |= last;
+            self.space_break |= self.previous_space;
+            (self.previous_space, self.previous_break) = (false, true);
         } else {
-            (previous_space, previous_break) = (false, false);
+            (self.previous_space, self.previous_break) = (false, false);
         }
-        preceded_by_whitespace = is_blankz(Some(c));
-        first = false;
+        self.preceded_by_whitespace = is_blankz(Some(c));
+        self.first = false;
     }
-    let edges = leading_space || leading_break || trailing_space || trailing_break;
-    Analysis {
-        multiline: line_breaks,
-        plain_allowed: !(edges || break_space || space_break || special || line_breaks || indicators),
-        single_quoted_allowed: !(break_space || space_break || special),
-        block_allowed: !(trailing_space || space_break || special),
+
+    fn finish(self) -> Analysis {
+        let edges = self.leading_space || self.leading_break || self.trailing_space || self.trailing_break;
+        Analysis {
+            multiline: self.line_breaks,
+            plain_allowed: !(edges
+                || self.break_space
+                || self.space_break
+                || self.special
+                || self.line_breaks
+                || self.indicators),
+            single_quoted_allowed: !(self.break_space || self.space_break || self.special),
+            block_allowed: !(self.trailing_space || self.space_break || self.special),
+        }
     }
 }
 
@@ -195,8 +266,12 @@ impl Writer<'_> {
     }
 
     fn styled(&mut self, s: &str, indent: usize, simple_key: bool) {
-        let analysis = analyze(s);
-        match scalar_style(s, &analysis, simple_key) {
+        self.styled_as(s, &analyze(s), indent, simple_key);
+    }
+
+    /// [`Self::styled`] with the analysis of `s` already made.
+    fn styled_as(&mut self, s: &str, analysis: &Analysis, indent: usize, simple_key: bool) {
+        match scalar_style(s, analysis, simple_key) {
             Style::Plain => self.out.push_str(s),
             Style::SingleQuoted => self.single_quoted(s, indent),
             Style::DoubleQuoted => self.double_quoted(s),
@@ -343,7 +418,7 @@ impl Writer<'_> {
         let analysis = analyze(name);
         if name.len() <= MAX_SIMPLE_KEY && !analysis.multiline {
             self.pad(indent);
-            self.styled(name, indent + 2, true);
+            self.styled_as(name, &analysis, indent + 2, true);
             self.out.push(':');
             if value_opens_map {
                 self.out.push('\n');
@@ -352,7 +427,7 @@ impl Writer<'_> {
         }
         self.pad(indent);
         self.out.push_str("? ");
-        self.styled(name, indent + 2, false);
+        self.styled_as(name, &analysis, indent + 2, false);
         self.eol();
         self.spaces(indent);
         self.out.push(':');

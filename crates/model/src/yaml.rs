@@ -125,7 +125,12 @@ pub(crate) fn resolve_plain(v: &str) -> Plain {
 /// True when serde_yaml would read `v`, written plain, back as the same string: what its serialiser asks
 /// to write plain (everything else is asked for in single quotes).
 pub(crate) fn reads_as_string(v: &str) -> bool {
-    resolve_plain(v) == Plain::Str && !digits_but_not_number(v)
+    match v.as_bytes().first() {
+        // Every number starts so (Rust's `inf` and `nan` spellings, which start otherwise, are not finite).
+        None | Some(b'0'..=b'9' | b'+' | b'-' | b'.') => resolve_plain(v) == Plain::Str && !digits_but_not_number(v),
+        // Names, rules, URLs: only a null or a boolean would not read back as the string.
+        Some(_) => !is_null(v) && parse_bool(v).is_none(),
+    }
 }
 
 pub(crate) fn is_null(v: &str) -> bool {
