@@ -307,13 +307,12 @@ impl Transition<'_> {
             Request::ObserveHealth { version, status } => {
                 let now = self.ctx.now;
                 let d = self.new.deployment_mut(version).ok_or_else(|| unknown_version(self.old, version))?;
-                if d.health.status == *status {
-                    d.health.observed_at = Some(now);
-                    return Ok(false);
-                }
+                // The same status observed again is still news: when it was last seen. (It used to be set on a
+                // state that was then thrown away as unchanged.)
+                let changed = d.health.status != *status || d.health.observed_at != Some(now);
                 d.health.status = *status;
                 d.health.observed_at = Some(now);
-                Ok(true)
+                Ok(changed)
             }
             Request::Promote { version, share } => self.promote(version, *share),
             Request::SetShare { share } => self.set_share(*share),

@@ -651,3 +651,27 @@ fn rollback_is_immediate() {
     assert_eq!(first_wait(&out), None, "a rollback waits for nothing:\n{}", out.plan);
     assert_eq!(out.state.traffic(), vec![(Slot::Blue, "v1", 100)]);
 }
+
+/// The same health status observed again records when it was seen: the refresh is a change of state (it used
+/// to be made on a state that `apply` then threw away). The same observation at the same time changes nothing.
+#[test]
+fn observing_the_same_status_again_refreshes_when_it_was_seen() {
+    let spec = spec();
+    let healthy = Request::ObserveHealth { version: "v1".into(), status: HealthStatus::Healthy };
+    let world = scene(&spec, &[Request::Create, deploy("v1"), healthy.clone()]);
+    let first = world.get(&key()).expect("created").clone();
+    let seen = |state: &switchyard_model::EnvState| state.deployment("v1").expect("deployed").health.observed_at;
+    assert_eq!(seen(&first), Some(Timestamp(T0 + 120)));
+
+    let later = Context { now: Timestamp(T0 + DAY), actor: None };
+    let out = apply(&spec, &world, &key(), &healthy, &later).expect("observed");
+    assert!(out.changed);
+    assert_eq!(seen(&out.state), Some(Timestamp(T0 + DAY)));
+    assert_eq!(out.state.revision, first.revision + 1);
+    assert_eq!(out.plan.steps.iter().map(kind).collect::<Vec<_>>(), ["save"]);
+
+    let mut world = world;
+    world.insert(key(), out.state);
+    let again = apply(&spec, &world, &key(), &healthy, &later).expect("observed");
+    assert!(!again.changed, "the same observation at the same time changes nothing");
+}
