@@ -39,7 +39,7 @@ impl fmt::Display for Location {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
-    /// Stable code, e.g. `SY0101`; documented in README.
+    /// Stable code, e.g. `SY0104`; documented in README.
     pub code: &'static str,
     pub severity: Severity,
     pub message: String,

@@ -1,7 +1,8 @@
 //! The Traefik that `switchyard --docker install` runs: its static configuration, as command-line flags, from
 //! the spec and the addresses given to `install`, and the files it reads beside the environments' own.
 //!
-//! What switchyard relies on, and why (see `traefik-facts.md`):
+//! What switchyard relies on, and why (each shown on the real Traefik by `tests/tests/docker_install.rs`,
+//! `tests/tests/traefik_reload.rs` and the reload benchmark):
 //! - the file provider on `/switchyard/dynamic`, a directory that exists before Traefik starts (a missing
 //!   directory makes the provider fail for good) and that switchyard writes only by renames from
 //!   `/switchyard/staging`, outside the watched directory: every event Traefik sees is a finished file;

@@ -271,7 +271,7 @@ pub fn to_yaml(config: &DynamicConfig) -> Result<String, RenderError> {
     if config.is_empty() {
         text.push_str("{}\n");
     } else {
-        traefik_yaml::append(&mut text, config).map_err(RenderError::Serialise)?;
+        traefik_yaml::append(&mut text, config);
     }
     guard_template(&text)?;
     Ok(text)

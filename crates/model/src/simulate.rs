@@ -1,5 +1,6 @@
-//! How Traefik spreads requests over a service tree: weighted round robin by earliest deadline first, the way
-//! `traefik-facts.md` records it from Traefik's source (v3.7, `pkg/server/service/loadbalancer/wrr`):
+//! How Traefik spreads requests over a service tree: weighted round robin by earliest deadline first, as
+//! Traefik's source does it (v3.7, `pkg/server/service/loadbalancer/wrr`; the counts per round are checked
+//! against the real Traefik by `tests/tests/traffic.rs`):
 //!
 //! - each child starts at `deadline = 1/weight`; a pick takes the smallest deadline, moves the balancer's clock
 //!   to it, adds `1/weight` to that child, and returns the child if it is up; a child that is down is skipped,

@@ -464,9 +464,16 @@ fn is_https_url(s: &str) -> bool {
 
 impl App {
     fn validate(&self, p: &At<'_>, out: &mut Vec<Diagnostic>) {
-        if self.compose.trim().is_empty() || self.compose.contains('\0') {
+        let problem = if self.compose.trim().is_empty() {
+            Some("the compose file path is empty")
+        } else if self.compose.contains('\0') {
+            Some("the compose file path contains a NUL character, which no file name can hold")
+        } else {
+            None
+        };
+        if let Some(message) = problem {
             out.push(
-                Diagnostic::error("SY0104", "the compose file path is empty")
+                Diagnostic::error("SY0104", message)
                     .at(p.key("compose").path())
                     .hint("name the compose file, relative to the spec, e.g. `compose: compose.yaml`"),
             );

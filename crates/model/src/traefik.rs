@@ -90,7 +90,7 @@ pub struct Weighted {
 #[serde(deny_unknown_fields)]
 pub struct WeightedChild {
     pub name: String,
-    /// Never 0: an idle slot is left out instead (see traefik-facts.md).
+    /// Never 0: an idle slot is left out instead (a weight-0 child can make Traefik's picker loop).
     pub weight: u32,
 }
 

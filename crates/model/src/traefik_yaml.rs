@@ -19,18 +19,17 @@ use crate::traefik::{
 const MAX_SIMPLE_KEY: usize = 128;
 
 /// YAML for a configuration: exactly what serde_yaml 0.9 gives for it.
-pub fn to_string(config: &DynamicConfig) -> Result<String, String> {
+pub fn to_string(config: &DynamicConfig) -> String {
     let mut out = String::new();
-    append(&mut out, config)?;
-    Ok(out)
+    append(&mut out, config);
+    out
 }
 
-/// Appends the YAML of `config` to `out` (exactly what serde_yaml 0.9 gives for it). Never fails; the
-/// `Result` keeps the signature of a serialiser.
-pub fn append(out: &mut String, config: &DynamicConfig) -> Result<(), String> {
+/// Appends the YAML of `config` to `out` (exactly what serde_yaml 0.9 gives for it). Every configuration can
+/// be written: nothing fails.
+pub fn append(out: &mut String, config: &DynamicConfig) {
     out.reserve(estimate(config));
     Writer { out, inline_next: false, line_ended: false }.config(config);
-    Ok(())
 }
 
 /// Roughly the size of the output, so that the string is allocated once.

@@ -32,7 +32,7 @@ fn every_fixture_config_validates_against_the_traefik_schema() {
 
 #[test]
 fn the_traefik_schema_catches_what_users_get_wrong() {
-    // The validator is only worth something if it refuses the failures traefik-facts.md lists. (It does not
+    // The validator is only worth something if it refuses the failures users hit, listed below. (It does not
     // catch the v2 name `ipWhiteList` in a v3 file: SchemaStore's middleware definitions allow it.)
     let validator = traefik_validator();
     for bad in [
