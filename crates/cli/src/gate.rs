@@ -19,6 +19,8 @@ pub(crate) struct Gate {
 pub(crate) struct Verdict {
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) failures: Vec<PolicyError>,
+    /// Which policies (by their place on the command line) are among `failures`.
+    pub(crate) failed: Vec<usize>,
 }
 
 impl Gate {
@@ -40,10 +42,13 @@ impl Gate {
     /// Runs every policy on `input`; a module that fails does not stop the others.
     pub(crate) fn evaluate(&self, input: &[u8]) -> Verdict {
         let mut verdict = Verdict::default();
-        for policy in &self.policies {
+        for (i, policy) in self.policies.iter().enumerate() {
             match self.host.run(policy, input) {
                 Ok(findings) => verdict.diagnostics.extend(findings.iter().map(|f| to_diagnostic(policy, f))),
-                Err(e) => verdict.failures.push(e),
+                Err(e) => {
+                    verdict.failures.push(e);
+                    verdict.failed.push(i);
+                }
             }
         }
         verdict

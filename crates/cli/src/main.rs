@@ -693,7 +693,14 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             eprint!("{}", gate.describe());
             let sources: BTreeMap<String, String> =
                 s.source.iter().map(|src| (src.file.clone(), src.text.clone())).collect();
-            let checked: Vec<String> = policy.policies.iter().map(|p| p.path.display().to_string()).collect();
+            // A module that could not run is never reported ok.
+            let checked: Vec<String> = policy
+                .policies
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !verdict.failed.contains(i))
+                .map(|(_, p)| p.path.display().to_string())
+                .collect();
             report_diagnostics(&verdict.diagnostics, &sources, *format, &checked, out)?;
             if !verdict.failures.is_empty() {
                 let failures: Vec<String> = verdict.failures.iter().map(ToString::to_string).collect();

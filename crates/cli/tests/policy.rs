@@ -221,9 +221,12 @@ fn a_hostile_policy_fails_clearly_and_the_others_still_run() {
     assert!(err.contains(&format!("policy {spin}: ran out of fuel")), "{err}");
     assert!(err.contains("5000000 units (--policy-fuel)"), "{err}");
     assert!(out.contains("CANARY25"), "the other policy still ran:\n{out}");
-    let (_, err) =
+    let (out, err) =
         env.expect(2, &["check", "--policy", &spin, "--policy-fuel", "100000000000000", "--policy-timeout", "300ms"]);
     assert!(err.contains("passed its deadline of 300 ms"), "{err}");
+    assert!(!out.contains("ok"), "a module that could not run is never reported ok:\n{out}");
+    let (out, _) = env.expect(2, &["check", "--policy", &spin, "--policy", &canary, "--policy-fuel", "5000000"]);
+    assert_eq!(out, format!("{canary}: ok\n"), "only the policy that ran is ok");
     let importing = env.write("imports.wat", r#"(module (import "wasi_snapshot_preview1" "fd_write" (func)))"#);
     let (_, err) = env.expect(2, &["check", "--policy", &importing]);
     assert!(err.contains("imports wasi_snapshot_preview1.fd_write; a policy may import nothing"), "{err}");
