@@ -11,35 +11,13 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-use std::fmt::Write as _;
-
 use serde_json::{Value, json};
 use switchyard_e2e::browser::{self, Browser};
+use switchyard_fixtures::{ENVIRONMENTS, Layout, spec_source};
 use switchyard_model::{Context, EnvKey, EnvState, Request, Spec, Timestamp, World, apply, state::HealthStatus};
 
 const APPS: usize = 50;
-const ENVS: [(&str, &str); 3] =
-    [("dev", "dev.example.com"), ("staging", "staging.example.com"), ("prod", "example.com")];
 const KEYSTROKES: usize = 200;
-
-fn spec_source() -> String {
-    let mut s = String::from(
-        "# 50 apps x 3 environments\ntraefik:\n  cert_resolvers:\n    letsencrypt:\n      acme: {}\napps:\n",
-    );
-    for i in 0..APPS {
-        let _ = write!(
-            s,
-            "  app{i:02}:\n    compose: compose.yaml\n    routes:\n      web:\n        port: 80\n      api:\n        port: 8080\n        host_prefix: api\n    health:\n      path: /health\n      interval: 10s\n      timeout: 3s\n    environments:\n"
-        );
-        for (env, domain) in ENVS {
-            let _ = write!(
-                s,
-                "      {env}:\n        domain: {domain}\n        entry_points: [websecure]\n        tls:\n          cert_resolver: letsencrypt\n        sticky:\n          cookie: app{i:02}_slot\n"
-            );
-        }
-    }
-    s
-}
 
 /// Every environment created, v1.2.0 live, v1.3.0 promoted at 10%: what the model's own steps give.
 fn states(source: &str) -> String {
@@ -47,7 +25,7 @@ fn states(source: &str) -> String {
     let mut world = World::new();
     let mut now = 1_780_000_000;
     for app in spec.spec.apps.keys() {
-        for (env, _) in ENVS {
+        for (env, _) in ENVIRONMENTS {
             let key = EnvKey::new(app, env);
             for request in [
                 Request::Create,
@@ -74,7 +52,7 @@ async fn keystroke_to_screen_latency() {
     if !browser::available() {
         return;
     }
-    let source = spec_source();
+    let source = spec_source(APPS, Layout::Block);
     let states = states(&source);
     let server = browser::serve();
     let page = Browser::start().await;
@@ -92,11 +70,11 @@ async fn keystroke_to_screen_latency() {
         json!(source)
     );
     let loaded = page.js_async(&load).await;
-    assert_eq!(loaded[0], "app00/dev", "{loaded}");
+    assert_eq!(loaded[0], "app0000/dev", "{loaded}");
     assert!(loaded[1].as_u64().unwrap() > 1000, "{loaded}");
     assert_eq!(loaded[2], 4, "the split shows in the picture: {loaded}");
 
-    // Keystrokes in app00's dev domain, the environment shown: type a letter, then delete it. Each changes the
+    // Keystrokes in app0000's dev domain, the environment shown: type a letter, then delete it. Each changes the
     // hosts, so every one re-renders the configuration, the status and the picture.
     let measure = format!(
         r#"const t = document.getElementById('spec');
@@ -128,7 +106,7 @@ async fn keystroke_to_screen_latency() {
            return {{ shown, framed, model, dom, render, bare, host, lines: t.value.split('\n').length }};"#
     );
     let result = page.js_async(&measure).await;
-    assert_eq!(result["host"], "api.app00.dev.example.com", "{}", result["host"]);
+    assert_eq!(result["host"], "api.app0000.dev.example.com", "{}", result["host"]);
     let stats = |key: &str| -> (f64, f64, f64) {
         let mut v: Vec<f64> = result[key].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
         assert_eq!(v.len(), KEYSTROKES);
@@ -145,7 +123,7 @@ async fn keystroke_to_screen_latency() {
     let kib = |s: &str| s.len() as f64 / 1024.0;
     println!(
         "playground keystroke latency, {APPS} apps x {} environments ({} spec lines, {:.0} KiB spec, {:.0} KiB state), {KEYSTROKES} keystrokes:",
-        ENVS.len(),
+        ENVIRONMENTS.len(),
         result["lines"],
         kib(&source),
         kib(&states)

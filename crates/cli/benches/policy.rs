@@ -19,70 +19,19 @@
 mod policy;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use switchyard_fixtures::{ENVIRONMENTS, Layout, spec_source};
 use switchyard_model::policy::{ABI_VERSION, ChangeInput, InputRef, Source};
 use switchyard_model::render::{naming, render_env};
-use switchyard_model::state::{Deployment, Endpoint, Split};
 use switchyard_model::traefik::DynamicConfig;
-use switchyard_model::{EnvState, Slot, Spec, Timestamp, ValidSpec, names};
+use switchyard_model::{EnvState, Spec, ValidSpec};
 
 use policy::{Host, Limits, PolicyRef};
 
 const APPS: usize = 50;
-const ENVS: [(&str, &str); 3] =
-    [("dev", "dev.example.com"), ("staging", "staging.example.com"), ("prod", "example.com")];
-const VERSIONS: [&str; 5] = ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0-rc.1", "v1.3.0"];
-
-fn spec_source() -> String {
-    let mut s = String::from("traefik:\n  cert_resolvers:\n    le:\n      acme: {}\napps:\n");
-    for i in 0..APPS {
-        let _ = write!(
-            s,
-            "  app{i:02}:\n    compose: compose.yaml\n    routes:\n      web: {{port: 80}}\n      api: {{port: 8080, host_prefix: api}}\n    health: {{path: /health, interval: 10s, timeout: 3s}}\n    environments:\n"
-        );
-        for (env, domain) in ENVS {
-            let _ = writeln!(
-                s,
-                "      {env}: {{domain: {domain}, entry_points: [websecure], tls: {{cert_resolver: le}}, sticky: {{cookie: slot}}}}"
-            );
-        }
-    }
-    s
-}
-
-fn state(spec: &ValidSpec, app: &str, env: &str) -> EnvState {
-    let mut state = EnvState::new(app, env);
-    for (i, version) in VERSIONS.iter().enumerate() {
-        let slug = names::slug(version);
-        let stack = naming::stack(app, env, &slug);
-        let endpoints: BTreeMap<String, Endpoint> = spec.spec.apps[app]
-            .routes
-            .iter()
-            .map(|(service, route)| {
-                let url = format!("http://{}:{}", naming::container(&stack, service), route.port);
-                (service.clone(), Endpoint { url })
-            })
-            .collect();
-        state.deployments.push(Deployment {
-            version: (*version).into(),
-            slug,
-            stack,
-            deployed_at: Timestamp(1_780_000_000 + i as u64 * 3600),
-            endpoints,
-            health: Default::default(),
-        });
-    }
-    state.slots.insert(Slot::Blue, VERSIONS[2].into());
-    state.slots.insert(Slot::Green, VERSIONS[4].into());
-    state.live = Some(Slot::Blue);
-    state.split = Some(Split { slot: Slot::Green, share: 10 });
-    state.revision = 12;
-    state
-}
 
 /// The module file: the one built for the bench, or another build (e.g. another opt-level) to compare.
 fn module() -> PathBuf {
@@ -113,15 +62,9 @@ fn ms(d: Duration) -> String {
 fn main() {
     let file = PolicyRef { path: module(), sha256: None };
     let bytes = std::fs::read(&file.path).expect("the module");
-    let source = spec_source();
+    let source = spec_source(APPS, Layout::Flow);
     let spec = Spec::parse(&source, "switchyard.yaml").expect("the spec parses");
-    let states: Vec<EnvState> = spec
-        .spec
-        .apps
-        .iter()
-        .flat_map(|(app, a)| a.environments.keys().map(move |env| (app.clone(), env.clone())))
-        .map(|(app, env)| state(&spec, &app, &env))
-        .collect();
+    let states: Vec<EnvState> = switchyard_fixtures::states(&spec);
     let configs: Vec<(String, DynamicConfig)> =
         states.iter().map(|s| (format!("{}/{}", s.app, s.env), render_env(&spec, s).unwrap().config)).collect();
     let src = Source { file: "switchyard.yaml".into(), text: source.clone() };
@@ -139,12 +82,12 @@ fn main() {
     .unwrap();
     let change = ChangeInput {
         command: "shift".into(),
-        app: "app07".into(),
+        app: "app0007".into(),
         env: "prod".into(),
         version: None,
         share: Some(50),
     };
-    let changed_key = "app07/prod".to_string();
+    let changed_key = "app0007/prod".to_string();
     let one = configs.iter().find(|(k, _)| *k == changed_key).unwrap();
     let change_input = serde_json::to_vec(&InputRef {
         abi: ABI_VERSION,
@@ -160,7 +103,7 @@ fn main() {
     println!(
         "model policy: {} bytes; spec of {APPS} apps x {} environments ({} lines); input {} bytes (plain check), {} bytes (a change)",
         bytes.len(),
-        ENVS.len(),
+        ENVIRONMENTS.len(),
         source.lines().count(),
         plain.len(),
         change_input.len()

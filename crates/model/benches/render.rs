@@ -7,71 +7,15 @@
 //! measures merging everything into a single document, which the product never writes but which is a useful
 //! stress test of the serialiser.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use switchyard_model::render::{self, naming};
-use switchyard_model::state::{Deployment, Endpoint, Split};
+use switchyard_fixtures::{ENVIRONMENTS, Layout, spec_source};
+use switchyard_model::render;
 use switchyard_model::traefik::DynamicConfig;
-use switchyard_model::{EnvState, Slot, Spec, Timestamp, ValidSpec, names};
+use switchyard_model::{EnvState, Spec, ValidSpec};
 
 const APPS: usize = 1_000;
-const ENVS: [(&str, &str); 3] =
-    [("dev", "dev.example.com"), ("staging", "staging.example.com"), ("prod", "example.com")];
-const VERSIONS: [&str; 5] = ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0-rc.1", "v1.3.0"];
-
-fn spec_source() -> String {
-    spec_source_of(APPS)
-}
-
-fn spec_source_of(apps: usize) -> String {
-    let mut s = String::from("traefik:\n  cert_resolvers:\n    le:\n      acme: {}\napps:\n");
-    for i in 0..apps {
-        let _ = write!(
-            s,
-            "  app{i:04}:\n    compose: compose.yaml\n    routes:\n      web: {{port: 80}}\n      api: {{port: 8080, host_prefix: api}}\n    health: {{path: /health, interval: 10s, timeout: 3s}}\n    environments:\n"
-        );
-        for (env, domain) in ENVS {
-            let _ = writeln!(
-                s,
-                "      {env}: {{domain: {domain}, entry_points: [websecure], tls: {{cert_resolver: le}}, sticky: {{cookie: slot}}}}"
-            );
-        }
-    }
-    s
-}
-
-fn state(spec: &ValidSpec, app: &str, env: &str) -> EnvState {
-    let mut state = EnvState::new(app, env);
-    for (i, version) in VERSIONS.iter().enumerate() {
-        let slug = names::slug(version);
-        let stack = naming::stack(app, env, &slug);
-        let endpoints: BTreeMap<String, Endpoint> = spec.spec.apps[app]
-            .routes
-            .iter()
-            .map(|(service, route)| {
-                let url = format!("http://{}:{}", naming::container(&stack, service), route.port);
-                (service.clone(), Endpoint { url })
-            })
-            .collect();
-        state.deployments.push(Deployment {
-            version: (*version).into(),
-            slug,
-            stack,
-            deployed_at: Timestamp(1_780_000_000 + i as u64 * 3600),
-            endpoints,
-            health: Default::default(),
-        });
-    }
-    state.slots.insert(Slot::Blue, VERSIONS[2].into());
-    state.slots.insert(Slot::Green, VERSIONS[4].into());
-    state.live = Some(Slot::Blue);
-    state.split = Some(Split { slot: Slot::Green, share: 10 });
-    state.revision = 12;
-    state
-}
 
 /// What the product does: one rendered environment, one file. Returns the total size so nothing is optimised
 /// away.
@@ -94,15 +38,9 @@ fn render_all(spec: &ValidSpec, states: &[EnvState]) -> DynamicConfig {
 
 fn bench(c: &mut Criterion) {
     // Setup, not measured: the spec, every environment's state and the rendered configurations.
-    let spec = Spec::parse(&spec_source(), "big.yaml").expect("the generated spec is valid");
-    let states: Vec<EnvState> = spec
-        .spec
-        .apps
-        .iter()
-        .flat_map(|(app, a)| a.environments.keys().map(|env| (app.clone(), env.clone())).collect::<Vec<_>>())
-        .map(|(app, env)| state(&spec, &app, &env))
-        .collect();
-    assert_eq!(states.len(), APPS * ENVS.len());
+    let spec = Spec::parse(&spec_source(APPS, Layout::Flow), "big.yaml").expect("the generated spec is valid");
+    let states: Vec<EnvState> = switchyard_fixtures::states(&spec);
+    assert_eq!(states.len(), APPS * ENVIRONMENTS.len());
     let configs: Vec<DynamicConfig> =
         states.iter().map(|s| render::render_env(&spec, s).expect("renders").config).collect();
     for config in &configs {
@@ -132,7 +70,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     let merged = render_all(&spec, &states);
-    assert_eq!(merged.routers().count(), APPS * ENVS.len() * 2 * (5 + 2 + 1));
+    assert_eq!(merged.routers().count(), APPS * ENVIRONMENTS.len() * 2 * (5 + 2 + 1));
     let mut group = c.benchmark_group("merged: one document");
     group.sample_size(10);
     group.bench_function("render, merge and serialise to YAML", |b| {
@@ -143,7 +81,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     // What the playground does on every keystroke: parse (and validate) a 50 apps x 3 environments spec.
-    let source = spec_source_of(50);
+    let source = spec_source(50, Layout::Flow);
     let mut group = c.benchmark_group("parse: 50 apps x 3 environments");
     group.bench_function("Spec::parse (read + validate)", |b| b.iter(|| Spec::parse(black_box(&source), "s.yaml")));
     group.bench_function("yaml::from_str (read only)", |b| {
