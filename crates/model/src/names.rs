@@ -126,7 +126,8 @@ pub fn check_identifier(s: &str) -> Result<(), NameError> {
 
 /// A reference to a definition of Traefik's dynamic configuration (a middleware, TLS options) with an explicit
 /// provider, such as `secure-headers@file`. The provider is required so the reference can never dangle inside
-/// switchyard's own files silently.
+/// switchyard's own files silently; whether it exists is checked against the user's files
+/// ([`crate::traefik_files`]).
 pub fn check_reference(s: &str) -> Result<(), NameError> {
     let Some((name, provider)) = s.split_once('@') else {
         return Err(format!(

@@ -371,7 +371,7 @@ impl TraefikSpec {
         let mut names: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, file) in self.files.iter().enumerate() {
             let at = fp.index(i);
-            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            let base = crate::traefik_files::base_name(file);
             if file.trim().is_empty() || file.contains('\0') || base.is_empty() {
                 out.push(
                     Diagnostic::error("SY0150", "the file path is empty")
