@@ -147,11 +147,8 @@ pub fn check(spec: &Spec, source: &str, file: &str, files: &[UserFile]) -> Vec<D
         }
     }
 
-    let searched = if paths.is_empty() {
-        None
-    } else {
-        Some(paths.values().map(String::as_str).collect::<Vec<_>>().join(", "))
-    };
+    let searched =
+        if paths.is_empty() { None } else { Some(paths.values().map(String::as_str).collect::<Vec<_>>().join(", ")) };
     let mut references = Vec::new();
     for (app_name, app) in &spec.apps {
         for (env_name, env) in &app.environments {
@@ -181,7 +178,9 @@ fn reference(loaded: &dynamic::Loaded<'_>, kind: Kind, reference: &str, searched
     // What the real Traefik says (the end-to-end test `traefik_example` shows it).
     let disables = match kind {
         Kind::Middleware => {
-            format!("Traefik would disable every router of this environment (`middleware \"{reference}\" does not exist`)")
+            format!(
+                "Traefik would disable every router of this environment (`middleware \"{reference}\" does not exist`)"
+            )
         }
         Kind::TlsOptions => {
             format!("Traefik would disable every router of this environment (`unknown TLS options: {reference}`)")
@@ -290,8 +289,7 @@ mod tests {
     #[test]
     fn references_are_resolved_in_the_declared_files() {
         let found = run(SPEC, &[file("conf/mw.yml", Ok(MW)), file("tls.toml", Ok(TLS))]);
-        let codes: Vec<(&str, String)> =
-            found.iter().map(|d| (d.code, d.path.clone().unwrap_or_default())).collect();
+        let codes: Vec<(&str, String)> = found.iter().map(|d| (d.code, d.path.clone().unwrap_or_default())).collect();
         assert_eq!(
             codes,
             [
@@ -312,7 +310,8 @@ mod tests {
 
     #[test]
     fn missing_files_and_their_own_problems_are_reported_where_they_are() {
-        let broken = "http:\n  middlewares:\n    secure-headers:\n      headers:\n        frameDeny: true\n    empty: {}\n";
+        let broken =
+            "http:\n  middlewares:\n    secure-headers:\n      headers:\n        frameDeny: true\n    empty: {}\n";
         let found = run(SPEC, &[file("conf/mw.yml", Ok(broken)), file("tls.toml", Err("No such file or directory"))]);
         let read = found.iter().find(|d| d.code == "SY0162").unwrap();
         assert_eq!(read.message, "could not read the file spec/tls.toml: No such file or directory");
@@ -328,10 +327,7 @@ mod tests {
 
     #[test]
     fn the_example_names_only_what_its_files_define() {
-        let files: Vec<UserFile> = crate::EXAMPLE_FILES
-            .iter()
-            .map(|(name, text)| file(name, Ok(text)))
-            .collect();
+        let files: Vec<UserFile> = crate::EXAMPLE_FILES.iter().map(|(name, text)| file(name, Ok(text))).collect();
         let parsed = crate::Spec::parse(crate::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
         let declared: Vec<&str> = crate::EXAMPLE_FILES.iter().map(|(n, _)| *n).collect();
         assert_eq!(parsed.spec.traefik.files, declared);
