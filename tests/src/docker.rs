@@ -107,6 +107,16 @@ pub fn images() {
     });
 }
 
+/// The spec's default routes: the compose service `web` on port 80.
+pub const ROUTE_WEB: &str = "routes: {web: {port: 80}}";
+
+/// The spec's default health check: the app's health endpoint, every 2 s, with 1 s to answer.
+pub const HEALTH: &str = "health: {path: /cgi-bin/health, interval: 2s, timeout: 1s}";
+
+/// A health check with room for a loaded machine, for tests that count answers: a probe that times out marks a
+/// server down in Traefik, which changes who answers.
+pub const HEALTH_UNDER_LOAD: &str = "health: {path: /cgi-bin/health, interval: 5s, timeout: 3s}";
+
 /// One test's installation: its own app (`name`), spec directory and proxy container.
 #[derive(Debug)]
 pub struct Site {
@@ -128,25 +138,38 @@ impl Site {
         let dir = tempfile::tempdir().unwrap();
         let site = Site { name: name.to_string(), proxy: format!("{name}-proxy"), dir, bin };
         site.cleanup();
-        std::fs::write(
-            site.path().join("switchyard.yaml"),
-            format!(
-                "apps:\n  {name}:\n    compose: compose.yaml\n    routes:\n      web: {{port: 80}}\n    \
-                 health: {{path: /cgi-bin/health, interval: 2s, timeout: 1s}}\n    environments:\n      dev:\n        \
-                 domain: {name}.test\n        retention: {{keep_last: 1}}\n"
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            site.path().join("compose.yaml"),
-            format!("services:\n  web:\n    image: {APP_IMAGE}\n    environment:\n      APP_VERSION: ${{SWITCHYARD_VERSION}}\n"),
-        )
-        .unwrap();
+        site.write_spec(&[ROUTE_WEB, HEALTH], &[]);
+        site.write_compose(&format!(
+            "services:\n  web:\n    image: {APP_IMAGE}\n    environment:\n      APP_VERSION: ${{SWITCHYARD_VERSION}}\n"
+        ));
         site
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Writes the spec: the app `name` with its compose file `compose.yaml`, the app-level keys given (YAML
+    /// lines: [`ROUTE_WEB`] and [`HEALTH`] by default) and one environment `dev` on the domain `<name>.test` with
+    /// `retention: {keep_last: 1}` and the more keys given (YAML lines, e.g. `"sticky: {cookie: slot}"`).
+    pub fn write_spec(&self, app: &[&str], environment: &[&str]) {
+        let name = &self.name;
+        let mut spec = format!("apps:\n  {name}:\n    compose: compose.yaml\n");
+        for line in app {
+            spec.push_str(&format!("    {line}\n"));
+        }
+        spec.push_str(&format!(
+            "    environments:\n      dev:\n        domain: {name}.test\n        retention: {{keep_last: 1}}\n"
+        ));
+        for line in environment {
+            spec.push_str(&format!("        {line}\n"));
+        }
+        std::fs::write(self.path().join("switchyard.yaml"), spec).unwrap();
+    }
+
+    /// Writes `compose.yaml`.
+    pub fn write_compose(&self, text: &str) {
+        std::fs::write(self.path().join("compose.yaml"), text).unwrap();
     }
 
     /// `switchyard --docker --proxy <proxy> ARGS`, with this site's own cache directory.
@@ -241,6 +264,178 @@ impl Site {
     pub fn set_unhealthy(&self, slug: &str, unhealthy: bool) {
         let cmd = if unhealthy { "echo > /tmp/unhealthy" } else { "rm -f /tmp/unhealthy" };
         docker(&["exec", &self.container(slug), "sh", "-c", cmd]);
+    }
+
+    /// The production host of `dev` (the spec's default host templates).
+    pub fn production_host(&self) -> String {
+        format!("{0}.{0}.test", self.name)
+    }
+
+    /// The preview host of a version (by its slug, e.g. `v1-2-0`).
+    pub fn preview_host(&self, slug: &str) -> String {
+        format!("{slug}-{0}.{0}.test", self.name)
+    }
+
+    /// The host of a slot (`blue`, `green`).
+    pub fn slot_host(&self, slot: &str) -> String {
+        format!("{slot}-{0}.{0}.test", self.name)
+    }
+
+    /// Where this host reaches the real Traefik: the proxy container's address on its network `<proxy>-net`, port
+    /// 80 (the `web` entry point; the tests install with `--no-publish`). Waits (up to 60 s) for the container to
+    /// have one, as after a restart.
+    pub fn proxy_addr(&self) -> String {
+        let network = format!("{}-net", self.proxy);
+        let format = format!("{{{{with index .NetworkSettings.Networks \"{network}\"}}}}{{{{.IPAddress}}}}{{{{end}}}}");
+        let start = std::time::Instant::now();
+        loop {
+            let out = docker_raw(&["inspect", "-f", &format, &self.proxy]);
+            let ip = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if out.status.success() && !ip.is_empty() {
+                return format!("{ip}:80");
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "{} has no address on {network}: {}",
+                self.proxy,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// A load target: `GET /` with `Host: host`, through the real Traefik.
+    pub fn target(&self, host: &str) -> crate::load::Target {
+        crate::load::Target::new(&self.proxy_addr(), host)
+    }
+
+    /// One GET of `/` with `Host: host` (and the headers given) through the real Traefik, on a new connection.
+    pub fn http(&self, host: &str, headers: &[(&str, &str)]) -> std::io::Result<crate::traefik::Response> {
+        crate::traefik::get_at(&self.proxy_addr(), host, "/", headers)
+    }
+
+    /// The version answering `host` (the body of a 200 answer); panics naming anything else.
+    pub fn answer(&self, host: &str) -> String {
+        let r = self.http(host, &[]).unwrap_or_else(|e| panic!("GET {host} through Traefik: {e}"));
+        assert_eq!(r.status, 200, "GET {host} through Traefik: {} {}", r.status, r.body);
+        r.body.trim().to_string()
+    }
+
+    /// `n` GETs of `host` one after the other, each on a new connection: how many each version answered. Panics
+    /// naming the first request that failed.
+    pub fn answers(&self, host: &str, n: usize) -> std::collections::BTreeMap<String, usize> {
+        let addr = self.proxy_addr();
+        let mut out = std::collections::BTreeMap::new();
+        for i in 0..n {
+            let r = crate::traefik::get_at(&addr, host, "/", &[])
+                .unwrap_or_else(|e| panic!("request {i} of {n} to {host} through Traefik: {e}"));
+            assert_eq!(r.status, 200, "request {i} of {n} to {host} through Traefik: {} {}", r.status, r.body);
+            *out.entry(r.body.trim().to_string()).or_default() += 1;
+        }
+        out
+    }
+
+    /// Waits (up to 60 s) until `host` answers `version` through Traefik, e.g. after a change.
+    pub fn wait_for_answer(&self, host: &str, version: &str) {
+        let start = std::time::Instant::now();
+        let mut last = String::new();
+        while start.elapsed() < std::time::Duration::from_secs(60) {
+            last = match self.http(host, &[]) {
+                Ok(r) if r.status == 200 && r.body.trim() == version => return,
+                Ok(r) => format!("{} {}", r.status, r.body.trim()),
+                Err(e) => e.to_string(),
+            };
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{host} did not answer {version} through Traefik within 60 s; last: {last}");
+    }
+
+    /// Traefik's `/api/rawdata`, read inside the proxy (the API is not published).
+    pub fn rawdata(&self) -> serde_json::Value {
+        let text = docker(&["exec", &self.proxy, "wget", "-q", "-O", "-", "http://127.0.0.1:8080/api/rawdata"]);
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The children (without `@file`) and weights Traefik serves for the production service of the compose
+    /// service `service`, sorted; None while Traefik has no such service; and whether every server of those
+    /// children is up.
+    pub fn served_weights(&self, raw: &serde_json::Value, service: &str) -> Option<(Vec<(String, u64)>, bool)> {
+        let services = &raw["services"];
+        let prod = &services[format!("{}_dev_prod_{service}@file", self.name)];
+        let children = prod["weighted"]["services"].as_array()?;
+        let mut weights: Vec<(String, u64)> = children
+            .iter()
+            .map(|c| {
+                let name = c["name"].as_str().unwrap_or_default();
+                (name.trim_end_matches("@file").to_string(), c["weight"].as_u64().unwrap_or(1))
+            })
+            .collect();
+        weights.sort();
+        let up = weights.iter().all(|(child, _)| {
+            let status = &services[format!("{child}@file")]["serverStatus"];
+            status.as_object().is_some_and(|s| !s.is_empty() && s.values().all(|v| v == "UP"))
+        });
+        Some((weights, up))
+    }
+
+    /// Waits (up to 60 s) until Traefik serves exactly these weights for the production service of `web` (by
+    /// version slug: `[("v1", 90), ("v2", 10)]`) with every server up. Read from the API, which answers from the
+    /// same configuration as the routers and does not go through the balancer: nothing is sent to it.
+    pub fn wait_for_weights(&self, expected: &[(&str, u64)]) {
+        let mut want: Vec<(String, u64)> =
+            expected.iter().map(|(slug, w)| (format!("{}_dev_ver_{slug}_web", self.name), *w)).collect();
+        want.sort();
+        let start = std::time::Instant::now();
+        let mut last = None;
+        while start.elapsed() < std::time::Duration::from_secs(60) {
+            let raw = self.rawdata();
+            let served = self.served_weights(&raw, "web");
+            if served.as_ref().is_some_and(|(w, up)| *w == want && *up) {
+                return;
+            }
+            last = served;
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!(
+            "Traefik did not serve {want:?} with every server up within 60 s; last seen (weights, all up): {last:?}"
+        );
+    }
+
+    /// The recorded state, as the model reads it.
+    pub fn env_state(&self) -> switchyard_model::state::EnvState {
+        serde_json::from_value(self.state()).unwrap()
+    }
+
+    /// The real traffic checks, after a change: Traefik serves the production weights the recorded state says
+    /// (read from its API, every server up); 100 requests one after the other to the production host are
+    /// answered by the state's versions in exactly the state's shares, so no other version answers; and the
+    /// preview host of each version given answers that version (give only healthy ones).
+    ///
+    /// Traefik's weighted round robin gives exact counts per round (100 picks for shares that add up to 100) when
+    /// its balancer starts afresh, as it does on every configuration change: with a split, call this right after
+    /// a change, with nothing sent to the production host since.
+    pub fn check_traffic(&self, previews: &[&str]) {
+        let state = self.env_state();
+        let traffic: Vec<(String, String, u64)> = state
+            .traffic()
+            .into_iter()
+            .filter(|(_, _, share)| *share > 0)
+            .map(|(_, version, share)| {
+                let slug = state.deployment(version).map(|d| d.slug.clone()).unwrap_or_default();
+                (version.to_string(), slug, u64::from(share))
+            })
+            .collect();
+        assert!(!traffic.is_empty(), "nothing is live in the state");
+        let weights: Vec<(&str, u64)> = traffic.iter().map(|(_, slug, share)| (slug.as_str(), *share)).collect();
+        self.wait_for_weights(&weights);
+        let want: std::collections::BTreeMap<String, usize> =
+            traffic.iter().map(|(version, _, share)| (version.clone(), *share as usize)).collect();
+        let got = self.answers(&self.production_host(), 100);
+        assert_eq!(got, want, "100 requests to the production host, against the state's shares");
+        for version in previews {
+            let d = state.deployment(version).unwrap_or_else(|| panic!("{version} is not deployed"));
+            assert_eq!(self.answer(&self.preview_host(&d.slug)), *version, "the preview of {version}");
+        }
     }
 
     /// Removes everything of this test: containers and volumes labelled with its app, its networks, its proxy.

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod docker;
+pub mod load;
 pub mod registry;
 pub mod traefik;
 
@@ -32,7 +33,23 @@ pub fn build_switchyard(release: bool) -> PathBuf {
     if release {
         args.push("--release");
     }
-    let status = Command::new(cargo).current_dir(root()).args(&args).status().unwrap();
+    let mut command = Command::new(cargo);
+    command.current_dir(root()).args(&args);
+    // What cargo sets for a test it runs describes the test's package; some build scripts (ring's) track these
+    // variables, so passing them on would rebuild ring and everything above it here, and again on the next plain
+    // `cargo build`.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_EXE_")
+            || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE"]
+                .contains(&&*name)
+            || ["CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*name)
+        {
+            command.env_remove(&*name);
+        }
+    }
+    let status = command.status().unwrap();
     assert!(status.success(), "could not build the switchyard binary");
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     target.join(if release { "release" } else { "debug" }).join("switchyard")

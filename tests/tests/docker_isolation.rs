@@ -25,6 +25,11 @@ fn stacks_cannot_reach_each_other_but_traefik_reaches_both() {
     assert_eq!(site.get(&a, &format!("http://{ip_b}/")), None, "a reaches b's address");
     assert_eq!(site.get(&site.proxy, &format!("http://{a}/")).as_deref(), Some("a"));
     assert_eq!(site.get(&site.proxy, &format!("http://{b}/")).as_deref(), Some("b"));
+    // Through the real Traefik, from outside: each preview host is answered by its own stack only.
+    for v in ["a", "b"] {
+        site.wait_for_answer(&site.preview_host(v), v);
+        assert_eq!(site.answers(&site.preview_host(v), 20).into_keys().collect::<Vec<_>>(), [v]);
+    }
     // The only network the app containers are on is their own.
     let nets = docker(&["inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", &a]);
     assert_eq!(nets, format!("{}-dev-a", site.name));

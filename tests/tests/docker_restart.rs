@@ -1,11 +1,12 @@
-//! The Docker daemon restarted while a promotion waits for health. In a test binary of its own, with one
-//! test, because restarting dockerd would disturb every other test running beside it.
+//! The Docker daemon restarted while a promotion waits for health, followed by the real traffic checks through
+//! the real Traefik. In a test binary of its own, with one test, because restarting dockerd would disturb every
+//! other test running beside it.
 
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use switchyard_e2e::docker::{Site, docker, docker_raw, restart_dockerd};
+use switchyard_e2e::docker::{HEALTH_UNDER_LOAD, ROUTE_WEB, Site, docker, docker_raw, restart_dockerd};
 
 fn weights(config: &str) -> Vec<(String, u64)> {
     let doc: serde_yaml::Value = serde_yaml::from_str(config).unwrap();
@@ -23,6 +24,7 @@ fn weights(config: &str) -> Vec<(String, u64)> {
 fn a_promotion_waits_out_a_daemon_restart_without_moving_traffic_then_finishes() {
     let site = Site::new("sye2e-restart");
     let name = site.name.clone();
+    site.write_spec(&[ROUTE_WEB, HEALTH_UNDER_LOAD], &[]);
     std::fs::write(
         site.path().join("compose.yaml"),
         format!(
@@ -35,6 +37,7 @@ fn a_promotion_waits_out_a_daemon_restart_without_moving_traffic_then_finishes()
     site.ok(&["deploy", "v1"]);
     site.ok(&["promote", "v1"]);
     site.ok(&["deploy", "v2"]);
+    site.check_traffic(&["v1", "v2"]);
     site.set_unhealthy("v2", true);
     let before = weights(&site.config());
     assert_eq!(before, vec![(format!("{name}_dev_ver_v1_web"), 100)]);
@@ -71,6 +74,9 @@ fn a_promotion_waits_out_a_daemon_restart_without_moving_traffic_then_finishes()
     }
     assert_eq!(weights(&site.config()), before, "no weight moved");
     assert_eq!(site.state()["revision"].as_u64().unwrap(), revision, "nothing recorded");
+    // Through the restarted Traefik (its address looked up again), production is all v1's, v1's preview answers.
+    site.wait_for_answer(&site.production_host(), "v1");
+    site.check_traffic(&["v1"]);
 
     // v2 recovers: the same promotion carries on to the end.
     site.set_unhealthy("v2", false);
@@ -83,6 +89,8 @@ fn a_promotion_waits_out_a_daemon_restart_without_moving_traffic_then_finishes()
         vec![(format!("{name}_dev_ver_v1_web"), 50), (format!("{name}_dev_ver_v2_web"), 50)]
     );
     assert_eq!(site.state()["revision"].as_u64().unwrap(), revision + 1);
+    // Right after the change: production splits 50 / 50 through the real Traefik, both previews answer.
+    site.check_traffic(&["v1", "v2"]);
     // Re-running the finished command changes nothing.
     assert!(site.ok(&["promote", "v2", "--share", "50"]).contains("nothing to do"));
     assert_eq!(site.state()["revision"].as_u64().unwrap(), revision + 1);

@@ -26,7 +26,8 @@ cargo xtask <task>
               and print the gzipped size of everything the page loads
   playground [--port N]
               build it, then serve it on http://127.0.0.1:N/ (default 8080; 0 picks one)
-  bench       run the benchmarks (rendering; policies, cold and warm; rollback on the Docker engine)
+  bench       run the benchmarks (rendering; policies, cold and warm; where a reload's time goes in the
+              real Traefik; rollback on the Docker engine, until traffic moves)
   fuzz [SECS] run the spec parser fuzz target with cargo-fuzz (needs a nightly toolchain)
 ";
 
@@ -46,6 +47,7 @@ fn main() -> Result<()> {
             cargo(&["bench", "-p", "switchyard", "--bench", "policy"])?;
             docker_engine(&[])?;
             traefik()?;
+            cargo(&["bench", "-p", "switchyard-e2e", "--bench", "reload"])?;
             cargo(&["bench", "-p", "switchyard-e2e", "--bench", "rollback"])
         }
         Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),

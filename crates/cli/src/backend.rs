@@ -21,6 +21,17 @@ pub(crate) struct HostView {
     pub(crate) journal: bool,
 }
 
+/// What [`Backend::traefik`] reads from the Traefik that serves the environments.
+#[derive(Debug, Clone)]
+pub(crate) struct TraefikView {
+    /// Where it was asked, for people (`the proxy's API, 127.0.0.1:8080 in switchyard-traefik`).
+    pub(crate) source: String,
+    /// Traefik's `/api/rawdata` answer.
+    pub(crate) rawdata: String,
+    /// The line of Traefik's log saying its file provider did not start, if there is one.
+    pub(crate) provider_failure: Option<String>,
+}
+
 pub(crate) trait Backend {
     /// Takes the environment's lock, or fails naming who holds it.
     fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()>;
@@ -75,6 +86,11 @@ pub(crate) trait Backend {
     /// What really runs for an environment, to show beside the intended state (nothing for a local directory).
     fn runtime_view(&mut self, _state: &EnvState) -> Result<Vec<String>> {
         Ok(Vec::new())
+    }
+    /// What Traefik serves, from its API; None when this backend does not know where Traefik's API is. An error
+    /// when it cannot be asked (the proxy's API does not answer).
+    fn traefik(&mut self) -> Result<Option<TraefikView>> {
+        Ok(None)
     }
     /// What is on the host for an environment beside its state: Traefik's file, the lock, an unfinished journal.
     fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<HostView>;

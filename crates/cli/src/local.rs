@@ -11,9 +11,10 @@ use switchyard_model::render::to_yaml;
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{EnvKey, EnvState, Timestamp, World};
 
-use crate::backend::{Backend, HostView};
+use crate::backend::{Backend, HostView, TraefikView};
 use crate::fsio::{read_provider_dir, write_atomic};
 use crate::store::{Lock, LockHolder, Store};
+use crate::traefik_api::ApiUrl;
 
 pub(crate) struct LocalBackend {
     pub(crate) store: Store,
@@ -22,11 +23,13 @@ pub(crate) struct LocalBackend {
     shipment: Shipment,
     /// Its writes are done.
     shipped_writes: bool,
+    /// Where the user's Traefik answers its API (`status --traefik-api`).
+    traefik_api: Option<ApiUrl>,
 }
 
 impl LocalBackend {
     pub(crate) fn new(store: Store) -> Self {
-        LocalBackend { store, lock: None, shipment: Shipment::default(), shipped_writes: true }
+        LocalBackend { store, lock: None, shipment: Shipment::default(), shipped_writes: true, traefik_api: None }
     }
 
     /// Writes the shipment's files, once: before the first configuration or state of the change (definitions
@@ -61,6 +64,12 @@ impl LocalBackend {
 
     fn shipped_list(&self) -> std::path::PathBuf {
         self.store.dynamic_dir.join(SHIPPED_LIST)
+    }
+
+    /// The same, asking the Traefik whose API answers at `api`.
+    pub(crate) fn with_traefik_api(mut self, api: ApiUrl) -> Self {
+        self.traefik_api = Some(api);
+        self
     }
 }
 
@@ -103,6 +112,12 @@ impl Backend for LocalBackend {
     fn ship_now(&mut self) -> Result<()> {
         self.ship_writes()?;
         self.ship_rest()
+    }
+
+    fn traefik(&mut self) -> Result<Option<TraefikView>> {
+        let Some(api) = &self.traefik_api else { return Ok(None) };
+        // The user's Traefik and its log are the user's: only its API is asked.
+        Ok(Some(TraefikView { source: api.rawdata_url(), rawdata: api.rawdata()?, provider_failure: None }))
     }
 
     fn step(

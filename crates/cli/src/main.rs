@@ -16,6 +16,7 @@ mod policy;
 mod policy_tests;
 mod report;
 mod store;
+mod traefik_api;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -28,6 +29,7 @@ use switchyard_model::directory::{self, Shipment};
 use switchyard_model::plan::Step;
 use switchyard_model::policy::Source;
 use switchyard_model::render::{render_env, to_json, to_yaml};
+use switchyard_model::served::{RawData, Served, compare};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::traefik::DynamicConfig;
 use switchyard_model::traefik_files::{self, UserFile};
@@ -37,7 +39,7 @@ use switchyard_model::{
     World,
 };
 
-use crate::backend::{Backend, run_plan};
+use crate::backend::{Backend, TraefikView, run_plan};
 use crate::gate::Gate;
 use crate::local::LocalBackend;
 use crate::store::{LockHolder, Store};
@@ -241,13 +243,26 @@ enum Command {
     },
     /// Remove versions by the environment's retention policy (never one a slot holds).
     Cleanup(ChangeOpts),
-    /// Show slots, traffic, versions and URLs.
+    /// Show slots, traffic, versions and URLs, and what Traefik really serves (from its API): routers and services
+    /// it disabled or warns about, with its error text, what it lacks or has beyond the state, and the servers'
+    /// health as its checks see it.
     Status {
         #[command(flatten)]
         target: Target,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Exit 0 when Traefik serves what the state says; 1 when they disagree (a router or service disabled,
+        /// warned about, missing, stale or different; Traefik's file not as the state says; a server DOWN for a
+        /// version with production traffic; the file provider not started); 2 when it cannot tell (Traefik's API
+        /// cannot be asked, or no --traefik-api on the local backend).
+        #[arg(long)]
+        check: bool,
+        /// Local backend: where your Traefik answers its API (`--api.insecure`), e.g. http://127.0.0.1:8080;
+        /// else $SWITCHYARD_TRAEFIK_API. On a Docker host switchyard asks the proxy's API itself (and ignores
+        /// that variable).
+        #[arg(long, value_name = "URL")]
+        traefik_api: Option<String>,
     },
     /// Print the Traefik dynamic configuration for the spec and the recorded state.
     Render {
@@ -597,9 +612,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Rollback(opts) => change(opts, Request::Rollback, out),
         Command::Retire { name, opts } => change(opts, Request::Retire { version: name.clone() }, out),
         Command::Cleanup(opts) => change(opts, Request::Cleanup, out),
-        Command::Status { target, json } => {
+        Command::Status { target, json, check, traefik_api } => {
             let s = session(load_spec(&cli.spec)?)?;
-            print_status(&s, backend(cli)?.as_mut(), target, *json, out)
+            let mut backend = status_backend(cli, traefik_api.as_deref())?;
+            print_status(&s, backend.as_mut(), target, &StatusOpts { json: *json, check: *check }, out)
         }
         Command::Render { target, format } => {
             let s = session(load_spec(&cli.spec)?)?;
@@ -801,6 +817,27 @@ fn report_diagnostics(
         }
     }
     Ok(())
+}
+
+/// The backend for `status`: the local one asks Traefik's API where `--traefik-api` (else
+/// `SWITCHYARD_TRAEFIK_API`) says. The variable is not an option's default: set for a local Traefik, it must not
+/// refuse `status` on a Docker host.
+fn status_backend(cli: &Cli, traefik_api: Option<&str>) -> Result<Box<dyn Backend>, Failure> {
+    let docker = cli.docker || cli.context.is_some();
+    if docker && traefik_api.is_some() {
+        return Err(refuse(
+            "--traefik-api is for the local backend; on a Docker host switchyard asks the proxy's API itself".into(),
+        ));
+    }
+    let from_env = std::env::var("SWITCHYARD_TRAEFIK_API").ok().filter(|v| !v.is_empty() && !docker);
+    match traefik_api.or(from_env.as_deref()) {
+        Some(url) => {
+            let api = traefik_api::ApiUrl::parse(url).map_err(|e| refuse(format!("{e:#}")))?;
+            let store = Store::new(&cli.dir, cli.dynamic_dir.as_deref());
+            Ok(Box::new(LocalBackend::new(store).with_traefik_api(api)))
+        }
+        None => Ok(backend(cli)?),
+    }
 }
 
 /// The backend the global options choose.
@@ -1145,31 +1182,86 @@ fn show(
     Ok(())
 }
 
+/// How `status` reports.
+struct StatusOpts {
+    json: bool,
+    /// Exit 1 when Traefik and the state disagree, 2 when Traefik cannot be asked.
+    check: bool,
+}
+
 fn print_status(
     s: &Session,
     backend: &mut dyn Backend,
     target: &Target,
-    json: bool,
+    opts: &StatusOpts,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let world = backend.load_world()?;
-    let mut statuses = Vec::new();
-    for (key, state) in &world {
-        if target.app.as_ref().is_some_and(|a| *a != key.app) || target.env.as_ref().is_some_and(|e| *e != key.env) {
-            continue;
+    let shown: Vec<(&EnvKey, &EnvState)> = world
+        .iter()
+        .filter(|(key, _)| {
+            target.app.as_ref().is_none_or(|a| *a == key.app) && target.env.as_ref().is_none_or(|e| *e == key.env)
+        })
+        .collect();
+    // What Traefik serves, asked once for every environment shown.
+    let traefik: Result<Option<(TraefikView, RawData)>, String> = if shown.is_empty() {
+        Ok(None)
+    } else {
+        match backend.traefik() {
+            Ok(Some(view)) => match RawData::parse(&view.rawdata) {
+                Ok(raw) => Ok(Some((view, raw))),
+                Err(e) => Err(format!("{e} (asked {})", view.source)),
+            },
+            Ok(None) => Ok(None),
+            Err(e) => Err(format!("{e:#}")),
         }
-        let mut runtime = host_lines(&s.spec, backend, key, state)?;
+    };
+    let mut statuses = Vec::new();
+    let mut disagree = Vec::new();
+    for (key, state) in shown {
+        let (mut runtime, file_agrees) = host_lines(&s.spec, backend, key, state)?;
         runtime.extend(backend.runtime_view(state)?);
-        statuses.push((status(&s.spec, state).map_err(|e| Failure::Broken(e.into()))?, runtime));
+        let served = match &traefik {
+            Ok(Some((view, raw))) => Some(
+                compare(&s.spec, state, raw, view.provider_failure.as_deref())
+                    .map_err(|e| Failure::Broken(e.into()))?,
+            ),
+            _ => None,
+        };
+        if !file_agrees || served.as_ref().is_some_and(|sv| !sv.agrees()) {
+            disagree.push(key.to_string());
+        }
+        statuses.push((status(&s.spec, state).map_err(|e| Failure::Broken(e.into()))?, runtime, served));
     }
-    if json {
+    let source = traefik.as_ref().ok().and_then(|t| t.as_ref()).map(|(view, _)| view.source.as_str());
+    let unseen = match &traefik {
+        Ok(Some(_)) => None,
+        // Nothing to compare: no environment shown.
+        Ok(None) if statuses.is_empty() => None,
+        Ok(None) => Some(
+            "switchyard cannot see what Traefik serves: give its API with --traefik-api URL (e.g. \
+             http://127.0.0.1:8080: Traefik's `traefik` entry point with --api.insecure)"
+                .to_string(),
+        ),
+        Err(e) => Some(format!("could not ask Traefik what it serves: {e}")),
+    };
+    if opts.json {
         let values: Vec<serde_json::Value> = statuses
             .iter()
-            .map(|(st, runtime)| {
+            .map(|(st, runtime, served)| {
                 let mut v = serde_json::to_value(st).unwrap_or_default();
                 if !runtime.is_empty() {
                     v["runtime"] = serde_json::json!(runtime);
                 }
+                v["traefik"] = match (served, &unseen) {
+                    (Some(served), _) => {
+                        let mut t = serde_json::to_value(served).unwrap_or_default();
+                        t["source"] = serde_json::json!(source);
+                        t["agrees"] = serde_json::json!(served.agrees());
+                        t
+                    }
+                    (None, reason) => serde_json::json!({ "error": reason }),
+                };
                 v
             })
             .collect();
@@ -1177,7 +1269,7 @@ fn print_status(
     } else if statuses.is_empty() {
         writeln!(out, "no environment has been created yet; run `switchyard create`")?;
     } else {
-        for (st, runtime) in statuses {
+        for (st, runtime, served) in statuses {
             write!(out, "{st}")?;
             if !runtime.is_empty() {
                 writeln!(out, "  on the host:")?;
@@ -1185,20 +1277,84 @@ fn print_status(
                     writeln!(out, "    {line}")?;
                 }
             }
+            match (served, &unseen) {
+                (Some(served), _) => print_served(&served, source.unwrap_or("its API"), out)?,
+                (None, Some(reason)) => writeln!(out, "  Traefik: {reason}")?,
+                (None, None) => {}
+            }
+        }
+    }
+    if opts.check {
+        if let Some(reason) = unseen {
+            return Err(Failure::Broken(anyhow!("status --check: {reason}")));
+        }
+        if !disagree.is_empty() {
+            return Err(refuse(format!(
+                "status --check: Traefik and the state disagree for {} (see above)",
+                disagree.join(", ")
+            )));
         }
     }
     Ok(())
 }
 
-/// Traefik's file beside the state (does it say what the state says?), the lock, an unfinished change.
-fn host_lines(spec: &ValidSpec, backend: &mut dyn Backend, key: &EnvKey, state: &EnvState) -> Result<Vec<String>> {
+/// What Traefik serves for one environment, for people.
+fn print_served(served: &Served, source: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    writeln!(out, "  Traefik ({source}):")?;
+    let counts = |entries: &[switchyard_model::served::Entry]| -> String {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for e in entries {
+            let label = match (e.expected, e.status) {
+                (false, _) => "stale".to_string(),
+                (true, None) => "missing".to_string(),
+                (true, Some(status)) => status.to_string(),
+            };
+            *counts.entry(label).or_default() += 1;
+        }
+        if counts.is_empty() {
+            return "none".into();
+        }
+        counts.iter().map(|(label, n)| format!("{n} {label}")).collect::<Vec<_>>().join(", ")
+    };
+    writeln!(out, "    routers: {}; services: {}", counts(&served.routers), counts(&served.services))?;
+    for finding in &served.findings {
+        writeln!(out, "    {}: {}", finding.code, finding.message)?;
+    }
+    if !served.servers.is_empty() {
+        writeln!(out, "    servers, as Traefik's health checks see them:")?;
+        for server in &served.servers {
+            let role = match (server.slot, server.share) {
+                (Some(slot), 0) => format!("{slot}, no production traffic"),
+                (Some(slot), share) => format!("{slot}, {share}% of production"),
+                (None, _) => "preview".to_string(),
+            };
+            writeln!(out, "      {} [{role}] {} {}: {}", server.version, server.service, server.url, server.status)?;
+        }
+    }
+    if served.agrees() {
+        writeln!(out, "    Traefik serves what the state says")?;
+    } else {
+        writeln!(out, "    Traefik and the state DISAGREE: {} finding(s)", served.findings.len())?;
+    }
+    Ok(())
+}
+
+/// Traefik's file beside the state (does it say what the state says? the second value), the lock, an unfinished
+/// change.
+fn host_lines(
+    spec: &ValidSpec,
+    backend: &mut dyn Backend,
+    key: &EnvKey,
+    state: &EnvState,
+) -> Result<(Vec<String>, bool)> {
     let file = switchyard_model::render::naming::config_file(&key.app, &key.env);
     let view = backend.host_view(key, &file)?;
     let expected = render_env(spec, state).map_err(|e| anyhow!("{e}"))?.config;
     let expected = to_yaml(&expected).map_err(|e| anyhow!("{e}"))?;
+    let file_agrees = view.config.as_ref() == Some(&expected);
     let mut lines = vec![match &view.config {
         None => format!("Traefik's file {file}: MISSING; `switchyard repair` writes it"),
-        Some(text) if *text == expected => format!("Traefik's file {file}: as the state says"),
+        Some(_) if file_agrees => format!("Traefik's file {file}: as the state says"),
         Some(_) => format!(
             "Traefik's file {file}: DIFFERS from the state (a change cut short, or an edit by hand); \
              `switchyard repair` rewrites it"
@@ -1219,7 +1375,7 @@ fn host_lines(spec: &ValidSpec, backend: &mut dyn Backend, key: &EnvKey, state: 
                 .to_string(),
         );
     }
-    Ok(lines)
+    Ok((lines, file_agrees))
 }
 
 fn render_world(spec: &ValidSpec, world: &World, target: &Target) -> Result<DynamicConfig, Failure> {
@@ -1302,7 +1458,8 @@ fn demo(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failure> {
             }
         }
         writeln!(out, "\n== Status")?;
-        print_status(&s, &mut backend, &Target { app: None, env: None }, false, out)?;
+        let opts = StatusOpts { json: false, check: false };
+        print_status(&s, &mut backend, &Target { app: None, env: None }, &opts, out)?;
         let file = store.config_path(&switchyard_model::render::naming::config_file(&key.app, &key.env))?;
         writeln!(
             out,

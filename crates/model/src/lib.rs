@@ -27,7 +27,8 @@
 //! YAML and TOML files) into a typed model, the way Traefik's file provider does, and reports every structural
 //! problem with file, line and column: the basis of `switchyard validate`. [`validate`] adds the semantic checks
 //! (rules, references between definitions, blue/green hazards) on top. [`rules`] parses router rules and
-//! [`simulate`] tells which router, service and server answer a request, and how requests split.
+//! [`simulate`] tells which router, service and server answer a request, and how requests split. [`served`]
+//! compares what a running Traefik serves (its API's `/api/rawdata`) with what an environment's state renders.
 
 pub mod compose;
 pub mod diagnostics;
@@ -41,6 +42,7 @@ pub mod policy;
 pub mod proxy;
 pub mod render;
 pub mod rules;
+pub mod served;
 pub mod simulate;
 pub mod spec;
 pub mod state;

@@ -58,6 +58,11 @@ pub mod naming {
         name
     }
 
+    /// What every router and service name of an environment starts with: `whoami_dev_`. No other
+    /// environment's names start so: apps and environments never contain `_`.
+    pub fn prefix(app: &str, env: &str) -> String {
+        concat(&[app, "_", env, "_"])
+    }
     pub fn production(app: &str, env: &str, service: &str) -> String {
         concat(&[app, "_", env, "_prod_", service])
     }

@@ -568,7 +568,7 @@ impl Health {
                     ),
                 )
                 .at(p.key("interval").path())
-                .hint("Traefik would silently stretch the interval to timeout + 1s; set it explicitly"),
+                .hint("a probe may take the whole timeout: make the interval longer, e.g. `interval: 10s` with `timeout: 3s`"),
             );
         }
     }

@@ -152,6 +152,70 @@ fn hand_picked_inputs_read_like_serde_yaml() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// An empty value in a flow collection, which libyaml places at the `,`, `}` or `]` after it (wherever that is),
+/// and in a block mapping, just after the `:`: each refused, so that the position is compared.
+#[test]
+fn empty_values_are_placed_like_serde_yaml() {
+    let route = |routes: &str| format!("apps:\n  a:\n    compose: c\n    routes: {routes}");
+    let specs = [
+        "{web: }\n",
+        "{web:   }\n",
+        "{web: }",
+        "{\"web\":}\n",
+        "{'web': }\n",
+        "{web: , api: {port: 80}}\n",
+        "{\"web\":, api: {port: 80}}\n",
+        "{api: {port: 80}, web: }\n",
+        "{web: {port: }}\n",
+        "{web: {port:  } }\n",
+        "{web: {port: , host_prefix: x}}\n",
+        "{web: {\"port\":}}\n",
+        "{web: {port: [80], host_prefix: }}\n",
+        "{web:\n      }\n",
+        "{web: # the port\n      }\n",
+        "{web: {port:\n\n      }}\n",
+        "{web: {port: \t}}\n",
+        "{web: {port: }}",
+        "\n      web:\n        port:\n",
+        "\n      web:\n        port:",
+        "\n      web:\n        port:  # none\n",
+        "\n      web:\n        port:\n      api: {port: 80}\n",
+        "\n      web: {port: 80}\n      api:\n",
+    ];
+    let mut failures: Vec<String> = Vec::new();
+    for source in specs.iter().map(|routes| route(routes)) {
+        assert!(reference::<Spec>(&source).is_err(), "serde_yaml accepts {source:?}");
+        failures.extend(compare::<Spec>(&source).err());
+        failures.extend(compare::<serde_json::Value>(&source).err());
+    }
+    type Pairs = std::collections::BTreeMap<String, Vec<std::collections::BTreeMap<String, u16>>>;
+    for source in [
+        "x: [a: ]\n",
+        "x: [a:  ]\n",
+        "x: [a: ]",
+        "x: [\"a\":]\n",
+        "x: [a: , b: 1]\n",
+        "x: [\"a\":, b: 1]\n",
+        "x: [b: 1, a: ]\n",
+        "x: [{a: }]\n",
+        "x: [{a: , b: 1}]\n",
+        "x: [{\"a\":}]\n",
+        "x: [a:\n  ]\n",
+        "x: [a: # none\n  ]\n",
+        "x: [{a},{b: 1}]\n",
+        "x: [{a, b: 1}]\n",
+        "x: [? a]\n",
+        "x:\n- a:\n",
+        "x:\n- a:",
+        "x:\n- {a: }\n",
+    ] {
+        assert!(reference::<Pairs>(source).is_err(), "serde_yaml accepts {source:?}");
+        failures.extend(compare::<Pairs>(source).err());
+        failures.extend(compare::<serde_json::Value>(source).err());
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 #[test]
 fn the_fast_reader_reads_the_example_and_block_specs() {
     for source in [switchyard_model::EXAMPLE_SPEC, APP, "apps:\n  a:\n    environments:\n      dev:\n"] {

@@ -141,10 +141,10 @@ pub(crate) fn install(opts: &DockerOptions, install: &InstallOptions, out: &mut 
             }
             Err(e) => return Err(anyhow!(e).context(format!("could not inspect the proxy container {proxy}"))),
         }
+        wait_until_ready(&docker, proxy, out).await?;
         // Whatever was remembered about this proxy may be out of date now.
         let cache = CacheFile::new(&endpoint.host, proxy);
         cache.write(&HostCache { api_version: Some(connect::format_version(&docker)), ..HostCache::default() });
-        writeln!(out, "Traefik's file provider reads {proxy}:{}", proxy::DYNAMIC_DIR)?;
         let eps: Vec<String> = install.config.entry_points.iter().map(|(n, a)| format!("{n} on {a}")).collect();
         let published = if install.publish { "published" } else { "not published (--no-publish)" };
         writeln!(out, "entry points: {} ({published})", eps.join(", "))?;
@@ -198,8 +198,45 @@ async fn reinstall(
     replace(docker, proxy, install, &info, out).await
 }
 
+/// Waits until Traefik answers ping on its internal entry point (asked inside the container), then checks that
+/// its file provider started.
+async fn wait_until_ready(docker: &Docker, proxy: &str, out: &mut dyn Write) -> Result<()> {
+    let host = ProxyHost { docker: docker.clone(), container: proxy.to_string() };
+    let url = format!("http://{}/ping", proxy::INTERNAL_ADDRESS);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut said = false;
+    loop {
+        let probe = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            host.script("wget -q -O - \"$1\" 2>&1", &[url.as_str()], &[]),
+        )
+        .await;
+        match probe {
+            Ok(Ok(r)) if r.code == 0 && r.stdout.trim() == "OK" => break,
+            Ok(Ok(r)) if r.code == 127 => {
+                writeln!(out, "note: the image has no wget; not waiting for Traefik to answer")?;
+                return Ok(());
+            }
+            _ => {}
+        }
+        if !said {
+            writeln!(out, "waiting for Traefik to answer on {url} ...")?;
+            said = true;
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("Traefik in {proxy} did not answer {url} within 60 s; see `docker logs {proxy}`");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    if let Some(line) = provider_failure(docker, proxy).await? {
+        bail!("Traefik's file provider did not start in {proxy}: {line}");
+    }
+    writeln!(out, "Traefik answers; its file provider reads {proxy}:{}", proxy::DYNAMIC_DIR)?;
+    Ok(())
+}
+
 /// The line of the proxy's log (since it last started) saying its file provider failed, if any.
-async fn provider_failure(docker: &Docker, proxy: &str) -> Result<Option<String>> {
+pub(crate) async fn provider_failure(docker: &Docker, proxy: &str) -> Result<Option<String>> {
     let started = docker
         .inspect_container(proxy, None)
         .await?
@@ -289,8 +326,16 @@ async fn create_and_start(
         e => anyhow!(e).context(format!("could not create the proxy container {name}")),
     })?;
     let result = async {
-        for network in networks {
-            stack::connect_proxy(docker, name, network).await?;
+        // The networks given (the old proxy's), and those of every version the state in its volume records.
+        let mut all: std::collections::BTreeSet<String> = networks.iter().cloned().collect();
+        all.extend(recorded_networks(docker, &created.id).await?);
+        for network in &all {
+            if docker.inspect_network(network, None).await.is_ok() {
+                stack::connect_proxy(docker, name, network).await?;
+            }
+        }
+        if !all.is_empty() {
+            writeln!(out, "connected to {} stack network(s)", all.len())?;
         }
         prepare(docker, &created.id, out).await?;
         docker
@@ -306,6 +351,22 @@ async fn create_and_start(
         return Err(e);
     }
     Ok(created.id)
+}
+
+/// The networks of the versions deployed in every environment whose state is in the container's volume
+/// (read from the created container, before it starts).
+async fn recorded_networks(docker: &Docker, id: &str) -> Result<Vec<String>> {
+    let host = ProxyHost { docker: docker.clone(), container: id.to_string() };
+    let mut networks = Vec::new();
+    for (name, data) in host.read_dir("state").await? {
+        if !name.ends_with(".json") || name.starts_with('.') {
+            continue;
+        }
+        let state: switchyard_model::EnvState = serde_json::from_slice(&data)
+            .with_context(|| format!("{}/state/{name} is not a switchyard state file", host::ROOT))?;
+        networks.extend(state.deployments.iter().map(|d| d.stack.clone()));
+    }
+    Ok(networks)
 }
 
 /// Replaces the proxy: a new container beside it (same volume, same stack networks), then the old one stops and
@@ -338,7 +399,7 @@ async fn replace(
     match create_and_start(docker, proxy, proxy, install, &networks, out).await {
         Ok(_) => {
             docker.remove_container(&old_id, Some(force)).await.context("could not remove the old proxy container")?;
-            writeln!(out, "replaced {proxy} ({}), reconnected to {} stack network(s)", install.image, networks.len())?;
+            writeln!(out, "replaced {proxy} ({})", install.image)?;
             Ok(())
         }
         Err(e) => {

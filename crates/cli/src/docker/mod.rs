@@ -616,6 +616,39 @@ impl Backend for DockerBackend {
         })
     }
 
+    fn traefik(&mut self) -> Result<Option<crate::backend::TraefikView>> {
+        let url = format!("http://{}/api/rawdata", switchyard_model::proxy::INTERNAL_ADDRESS);
+        let proxy = self.opts.proxy.clone();
+        let source = format!("the proxy's API, {} in {proxy}", switchyard_model::proxy::INTERNAL_ADDRESS);
+        self.rt.block_on(async {
+            // busybox wget in the proxy (busybox's `wget -T` crashes in some builds); the URL reaches the shell as
+            // an argument only. Bounded in the container by `timeout` where there is one, so no wget is left
+            // waiting there, and here in any case.
+            let args = [url.as_str(), "10"];
+            let script = r#"if command -v timeout >/dev/null 2>&1; then timeout "$2" wget -q -O - "$1"; else wget -q -O - "$1"; fi"#;
+            let asked = self.host.script(script, &args, &[]);
+            let out = tokio::time::timeout(Duration::from_secs(15), asked)
+                .await
+                .map_err(|_| anyhow!("Traefik's API ({url} in {proxy}) did not answer within 15s"))??;
+            if out.code == 143 || out.code == 124 {
+                bail!("Traefik's API ({url} in {proxy}) did not answer within 10s: is Traefik stuck?");
+            }
+            if out.code != 0 {
+                bail!(
+                    "Traefik's API does not answer in {proxy} ({url}: {}); `switchyard --docker install` runs \
+                     Traefik with its API there",
+                    out.stderr.trim()
+                );
+            }
+            // The log since the proxy started, bounded too: a long-running proxy may have a long one.
+            let provider_failure =
+                tokio::time::timeout(Duration::from_secs(10), install::provider_failure(&self.host.docker, &proxy))
+                    .await
+                    .map_err(|_| anyhow!("the proxy's log ({proxy}) could not be read within 10s"))??;
+            Ok(Some(crate::backend::TraefikView { source, rawdata: out.stdout, provider_failure }))
+        })
+    }
+
     fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<crate::backend::HostView> {
         let name = format!("{}_{}", key.app, key.env);
         // One command: the file, the lock holder and whether a journal waits, separated by \036.
