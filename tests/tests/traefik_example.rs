@@ -144,6 +144,23 @@ fn the_example_as_shipped_is_accepted_whole_by_the_real_traefik() {
     assert_eq!(internal, INTERNAL_MIDDLEWARES);
 }
 
+/// Every file under `dir` (path, bytes).
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.insert(path.display().to_string(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
 /// The text between the first "(`" and "`)" of a message: what Traefik says, as the message quotes it.
 fn quoted(text: &str, code: &str) -> String {
     let line = text.lines().find(|l| l.contains(&format!("[{code}]"))).unwrap_or_else(|| panic!("no {code}:\n{text}"));
@@ -198,6 +215,13 @@ fn what_validate_refuses_is_what_the_real_traefik_would_disable() {
     fs::write(dir.join("switchyard.yaml"), &spec).unwrap();
     walk(dir);
     let dynamic = dir.join(".switchyard/dynamic");
+    // A deploy with the reference dangling is refused too, on live environments, with nothing written.
+    let before = snapshot(&dir.join(".switchyard"));
+    fs::write(dir.join("switchyard.yaml"), &without).unwrap();
+    let text = expect(dir, 1, &["deploy", "-e", "dev", "v1.4.0"]);
+    assert!(text.contains("error[SY0157]") && text.contains(&middleware_missing), "{text}");
+    assert_eq!(snapshot(&dir.join(".switchyard")), before, "nothing written");
+    fs::write(dir.join("switchyard.yaml"), &spec).unwrap();
     fs::remove_file(dynamic.join("middlewares.yml")).unwrap();
     let route = |name: &str, extra: &str| {
         format!(
