@@ -196,6 +196,49 @@ impl LocalTraefik {
         LocalTraefik::start_with(&all, eps, api_port, log)
     }
 
+    /// Starts Traefik with exactly the flags `switchyard --docker install` gives it (`static_args`, from
+    /// `switchyard_model::proxy::static_config`), except where it listens and where its files are: every entry
+    /// point moves to a free port of 127.0.0.1 (the internal one, with the API, included), the file provider
+    /// reads `dir`, and the other paths under `/switchyard/` (the certificate resolvers' storage) move under
+    /// `root` (their directories created, as `install` does). Returns once it answers ping; its log goes to `log`.
+    pub fn start_as_installed(static_args: &[String], dir: &Path, root: &Path, log: &Path) -> LocalTraefik {
+        const ROOT: &str = "/switchyard/";
+        let mut args = Vec::new();
+        let mut entry_points = Vec::new();
+        let mut api_port = None;
+        for arg in static_args {
+            let (flag, value) = arg.split_once('=').unwrap_or((arg, ""));
+            let entry_point = flag.strip_prefix("--entrypoints.").and_then(|rest| rest.strip_suffix(".address"));
+            if let Some(name) = entry_point {
+                let port = free_port();
+                if name == "traefik" {
+                    api_port = Some(port);
+                } else {
+                    entry_points.push((name.to_string(), port));
+                }
+                args.push(format!("{flag}=127.0.0.1:{port}"));
+            } else if flag == "--providers.file.directory" {
+                args.push(format!("{flag}={}", dir.display()));
+            } else if let Some(rest) = value.strip_prefix(ROOT) {
+                // `install` creates these directories in the proxy (`/switchyard/acme`, mode 700).
+                let path = root.join(rest);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).unwrap();
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt as _;
+                        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700)).unwrap();
+                    }
+                }
+                args.push(format!("{flag}={}", path.display()));
+            } else {
+                args.push(arg.clone());
+            }
+        }
+        let api_port = api_port.expect("the internal entry point `traefik` is among the flags");
+        LocalTraefik::start_with(&args, entry_points, api_port, log)
+    }
+
     /// Starts Traefik with exactly `args`; `api_port` must be where its ping answers.
     pub fn start_with(args: &[String], entry_points: Vec<(String, u16)>, api_port: u16, log: &Path) -> LocalTraefik {
         let file = std::fs::File::create(log).unwrap();

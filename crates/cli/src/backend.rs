@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use anyhow::Result;
+use switchyard_model::directory::Shipment;
 use switchyard_model::plan::Step;
 use switchyard_model::{EnvKey, EnvState, Outcome, Timestamp, World};
 
@@ -41,6 +42,11 @@ pub(crate) trait Backend {
     /// commits: a backend may answer from a cache.
     fn load_world_for_commit(&mut self) -> Result<World> {
         self.load_world()
+    }
+    /// True when the last [`Backend::load_world_for_commit`] answered from what this machine remembers rather
+    /// than from the host: what was checked on it may be out of date, so a refusal must be confirmed on the host.
+    fn answered_from_memory(&self) -> bool {
+        false
     }
     /// True when [`Backend::lock`] took over a stale lock or broke one: a change cut short under it may have
     /// left Traefik's file ahead of the state.
@@ -88,6 +94,17 @@ pub(crate) trait Backend {
     }
     /// What is on the host for an environment beside its state: Traefik's file, the lock, an unfinished journal.
     fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<HostView>;
+    /// The files of Traefik's provider directory that its check reads (name relative to the directory, text),
+    /// as the world was read: a backend reads them together with the states where it can.
+    fn provider_files(&mut self) -> Result<Vec<(String, String)>>;
+    /// Where Traefik's provider directory is, for messages.
+    fn provider_dir(&self) -> String;
+    /// Queues what a change ships of the user's files: the writes go in before the first configuration or
+    /// state the change writes (in the same commit where the backend commits), the removals and the list of
+    /// shipped files with the state. Replaces a shipment queued before.
+    fn ship(&mut self, shipment: Shipment);
+    /// Writes whatever of the queued shipment is not written yet, now: for a change that saves no state.
+    fn ship_now(&mut self) -> Result<()>;
 }
 
 /// Runs the plan; on the first failing step runs the undo plan (best effort) and returns the failure.

@@ -51,6 +51,46 @@ pub(crate) fn write_atomic(target: &Path, contents: &[u8]) -> Result<()> {
     result
 }
 
+/// True for a file of Traefik's provider directory that its check reads: one Traefik reads (`.yml`, `.yaml`,
+/// `.toml`, any case) or the list of the user's files switchyard shipped. The commands run in the proxy
+/// container select the same files (`find` in `docker/mod.rs`).
+pub(crate) fn is_provider_file(name: &str) -> bool {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base == switchyard_model::directory::SHIPPED_LIST
+        || matches!(switchyard_model::dynamic::classify(base), switchyard_model::dynamic::FileClass::Counted(_))
+}
+
+/// The files of Traefik's provider directory `dir` that its check reads ([`is_provider_file`]), subdirectories
+/// included (Traefik reads them too), by their path relative to `dir` with `/`; none when `dir` does not exist.
+/// A file that is not UTF-8 is read with replacement characters (Traefik refuses it; the validator then finds
+/// it does not parse).
+pub(crate) fn read_provider_dir(dir: &Path) -> Result<Vec<(String, String)>> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) -> Result<()> {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && prefix.is_empty() => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("could not read the directory {}", dir.display())),
+        };
+        for entry in entries {
+            let entry = entry.with_context(|| format!("could not read the directory {}", dir.display()))?;
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            let kind = entry.file_type().with_context(|| format!("could not read {}", entry.path().display()))?;
+            if kind.is_dir() {
+                walk(&entry.path(), &format!("{name}/"), out)?;
+            } else if kind.is_file() && is_provider_file(&name) {
+                let bytes =
+                    fs::read(entry.path()).with_context(|| format!("could not read {}", entry.path().display()))?;
+                out.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, "", &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,27 +4,66 @@
 
 use std::io::Write;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
+use switchyard_model::directory::{SHIPPED_LIST, Shipment};
 use switchyard_model::plan::Step;
 use switchyard_model::render::to_yaml;
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{EnvKey, EnvState, Timestamp, World};
 
 use crate::backend::{Backend, HostView, TraefikView};
-use crate::fsio::write_atomic;
+use crate::fsio::{read_provider_dir, write_atomic};
 use crate::store::{Lock, LockHolder, Store};
 use crate::traefik_api::ApiUrl;
 
 pub(crate) struct LocalBackend {
     pub(crate) store: Store,
     lock: Option<Lock>,
+    /// The user's files the change ships ([`Backend::ship`]).
+    shipment: Shipment,
+    /// Its writes are done.
+    shipped_writes: bool,
     /// Where the user's Traefik answers its API (`status --traefik-api`).
     traefik_api: Option<ApiUrl>,
 }
 
 impl LocalBackend {
     pub(crate) fn new(store: Store) -> Self {
-        LocalBackend { store, lock: None, traefik_api: None }
+        LocalBackend { store, lock: None, shipment: Shipment::default(), shipped_writes: true, traefik_api: None }
+    }
+
+    /// Writes the shipment's files, once: before the first configuration or state of the change (definitions
+    /// before references), each atomically.
+    fn ship_writes(&mut self) -> Result<()> {
+        if std::mem::replace(&mut self.shipped_writes, true) {
+            return Ok(());
+        }
+        for (name, text) in &self.shipment.writes {
+            write_atomic(&self.store.config_path(name)?, text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Removes what the shipment removes and writes the list of shipped files: with the state, once nothing
+    /// the change writes refers to them.
+    fn ship_rest(&mut self) -> Result<()> {
+        let shipment = std::mem::take(&mut self.shipment);
+        for name in &shipment.removals {
+            let path = if name == SHIPPED_LIST { self.shipped_list() } else { self.store.config_path(name)? };
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("could not remove {}", path.display())),
+            }
+        }
+        if let Some(list) = &shipment.list {
+            write_atomic(&self.shipped_list(), list.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn shipped_list(&self) -> std::path::PathBuf {
+        self.store.dynamic_dir.join(SHIPPED_LIST)
     }
 
     /// The same, asking the Traefik whose API answers at `api`.
@@ -57,6 +96,24 @@ impl Backend for LocalBackend {
         self.store.load_world()
     }
 
+    fn provider_files(&mut self) -> Result<Vec<(String, String)>> {
+        read_provider_dir(&self.store.dynamic_dir)
+    }
+
+    fn provider_dir(&self) -> String {
+        self.store.dynamic_dir.display().to_string()
+    }
+
+    fn ship(&mut self, shipment: Shipment) {
+        self.shipped_writes = shipment.writes.is_empty();
+        self.shipment = shipment;
+    }
+
+    fn ship_now(&mut self) -> Result<()> {
+        self.ship_writes()?;
+        self.ship_rest()
+    }
+
     fn traefik(&mut self) -> Result<Option<TraefikView>> {
         let Some(api) = &self.traefik_api else { return Ok(None) };
         // The user's Traefik and its log are the user's: only its API is asked.
@@ -72,11 +129,14 @@ impl Backend for LocalBackend {
     ) -> Result<Option<String>> {
         Ok(match step {
             Step::WriteConfig { file, config, .. } => {
+                self.ship_writes()?;
                 let path = self.store.config_path(file)?;
                 write_atomic(&path, to_yaml(config)?.as_bytes())?;
                 Some(format!("wrote {}", path.display()))
             }
             Step::SaveState { .. } => {
+                self.ship_writes()?;
+                self.ship_rest()?;
                 self.store.save_state(state)?;
                 None
             }

@@ -25,15 +25,18 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use switchyard_model::directory::{self, Shipment};
 use switchyard_model::plan::Step;
 use switchyard_model::policy::Source;
 use switchyard_model::render::{render_env, to_json, to_yaml};
 use switchyard_model::served::{RawData, Served, compare};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::traefik_files::{self, UserFile};
 use switchyard_model::view::{status, unified_diff};
 use switchyard_model::{
-    Context, Diagnostic, EXAMPLE_SPEC, EnvKey, Outcome, Request, Severity, Spec, Timestamp, ValidSpec, World,
+    Context, Diagnostic, EXAMPLE_FILES, EXAMPLE_SPEC, EnvKey, Outcome, Request, Severity, Spec, Timestamp, ValidSpec,
+    World,
 };
 
 use crate::backend::{Backend, TraefikView, run_plan};
@@ -457,6 +460,8 @@ struct Session {
     source: Option<Source>,
     /// The policies every change must pass.
     gate: Option<Gate>,
+    /// The user's own Traefik files (`traefik.files`), as read beside the spec: a change ships them.
+    files: Vec<UserFile>,
 }
 
 fn load_spec(path: &Path) -> Result<ValidSpec, Failure> {
@@ -468,6 +473,52 @@ fn load_spec_with_source(path: &Path) -> Result<(ValidSpec, Source), Failure> {
         .with_context(|| format!("could not read the spec {}; give its path with --spec", path.display()))?;
     let file = path.display().to_string();
     Ok((parse_spec(&text, &file)?, Source { file, text }))
+}
+
+/// Reads the files of the spec's `traefik.files`, relative to the spec at `spec_path`; what cannot be read is
+/// kept with the reason (the model's check reports it at its line in the spec).
+fn read_user_files(spec: &Spec, spec_path: &Path) -> Vec<UserFile> {
+    let dir = spec_path.parent().unwrap_or(Path::new(""));
+    spec.traefik
+        .files
+        .iter()
+        .map(|declared| {
+            let path = dir.join(declared);
+            let text = match std::fs::read(&path) {
+                Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+                    format!("it is not UTF-8 text (byte {}); Traefik reads only UTF-8", e.utf8_error().valid_up_to())
+                }),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("there is no such file".to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            UserFile { declared: declared.clone(), path: path.display().to_string(), text }
+        })
+        .collect()
+}
+
+/// The user's files of a spec, checked with what the spec names in them ([`traefik_files::check`]): errors
+/// refuse (exit 1) before anything else happens, warnings are shown.
+fn load_user_files(spec: &ValidSpec, source: &Source, spec_path: &Path) -> Result<Vec<UserFile>, Failure> {
+    let files = read_user_files(&spec.spec, spec_path);
+    let found = traefik_files::check(&spec.spec, &source.text, &source.file, &files);
+    let shown: Vec<Diagnostic> = found.into_iter().filter(|d| d.severity != Severity::Info).collect();
+    if !shown.is_empty() {
+        let sources = user_sources(source, &files);
+        let text = report::render_with(&shown, &|f| sources.get(f).map(String::as_str), false);
+        if shown.iter().any(Diagnostic::is_error) {
+            return Err(Failure::Refused(text));
+        }
+        eprint!("{text}");
+    }
+    Ok(files)
+}
+
+/// The spec's text and the user's files' texts, by the names diagnostics give them.
+fn user_sources(source: &Source, files: &[UserFile]) -> BTreeMap<String, String> {
+    let mut sources: BTreeMap<String, String> =
+        files.iter().filter_map(|f| Some((f.path.clone(), f.text.clone().ok()?))).collect();
+    sources.insert(source.file.clone(), source.text.clone());
+    sources
 }
 
 fn parse_spec(text: &str, file: &str) -> Result<ValidSpec, Failure> {
@@ -503,12 +554,15 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             actor: cli.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into()),
             source: None,
             gate: None,
+            files: Vec::new(),
         })
     };
     let change = |opts: &ChangeOpts, request: Request, out: &mut dyn Write| -> Result<(), Failure> {
         let (spec, source) = load_spec_with_source(&cli.spec)?;
+        let files = load_user_files(&spec, &source, &cli.spec)?;
         let mut s = session(spec)?;
         s.source = Some(source);
+        s.files = files;
         s.gate = opts.policy.gate()?;
         let key = resolve(&s.spec, &opts.target)?;
         let mut backend = backend(cli)?;
@@ -588,15 +642,23 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             if !inputs.traefik.is_empty() {
                 diagnostics.extend(check_traefik(&inputs.traefik));
             }
+            // A spec's own files (`traefik.files`) are read beside it and checked with it.
+            let mut user_files: Vec<(String, String)> = Vec::new();
             for (file, text) in &inputs.specs {
-                diagnostics.extend(match Spec::parse(text, file) {
-                    Ok(spec) => spec.warnings,
-                    Err(d) => d,
-                });
+                match Spec::parse(text, file) {
+                    Ok(spec) => {
+                        diagnostics.extend(spec.warnings.iter().cloned());
+                        let files = read_user_files(&spec.spec, Path::new(file));
+                        diagnostics.extend(traefik_files::check(&spec.spec, text, file, &files));
+                        user_files.extend(files.into_iter().filter_map(|f| Some((f.path, f.text.ok()?))));
+                    }
+                    Err(d) => diagnostics.extend(d),
+                }
             }
-            let checked: Vec<String> = inputs.traefik.iter().chain(&inputs.specs).map(|(n, _)| n.clone()).collect();
+            let checked: Vec<String> =
+                inputs.traefik.iter().chain(&inputs.specs).chain(&user_files).map(|(n, _)| n.clone()).collect();
             let sources: std::collections::BTreeMap<String, String> =
-                inputs.traefik.into_iter().chain(inputs.specs).collect();
+                inputs.traefik.into_iter().chain(inputs.specs).chain(user_files).collect();
             report_diagnostics(&diagnostics, &sources, format, &checked, out)?;
             let failed =
                 diagnostics.iter().any(|d| d.is_error() || (*deny_warnings && d.severity == Severity::Warning));
@@ -860,6 +922,10 @@ fn apply_change(
         let (world, outcome) = compute(s, backend, key, request)?;
         show(&outcome, key, request, opts, out)?;
         police(s, &world, key, request, opts, &outcome, out)?;
+        let existing = backend.provider_files()?;
+        let shipment = directory::shipment(&s.files, &existing);
+        show_shipment(&shipment, out)?;
+        guard(backend, &existing, &shipment, configs(&outcome, outcome.changed)?)?;
         return Ok(outcome);
     }
     let holder = LockHolder {
@@ -870,8 +936,8 @@ fn apply_change(
         host: store::this_host(),
     };
     // A change that only rewrites routing (a rollback, a share lowered) commits in one step where the backend
-    // can: lock, check that nothing changed since it was read, write, unlock. On any conflict it goes the
-    // locked way below.
+    // can: lock, check that nothing changed since it was read (the states, Traefik's directory), write, unlock.
+    // On any conflict it goes the locked way below.
     if backend.commits_atomically() && !opts.break_lock && !opts.repair {
         let world = backend.load_world_for_commit()?;
         let outcome = plan(s, &world, key, request)?;
@@ -879,29 +945,64 @@ fn apply_change(
         let routing_only =
             outcome.plan.steps.iter().all(|step| matches!(step, Step::WriteConfig { .. } | Step::SaveState { .. }));
         if !outcome.changed || routing_only {
-            show(&outcome, key, request, opts, out)?;
-            if !outcome.changed {
-                return Ok(outcome);
+            let existing = backend.provider_files()?;
+            let shipment = directory::shipment(&s.files, &existing);
+            // Nothing changed but the user's files: they go in under the lock, below.
+            if outcome.changed || shipment.is_empty() {
+                show(&outcome, key, request, opts, out)?;
+                if !outcome.changed {
+                    return Ok(outcome);
+                }
+                show_shipment(&shipment, out)?;
+                match guard(backend, &existing, &shipment, configs(&outcome, true)?) {
+                    Ok(()) => {
+                        backend.ship(shipment);
+                        if let Some(state) = backend.commit_atomically(&holder, &outcome, out)? {
+                            writeln!(out, "done: revision {}, production {}", state.revision, state.traffic_summary())?;
+                            return Ok(outcome);
+                        }
+                        writeln!(
+                            out,
+                            "the state or Traefik's directory changed, or it is locked; planning again under the lock"
+                        )?;
+                    }
+                    // What this machine remembers of Traefik's directory may be out of date (someone mended it
+                    // since): the refusal stands only on the directory as it is, read under the lock below.
+                    Err(_) if backend.answered_from_memory() => writeln!(
+                        out,
+                        "Traefik's directory as this machine remembers it has errors; checking it as it is, under \
+                         the lock"
+                    )?,
+                    Err(e) => return Err(e),
+                }
             }
-            if let Some(state) = backend.commit_atomically(&holder, &outcome, out)? {
-                writeln!(out, "done: revision {}, production {}", state.revision, state.traffic_summary())?;
-                return Ok(outcome);
-            }
-            writeln!(out, "the state changed or is locked; planning again under the lock")?;
         }
     }
     backend.lock(key, &holder, opts.break_lock)?;
     let result = compute(s, backend, key, request).and_then(|(world, outcome)| {
         show(&outcome, key, request, opts, out)?;
         police(s, &world, key, request, opts, &outcome, out)?;
+        let existing = backend.provider_files()?;
+        let shipment = directory::shipment(&s.files, &existing);
         if !outcome.changed {
-            if backend.took_over() || opts.repair {
-                // A change cut short under the old lock may have left a staged route in Traefik's file: put
-                // back the file the state describes.
+            // A change cut short under the old lock may have left a staged route in Traefik's file: put back the
+            // file the state describes.
+            let rewrite = backend.took_over() || opts.repair;
+            if !rewrite && shipment.is_empty() {
+                return Ok(outcome);
+            }
+            show_shipment(&shipment, out)?;
+            guard(backend, &existing, &shipment, configs(&outcome, rewrite)?)?;
+            backend.ship(shipment);
+            if rewrite {
                 repair(backend, &outcome, s.now, out)?;
             }
+            backend.ship_now()?;
             return Ok(outcome);
         }
+        show_shipment(&shipment, out)?;
+        guard(backend, &existing, &shipment, configs(&outcome, true)?)?;
+        backend.ship(shipment);
         let state = run_plan(backend, &outcome, s.now, out).map_err(|e| refuse(format!("{e:#}")))?;
         writeln!(out, "done: revision {}, production {}", state.revision, state.traffic_summary())?;
         Ok(outcome)
@@ -910,6 +1011,64 @@ fn apply_change(
     let outcome = result?;
     released?;
     Ok(outcome)
+}
+
+/// The environment's files a change writes (name and text): every configuration of its plan and of its undo;
+/// for a change that writes none, the configuration its state describes when `rewrite` (a repair), else none.
+fn configs(outcome: &Outcome, rewrite: bool) -> Result<Vec<(String, String)>, Failure> {
+    let mut configs = Vec::new();
+    for step in outcome.plan.steps.iter().chain(&outcome.undo.steps) {
+        if let Step::WriteConfig { file, config, .. } = step {
+            configs.push((file.clone(), to_yaml(config).map_err(|e| Failure::Broken(e.into()))?));
+        }
+    }
+    if configs.is_empty() && rewrite {
+        let file = switchyard_model::render::naming::config_file(&outcome.key.app, &outcome.key.env);
+        configs.push((file, to_yaml(&outcome.after).map_err(|e| Failure::Broken(e.into()))?));
+    }
+    Ok(configs)
+}
+
+/// Refuses the change (exit 1, nothing written) when Traefik's provider directory, as it would be after the
+/// change's writes, has an error: every error, at its file and line there.
+fn guard(
+    backend: &dyn Backend,
+    existing: &[(String, String)],
+    shipment: &Shipment,
+    configs: Vec<(String, String)>,
+) -> Result<(), Failure> {
+    let problems = directory::check(existing, shipment, &configs);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let dir = backend.provider_dir();
+    let mut sources = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for problem in problems {
+        let mut d = problem.diagnostic;
+        if let Some(location) = &mut d.location {
+            location.file = format!("{dir}/{}", location.file);
+            sources.insert(location.file.clone(), problem.text);
+        }
+        diagnostics.push(d);
+    }
+    let text = report::render_with(&diagnostics, &|f| sources.get(f).map(String::as_str), false);
+    Err(Failure::Refused(format!(
+        "{text}error: Traefik's directory {dir}, as this change would leave it, has {} error(s): Traefik would \
+         refuse a file or disable what uses it; nothing was changed\n",
+        diagnostics.len()
+    )))
+}
+
+/// Says what a change ships of the user's files.
+fn show_shipment(shipment: &Shipment, out: &mut dyn Write) -> Result<(), Failure> {
+    for (name, _) in &shipment.writes {
+        writeln!(out, "traefik.files: {name} goes into Traefik's directory")?;
+    }
+    for name in shipment.removals.iter().filter(|n| *n != directory::SHIPPED_LIST) {
+        writeln!(out, "traefik.files: {name} is no longer declared; it leaves Traefik's directory")?;
+    }
+    Ok(())
 }
 
 /// Writes the configuration `outcome`'s state describes.
@@ -1251,7 +1410,15 @@ fn demo(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failure> {
         None => (std::env::temp_dir().join(format!("switchyard-demo-{}", std::process::id())), false),
     };
     let spec = parse_spec(EXAMPLE_SPEC, "examples/whoami/switchyard.yaml")?;
-    let mut s = Session { spec, now: Timestamp(0), actor: "demo".into(), source: None, gate: None };
+    let files = EXAMPLE_FILES
+        .iter()
+        .map(|(name, text)| UserFile {
+            declared: name.to_string(),
+            path: format!("examples/whoami/{name}"),
+            text: Ok(text.to_string()),
+        })
+        .collect();
+    let mut s = Session { spec, now: Timestamp(0), actor: "demo".into(), source: None, gate: None, files };
     let store = Store::new(&dir, None);
     let mut backend = LocalBackend::new(store.clone());
     let start = Timestamp::parse("2026-01-05T09:00:00Z").map_err(|e| anyhow!(e))?;

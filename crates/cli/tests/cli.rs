@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 const SPEC: &str = include_str!("../../../examples/whoami/switchyard.yaml");
+/// The example's own Traefik file (its `traefik.files`), beside the spec.
+const MIDDLEWARES: &str = include_str!("../../../examples/whoami/middlewares.yml");
 
 struct Env {
     dir: tempfile::TempDir,
@@ -18,6 +20,7 @@ impl Env {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("switchyard.yaml"), SPEC).unwrap();
+        fs::write(dir.path().join("middlewares.yml"), MIDDLEWARES).unwrap();
         Env { dir }
     }
     fn path(&self) -> &Path {
@@ -332,7 +335,93 @@ fn validate_reads_traefik_files_and_directories_and_reports_in_every_format() {
     env.ok(&["validate", "dyn/a.yml"]);
     env.ok(&["validate", "dyn"]);
     env.expect(1, &["validate", "dyn", "--deny-warnings"]);
-    // Specs are recognised among the paths and checked as specs.
+    // Specs are recognised among the paths and checked as specs, with their own files.
     let text = env.ok(&["validate", "switchyard.yaml", "dyn/a.yml"]);
     assert!(text.contains("switchyard.yaml: ok") && text.contains("dyn/a.yml: ok"), "{text}");
+    assert!(text.contains("middlewares.yml: ok"), "{text}");
+}
+
+#[test]
+fn the_users_files_are_checked_with_the_spec_and_go_into_traefiks_directory() {
+    let env = Env::new();
+    // A middleware the file does not define, and an error in the file itself: both at their lines.
+    fs::write(
+        env.path().join("middlewares.yml"),
+        "http:\n  middlewares:\n    secure-header:\n      headers:\n        frameDeny: true\n    empty: {}\n",
+    )
+    .unwrap();
+    let text = env.expect(1, &["validate"]);
+    assert!(
+        text.contains("error[SY0157]: the middleware \"secure-headers@file\" is not defined in the files"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--> switchyard.yaml:33:23") && text.contains("did you mean `secure-header@file`?"),
+        "{text}"
+    );
+    assert!(text.contains("--> middlewares.yml:6:"), "{text}");
+    let text = env.expect(1, &dev(&["create"]));
+    assert!(text.contains("error[SY0157]"), "{text}");
+    assert!(!env.path().join(".switchyard").exists(), "nothing written");
+    fs::remove_file(env.path().join("middlewares.yml")).unwrap();
+    let text = env.expect(1, &["validate", "--format", "json"]);
+    assert!(
+        text.contains("SY0162") && text.contains("could not read the file middlewares.yml: there is no such file"),
+        "{text}"
+    );
+
+    // As shipped: the file goes in with the first change, and again only when it changes.
+    fs::write(env.path().join("middlewares.yml"), MIDDLEWARES).unwrap();
+    let text = env.ok(&dev(&["create"]));
+    assert!(text.contains("traefik.files: middlewares.yml goes into Traefik's directory"), "{text}");
+    let dynamic = env.path().join(".switchyard/dynamic");
+    assert_eq!(fs::read_to_string(dynamic.join("middlewares.yml")).unwrap(), MIDDLEWARES);
+    assert_eq!(fs::read_to_string(dynamic.join(".switchyard-files")).unwrap(), "middlewares.yml\n");
+    let text = env.ok(&dev(&["deploy", "v1"]));
+    assert!(!text.contains("traefik.files:"), "{text}");
+    // An edit reaches Traefik even when the change itself has nothing to do.
+    let edited = MIDDLEWARES.replace("frameDeny: true", "frameDeny: false");
+    fs::write(env.path().join("middlewares.yml"), &edited).unwrap();
+    let text = env.ok(&dev(&["deploy", "v1"]));
+    assert!(text.contains("nothing to do") && text.contains("middlewares.yml goes into"), "{text}");
+    assert_eq!(fs::read_to_string(dynamic.join("middlewares.yml")).unwrap(), edited);
+
+    // A file no longer declared leaves with the next change; files switchyard did not ship stay.
+    fs::write(env.path().join("extra.yml"), "http:\n  middlewares:\n    gzip:\n      compress: {}\n").unwrap();
+    fs::write(dynamic.join("theirs.yml"), "http:\n  middlewares:\n    theirs:\n      compress: {}\n").unwrap();
+    let spec = SPEC.replace("files: [middlewares.yml]", "files: [middlewares.yml, extra.yml]");
+    fs::write(env.path().join("switchyard.yaml"), &spec).unwrap();
+    env.ok(&dev(&["deploy", "v2"]));
+    assert!(dynamic.join("extra.yml").exists());
+    assert_eq!(fs::read_to_string(dynamic.join(".switchyard-files")).unwrap(), "extra.yml\nmiddlewares.yml\n");
+    fs::write(env.path().join("switchyard.yaml"), SPEC).unwrap();
+    let text = env.ok(&dev(&["deploy", "v3"]));
+    assert!(text.contains("extra.yml is no longer declared"), "{text}");
+    assert!(!dynamic.join("extra.yml").exists());
+    assert!(dynamic.join("theirs.yml").exists(), "never a file switchyard did not ship");
+    assert_eq!(fs::read_to_string(dynamic.join(".switchyard-files")).unwrap(), "middlewares.yml\n");
+}
+
+#[test]
+fn nothing_is_written_when_traefiks_directory_would_be_broken() {
+    let env = Env::new();
+    env.ok(&dev(&["create"]));
+    let dynamic = env.path().join(".switchyard/dynamic");
+    // Someone else's file in Traefik's directory that Traefik would disable a router of.
+    fs::write(
+        dynamic.join("theirs.yml"),
+        "http:\n  routers:\n    r:\n      rule: Host(`r.test`)\n      service: noop@internal\n      middlewares: [gone@file]\n",
+    )
+    .unwrap();
+    let before = env.snapshot();
+    for args in [&["deploy", "v1"][..], &["deploy", "v1", "--dry-run"]] {
+        let text = env.expect(1, &dev(args));
+        assert!(text.contains("error[SY3202]") && text.contains("gone@file"), "{text}");
+        assert!(text.contains("--> .switchyard/dynamic/theirs.yml:6:"), "{text}");
+        assert!(text.contains("has this problem already"), "{text}");
+        assert!(text.contains("nothing was changed"), "{text}");
+        assert_eq!(env.snapshot(), before);
+    }
+    fs::remove_file(dynamic.join("theirs.yml")).unwrap();
+    env.ok(&dev(&["deploy", "v1"]));
 }

@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 const SPEC: &str = include_str!("../../../examples/whoami/switchyard.yaml");
+/// The example's own Traefik file (its `traefik.files`), beside the spec.
+const MIDDLEWARES: &str = include_str!("../../../examples/whoami/middlewares.yml");
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -51,6 +53,7 @@ impl Env {
     fn new() -> Self {
         let env = Env { dir: tempfile::tempdir().unwrap(), cache: tempfile::tempdir().unwrap() };
         fs::write(env.path().join("switchyard.yaml"), SPEC).unwrap();
+        fs::write(env.path().join("middlewares.yml"), MIDDLEWARES).unwrap();
         for args in [
             &["create"][..],
             &["deploy", "v1"],

@@ -19,6 +19,10 @@
 //! 4. **View** ([`view`]): configuration diffs, an environment's status, and its routing as a graph (hosts,
 //!    routers, services, slots, versions, with the weighted shares) for the playground's picture.
 //!
+//! Beside them, the Traefik in front: [`proxy`] computes its static configuration; [`traefik_files`] checks
+//! the user's own dynamic files (`traefik.files`) and what the environments name in them, and [`directory`]
+//! checks Traefik's provider directory as a change will leave it, before anything is written.
+//!
 //! Apart from that pipeline, [`dynamic`] reads *any* Traefik v3 dynamic configuration (a provider directory of
 //! YAML and TOML files) into a typed model, the way Traefik's file provider does, and reports every structural
 //! problem with file, line and column: the basis of `switchyard validate`. [`validate`] adds the semantic checks
@@ -28,6 +32,7 @@
 
 pub mod compose;
 pub mod diagnostics;
+pub mod directory;
 pub mod dynamic;
 pub mod hosts;
 pub mod invariants;
@@ -43,6 +48,7 @@ pub mod spec;
 pub mod state;
 pub mod time;
 pub mod traefik;
+pub mod traefik_files;
 pub mod traefik_yaml;
 pub mod transition;
 pub mod validate;
@@ -58,3 +64,7 @@ pub use transition::{Context, Outcome, Request, TransitionError, apply};
 
 /// The bundled example spec (`examples/whoami/switchyard.yaml`), for demos, the playground and tests.
 pub const EXAMPLE_SPEC: &str = include_str!("../../../examples/whoami/switchyard.yaml");
+
+/// The files of the example's `traefik.files`, as declared, with their texts (`examples/whoami/middlewares.yml`).
+pub const EXAMPLE_FILES: &[(&str, &str)] =
+    &[("middlewares.yml", include_str!("../../../examples/whoami/middlewares.yml"))];

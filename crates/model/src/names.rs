@@ -124,12 +124,15 @@ pub fn check_identifier(s: &str) -> Result<(), NameError> {
     Ok(())
 }
 
-/// A middleware reference with an explicit provider, such as `secure-headers@file` or `auth@docker`.
-/// The provider is required so the reference can never dangle inside switchyard's own files silently.
-pub fn check_middleware_ref(s: &str) -> Result<(), NameError> {
+/// A reference to a definition of Traefik's dynamic configuration (a middleware, TLS options) with an explicit
+/// provider, such as `secure-headers@file`. The provider is required so the reference can never dangle inside
+/// switchyard's own files silently; whether it exists is checked against the user's files
+/// ([`crate::traefik_files`]).
+pub fn check_reference(s: &str) -> Result<(), NameError> {
     let Some((name, provider)) = s.split_once('@') else {
         return Err(format!(
-            "has no provider; write it as `{s}@file` (or `@docker`, `@internal`, ...) so it is clear where it is defined"
+            "has no provider; write it as `{s}@file`, defined in one of the files of `traefik.files`, so it is clear \
+             where it is defined"
         ));
     };
     check_identifier(name).map_err(|e| format!("has a name that {e}"))?;
@@ -281,9 +284,9 @@ mod tests {
 
     #[test]
     fn middleware_refs_need_a_provider() {
-        assert!(check_middleware_ref("secure-headers@file").is_ok());
-        assert!(check_middleware_ref("secure-headers").is_err());
-        assert!(check_middleware_ref("a`b@file").is_err());
-        assert!(check_middleware_ref("ab@Fi.le").is_err());
+        assert!(check_reference("secure-headers@file").is_ok());
+        assert!(check_reference("secure-headers").is_err());
+        assert!(check_reference("a`b@file").is_err());
+        assert!(check_reference("ab@Fi.le").is_err());
     }
 }

@@ -40,6 +40,11 @@ pub const INTERNAL_ADDRESS: &str = "127.0.0.1:8080";
 /// of the previous one; switchyard writes each change with one rename, so there are no bursts to smooth.
 pub const PROVIDERS_THROTTLE: &str = "10ms";
 
+/// The middlewares the Traefik `install` runs defines itself (`name@internal`), for its dashboard (the API is
+/// on): the only `@internal` middlewares an environment may name. Seen in `/api/rawdata` of the real binary
+/// with [`static_config`]'s flags (the end-to-end test `traefik_example` keeps checking it).
+pub const INTERNAL_MIDDLEWARES: &[&str] = &["dashboard_redirect", "dashboard_stripprefix"];
+
 /// The default certificate and its key, in switchyard's directory (key mode 0600).
 pub const DEFAULT_CERTIFICATE: &str = "/switchyard/tls/default.crt";
 pub const DEFAULT_CERTIFICATE_KEY: &str = "/switchyard/tls/default.key";

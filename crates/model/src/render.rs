@@ -146,7 +146,10 @@ fn router(environment: &Environment, base: &str, route: &Route, service: String)
         priority: priority(route),
         service,
         middlewares: environment.middlewares.clone(),
-        tls: environment.tls.as_ref().map(|t| RouterTls { cert_resolver: t.cert_resolver.clone() }),
+        tls: environment
+            .tls
+            .as_ref()
+            .map(|t| RouterTls { cert_resolver: t.cert_resolver.clone(), options: t.options.clone() }),
     })
 }
 

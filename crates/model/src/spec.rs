@@ -231,6 +231,10 @@ pub struct Tls {
     /// The certificate resolver of Traefik's static configuration (e.g. `letsencrypt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_resolver: Option<String>,
+    /// TLS options every router of this environment uses, with their provider (`modern@file`): defined under
+    /// `tls.options` in one of the files of `traefik.files`. Left out, Traefik's `default` options apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -367,7 +371,7 @@ impl TraefikSpec {
         let mut names: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, file) in self.files.iter().enumerate() {
             let at = fp.index(i);
-            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            let base = crate::traefik_files::base_name(file);
             if file.trim().is_empty() || file.contains('\0') || base.is_empty() {
                 out.push(
                     Diagnostic::error("SY0150", "the file path is empty")
@@ -640,9 +644,17 @@ impl Environment {
                     .at(p.key("tls").key("cert_resolver").path()),
             );
         }
+        if let Some(options) = self.tls.as_ref().and_then(|t| t.options.as_ref())
+            && let Err(e) = names::check_reference(options)
+        {
+            out.push(
+                Diagnostic::error("SY0138", format!("the TLS options {options:?} {e}"))
+                    .at(p.key("tls").key("options").path()),
+            );
+        }
         let mp = p.key("middlewares");
         for (i, name) in self.middlewares.iter().enumerate() {
-            if let Err(e) = names::check_middleware_ref(name) {
+            if let Err(e) = names::check_reference(name) {
                 out.push(Diagnostic::error("SY0134", format!("the middleware {name:?} {e}")).at(mp.index(i).path()));
             }
         }

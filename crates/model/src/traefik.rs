@@ -41,6 +41,9 @@ pub struct Router {
 pub struct RouterTls {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_resolver: Option<String>,
+    /// TLS options by reference (`modern@file`); Traefik's `default` ones when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<String>,
 }
 
 /// Exactly one field is set.

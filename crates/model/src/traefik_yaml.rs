@@ -529,12 +529,16 @@ impl Writer<'_> {
 
     fn router_tls(&mut self, indent: usize, tls: &RouterTls) {
         self.field(indent, "tls");
-        match &tls.cert_resolver {
-            None => self.out.push_str(" {}\n"),
-            Some(resolver) => {
-                self.out.push('\n');
-                self.string_field(indent + 2, "certResolver", resolver);
-            }
+        if tls.cert_resolver.is_none() && tls.options.is_none() {
+            self.out.push_str(" {}\n");
+            return;
+        }
+        self.out.push('\n');
+        if let Some(resolver) = &tls.cert_resolver {
+            self.string_field(indent + 2, "certResolver", resolver);
+        }
+        if let Some(options) = &tls.options {
+            self.string_field(indent + 2, "options", options);
         }
     }
 

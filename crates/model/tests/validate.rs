@@ -719,7 +719,7 @@ fn every_rendered_configuration_is_clean() {
     assert!(count > 20, "only {count} configurations");
 }
 
-/// A file defining every `name@file` middleware the generated file names, as a user would.
+/// A file defining every `name@file` middleware and TLS options the generated file names, as a user would.
 fn user_middlewares(generated: &(String, String)) -> (String, String) {
     let loaded = dynamic::load(std::slice::from_ref(generated));
     let mut names: Vec<&str> = loaded
@@ -738,6 +738,21 @@ fn user_middlewares(generated: &(String, String)) -> (String, String) {
     }
     if text.ends_with("middlewares:\n") {
         text = String::from("# nothing\nhttp:\n  middlewares:\n    unused: {compress: {}}\n");
+    }
+    let mut options: Vec<&str> = loaded
+        .config
+        .http
+        .iter()
+        .flat_map(|h| h.routers.iter().flatten())
+        .filter_map(|(_, r)| r.tls.as_ref()?.options.as_deref()?.strip_suffix("@file"))
+        .collect();
+    options.sort();
+    options.dedup();
+    if !options.is_empty() {
+        text.push_str("tls:\n  options:\n");
+        for name in options {
+            text.push_str(&format!("    {name}: {{minVersion: VersionTLS12}}\n"));
+        }
     }
     ("middlewares.yml".to_string(), text)
 }

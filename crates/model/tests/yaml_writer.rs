@@ -63,7 +63,18 @@ fn empty_shapes() {
             priority: 0,
             service: "none".into(),
             middlewares: vec![],
-            tls: Some(RouterTls { cert_resolver: None }),
+            tls: Some(RouterTls { cert_resolver: None, options: None }),
+        },
+    );
+    routers.insert(
+        "s".to_string(),
+        Router {
+            entry_points: vec!["websecure".into()],
+            rule: "Host(`s`)".into(),
+            priority: 1,
+            service: "none".into(),
+            middlewares: vec![],
+            tls: Some(RouterTls { cert_resolver: None, options: Some("modern@file".into()) }),
         },
     );
     let shapes = DynamicConfig { http: Some(Http { routers, services }) };
@@ -203,7 +214,7 @@ fn router() -> impl Strategy<Value = Router> {
         any::<u32>(),
         text(),
         prop::collection::vec(text(), 0..3),
-        prop::option::of(prop::option::of(text())),
+        prop::option::of((prop::option::of(text()), prop::option::of(text()))),
     )
         .prop_map(|(entry_points, rule, priority, service, middlewares, tls)| Router {
             entry_points,
@@ -211,7 +222,7 @@ fn router() -> impl Strategy<Value = Router> {
             priority,
             service,
             middlewares,
-            tls: tls.map(|cert_resolver| RouterTls { cert_resolver }),
+            tls: tls.map(|(cert_resolver, options)| RouterTls { cert_resolver, options }),
         })
 }
 
@@ -277,7 +288,7 @@ proptest! {
                 priority: 10_000 + i as u32,
                 service: name.clone(),
                 middlewares: vec![format!("{name}@file")],
-                tls: Some(RouterTls { cert_resolver: Some("le".into()) }),
+                tls: Some(RouterTls { cert_resolver: Some("le".into()), options: (i % 2 == 0).then(|| "modern@file".into()) }),
             });
             http.services.insert(name.clone(), Service {
                 load_balancer: Some(LoadBalancer {

@@ -1,9 +1,10 @@
 //! What the CLI remembers between runs about a Docker host, so a routing-only change (a rollback) costs one
-//! round trip: the API version the engine agreed to, every environment's state as last seen, and whether the
-//! proxy's data directory can be written directly from here.
+//! round trip: the API version the engine agreed to, every environment's state and Traefik's provider
+//! directory as last seen, and whether the proxy's data directory can be written directly from here.
 //!
 //! The cache is never the truth. A change planned on cached state carries the revisions it was planned on, and
-//! the host refuses it when any state moved on (the CLI then reads the host and plans again under the lock).
+//! the host refuses it when any state or Traefik's directory moved on (the CLI then reads the host and plans
+//! again under the lock).
 //! A cached API version the engine refuses is negotiated again. Losing or corrupting the file only costs time.
 //!
 //! Where: `$SWITCHYARD_CACHE_DIR`, else `$XDG_CACHE_HOME/switchyard`, else `~/.cache/switchyard`; one file per
@@ -28,6 +29,10 @@ pub(crate) struct HostCache {
     /// Every environment's state as last read or written.
     #[serde(default)]
     pub(crate) states: Option<Vec<EnvState>>,
+    /// Traefik's provider directory as last read or written (path, text): what a routing-only change is
+    /// checked on; the commit checks its fingerprint (`provider_dir`).
+    #[serde(default)]
+    pub(crate) dynamic: Option<Vec<(String, String)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +109,7 @@ mod tests {
             api_version: Some("1.41".into()),
             direct: Some(DirectCheck::Local { source: "/x".into() }),
             states: None,
+            dynamic: None,
         };
         file.write(&cache);
         let back = file.read();

@@ -16,6 +16,7 @@ use bollard::Docker;
 use switchyard_model::{EnvKey, EnvState, World};
 
 use super::host::ROOT;
+use crate::fsio::read_provider_dir;
 
 /// The marker file at the top of the data directory: the proxy container's full ID.
 pub(crate) const MARKER: &str = ".switchyard-proxy";
@@ -70,14 +71,19 @@ pub(crate) struct Commit<'a> {
     pub(crate) holder_json: &'a str,
     /// The revisions the change was planned on ([`super::cache::fingerprint`]).
     pub(crate) expected: &'a (String, usize),
+    /// The fingerprint of Traefik's directory the change was checked on ([`super::provider_dir::fingerprint`]).
+    pub(crate) dynamic: &'a str,
     /// (directory under the root, file name, contents), written in this order.
     pub(crate) files: &'a [(String, String, Vec<u8>)],
+    /// Files of Traefik's directory to take out of it, after the writes.
+    pub(crate) removals: &'a [String],
     /// (file under audit/, line).
     pub(crate) audit: (&'a str, &'a str),
 }
 
-/// Takes the lock, finishes an interrupted change, checks the revisions, commits every file and the audit line
-/// through the journal (the same protocol as the commands run in the container), releases.
+/// Takes the lock, finishes an interrupted change, checks the revisions and Traefik's directory, commits every
+/// file, the removals and the audit line through the journal (the same protocol as the commands run in the
+/// container), releases.
 pub(crate) fn commit(root: &Path, c: &Commit<'_>) -> Result<Committed> {
     let locks = root.join("locks");
     fs::create_dir_all(&locks).with_context(|| format!("could not create {}", locks.display()))?;
@@ -90,7 +96,9 @@ pub(crate) fn commit(root: &Path, c: &Commit<'_>) -> Result<Committed> {
     let result = (|| -> Result<Committed> {
         fs::write(lock.join("holder"), c.holder_json)?;
         replay(root, c.lock)?;
-        if !revisions_match(&root.join("state"), c.expected)? {
+        if !revisions_match(&root.join("state"), c.expected)?
+            || super::provider_dir::fingerprint(&read_provider_dir(&root.join("dynamic"))?) != c.dynamic
+        {
             return Ok(Committed::Moved);
         }
         let mut renames = Vec::new();
@@ -101,6 +109,9 @@ pub(crate) fn commit(root: &Path, c: &Commit<'_>) -> Result<Committed> {
             let tmp = root.join(super::host::staged(dir, name));
             write_synced(&tmp, data)?;
             renames.push((tmp, target));
+        }
+        for name in c.removals {
+            renames.push((root.join("dynamic").join(name), root.join(super::host::staged("removed", name))));
         }
         let (journal, pending, audit) = journal_paths(root, c.lock);
         write_synced(&pending, format!("{}\n", c.audit.1).as_bytes())?;
@@ -239,6 +250,7 @@ mod tests {
         fs::write(root.join("state/a_dev.rev"), "1").unwrap();
         let files = files();
         let stale = ("a_dev.rev=0".to_string(), 1);
+        let empty = super::super::provider_dir::fingerprint(&[]);
         let commit = |expected: &(String, usize)| {
             super::commit(
                 root,
@@ -246,7 +258,9 @@ mod tests {
                     lock: "a_dev",
                     holder_json: "{}",
                     expected,
+                    dynamic: &empty,
                     files: &files,
+                    removals: &[],
                     audit: ("a_dev.jsonl", "{\"change\":\"rollback\"}"),
                 },
             )
@@ -270,6 +284,44 @@ mod tests {
         // A new environment appearing since the plan also counts as moved on.
         fs::write(root.join("state/b_dev.rev"), "1").unwrap();
         assert_eq!(commit(&("a_dev.rev=2".to_string(), 1)), Committed::Moved);
+    }
+
+    #[test]
+    fn traefiks_directory_must_be_as_checked_and_removals_leave_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("dynamic")).unwrap();
+        fs::write(root.join("dynamic/old.yml"), "http: {}\n").unwrap();
+        fs::write(root.join("dynamic/notes.txt"), "not Traefik's").unwrap();
+        let files = vec![("dynamic".to_string(), "a.yml".to_string(), b"http: {}\n".to_vec())];
+        let removals = vec!["old.yml".to_string()];
+        let commit = |dynamic: &str| {
+            super::commit(
+                root,
+                &Commit {
+                    lock: "a_dev",
+                    holder_json: "{}",
+                    expected: &(String::new(), 0),
+                    dynamic,
+                    files: &files,
+                    removals: &removals,
+                    audit: ("a_dev.jsonl", "{}"),
+                },
+            )
+            .unwrap()
+        };
+        let checked = super::super::provider_dir::fingerprint(&read_provider_dir(&root.join("dynamic")).unwrap());
+        // Someone wrote the directory after the change was checked: refused, nothing written.
+        fs::write(root.join("dynamic/old.yml"), "http:\n  routers: {}\n").unwrap();
+        assert_eq!(commit(&checked), Committed::Moved);
+        assert!(!root.join("dynamic/a.yml").exists() && root.join("dynamic/old.yml").exists());
+        // Files Traefik does not read do not count.
+        fs::write(root.join("dynamic/old.yml"), "http: {}\n").unwrap();
+        fs::write(root.join("dynamic/notes.txt"), "changed").unwrap();
+        assert_eq!(commit(&checked), Committed::Done);
+        assert!(root.join("dynamic/a.yml").exists());
+        assert!(!root.join("dynamic/old.yml").exists(), "removed in the same commit");
+        assert!(root.join("dynamic/notes.txt").exists());
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub(crate) struct ExecOutput {
     pub(crate) code: i64,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
+    /// The bytes of `stdout`, as the command wrote them (`stdout` replaces what is not UTF-8).
+    pub(crate) raw: Vec<u8>,
 }
 
 /// The proxy container, where switchyard keeps its files.
@@ -117,6 +119,7 @@ impl ProxyHost {
             code,
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            raw: stdout,
         })
     }
 
@@ -154,6 +157,9 @@ impl ProxyHost {
         })?;
         out.code = code.trim().parse().unwrap_or(-1);
         out.stdout = body.to_string();
+        if let Some(end) = out.raw.iter().rposition(|b| *b == 0x1f) {
+            out.raw.truncate(end);
+        }
         Ok(out)
     }
 

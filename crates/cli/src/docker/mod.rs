@@ -7,6 +7,7 @@ pub(crate) mod connect;
 pub(crate) mod direct;
 pub(crate) mod host;
 pub(crate) mod install;
+pub(crate) mod provider_dir;
 pub(crate) mod pull;
 pub(crate) mod stack;
 
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, anyhow, bail};
 use bollard::Docker;
 use serde::Serialize;
+use switchyard_model::directory::{SHIPPED_LIST, Shipment};
 use switchyard_model::plan::{Probe, Step};
 use switchyard_model::render::to_yaml;
 use switchyard_model::state::HealthStatus;
@@ -25,6 +27,7 @@ use switchyard_model::{EnvKey, EnvState, Outcome, Timestamp, World};
 use tokio::runtime::Runtime;
 
 use crate::backend::Backend;
+use crate::fsio::read_provider_dir;
 use crate::store::LockHolder;
 use cache::{CacheFile, HostCache};
 use host::ProxyHost;
@@ -72,15 +75,25 @@ pub(crate) struct DockerBackend {
     basis: Option<Basis>,
     /// The lock was taken over or broken: a change may have been cut short under it.
     took_over: bool,
+    /// Traefik's provider directory as read with the world ([`provider_dir`]).
+    dynamic: Option<Vec<(String, String)>>,
+    /// The user's files the change ships ([`Backend::ship`]), and whether its writes are queued already.
+    shipment: Shipment,
+    shipped_writes: bool,
+    /// Files of Traefik's directory to remove with the next flush (moved out of it by the journal).
+    pending_removals: Vec<String>,
+    /// The last [`Backend::load_world_for_commit`] answered from the cache.
+    from_memory: bool,
 }
 
-/// Where the state a change was planned on came from, and its revisions.
+/// Where the state a change was planned on came from, its revisions and the fingerprint of Traefik's
+/// directory ([`provider_dir::fingerprint`]).
 #[derive(Debug, Clone)]
 enum Basis {
     /// Read from the local directory that is the proxy's `/switchyard` ([`direct`]).
-    Direct { root: PathBuf, expected: (String, usize) },
-    /// Read from the host, or from the cache; the host checks the revisions when it commits.
-    Remote { expected: (String, usize) },
+    Direct { root: PathBuf, expected: (String, usize), dynamic: String },
+    /// Read from the host, or from the cache; the host checks the revisions and the directory when it commits.
+    Remote { expected: (String, usize), dynamic: String },
 }
 
 /// One line of the audit log.
@@ -125,7 +138,60 @@ impl DockerBackend {
             cache,
             basis: None,
             took_over: false,
+            dynamic: None,
+            shipment: Shipment::default(),
+            shipped_writes: true,
+            pending_removals: Vec::new(),
+            from_memory: false,
         })
+    }
+
+    /// Remembers Traefik's directory as it is now.
+    fn remember_dynamic(&mut self, files: Vec<(String, String)>) {
+        self.cache.dynamic = Some(files.clone());
+        self.cache_file.write(&self.cache);
+        self.dynamic = Some(files);
+    }
+
+    /// Every state and Traefik's directory, read in one command (no lock): for a change whose plan this
+    /// machine cannot take from what it remembers.
+    fn read_host(&mut self) -> Result<(World, Vec<(String, String)>)> {
+        let script = format!(
+            r#"for f in /switchyard/state/*.json; do
+  [ -e "$f" ] || continue
+  printf '\036%s\n' "${{f##*/}}"
+  cat "$f"
+done
+{}"#,
+            provider_dir::DUMP
+        );
+        let out = self.rt.block_on(self.host.script(&script, &[], &[]))?;
+        if out.code != 0 {
+            bail!("could not read {}:/switchyard (exit {}): {}", self.host.container, out.code, out.stderr.trim());
+        }
+        let (states, files) = provider_dir::split_dump(&out.raw)
+            .with_context(|| format!("could not read {}:/switchyard/dynamic", self.host.container))?;
+        let world = self.parse_states(&states)?;
+        self.remember(&world);
+        self.remember_dynamic(files.clone());
+        Ok((world, files))
+    }
+
+    /// The files of the shipment that go in first (definitions before references), once.
+    fn take_shipped_writes(&mut self) -> Vec<(String, String, Vec<u8>)> {
+        if std::mem::replace(&mut self.shipped_writes, true) {
+            return Vec::new();
+        }
+        self.shipment.writes.iter().map(|(n, t)| ("dynamic".to_string(), n.clone(), t.clone().into_bytes())).collect()
+    }
+
+    /// Queues the rest of the shipment: the list of shipped files and the removals, after everything else.
+    fn queue_shipment_rest(&mut self) {
+        let shipment = std::mem::take(&mut self.shipment);
+        if let Some(list) = shipment.list {
+            self.pending.push(("dynamic".into(), SHIPPED_LIST.into(), list.into_bytes()));
+        }
+        self.pending_removals.extend(shipment.removals);
     }
 
     /// Remembers `world` as the host's current state.
@@ -161,17 +227,36 @@ impl DockerBackend {
         root
     }
 
-    /// Writes the queued files (and audit line) in one upload and one command; with `release`, the lock is
-    /// removed by the same command.
+    /// Writes the queued files (and audit line) in one upload and one command, the shipment's writes first;
+    /// with `release`, the lock is removed by the same command.
     fn flush_pending(&mut self, release: bool) -> Result<()> {
         let release = if release { self.held_lock.take() } else { None };
-        if self.pending.is_empty() && self.pending_audit.is_none() && release.is_none() {
+        let mut files = self.take_shipped_writes();
+        files.append(&mut self.pending);
+        let removals = std::mem::take(&mut self.pending_removals);
+        if files.is_empty() && removals.is_empty() && self.pending_audit.is_none() && release.is_none() {
             return Ok(());
         }
-        let files = std::mem::take(&mut self.pending);
         let audit = self.pending_audit.take();
         let name = release.clone().or_else(|| self.held_lock.clone()).unwrap_or_default();
-        self.rt.block_on(self.write_files(&name, files, audit, release))
+        let written: Vec<(String, String)> = files
+            .iter()
+            .filter(|(dir, _, _)| dir == "dynamic")
+            .map(|(_, n, data)| (n.clone(), String::from_utf8_lossy(data).into_owned()))
+            .collect();
+        let result = self.rt.block_on(self.write_files(&name, files, &removals, audit, release));
+        // What the directory is now, for the next routing-only change (checked again when it commits).
+        match (&result, self.dynamic.take()) {
+            (Ok(()), Some(before)) => {
+                let shipment = Shipment { writes: written, removals, list: None };
+                self.remember_dynamic(shipment.apply(&before, &[]));
+            }
+            _ => {
+                self.cache.dynamic = None;
+                self.cache_file.write(&self.cache);
+            }
+        }
+        result
     }
 
     fn parse_states(&self, dump: &str) -> Result<World> {
@@ -194,6 +279,7 @@ impl DockerBackend {
         &self,
         name: &str,
         files: Vec<(String, String, Vec<u8>)>,
+        removals: &[String],
         audit: Option<(String, String)>,
         release: Option<String>,
     ) -> Result<()> {
@@ -209,6 +295,7 @@ impl DockerBackend {
             args.push(format!("{}/{}", host::ROOT, host::staged(dir, n)));
             args.push(format!("{}/{dir}/{n}", host::ROOT));
         }
+        args.extend(removal_renames(removals));
         let line = audit.map(|(_, line)| line).unwrap_or_default();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let tar = host::archive(&uploads)?;
@@ -344,17 +431,19 @@ if [ -e "$p" ]; then cat "$p" >> "$a"; fi
 rm -f "$p" "$j"
 "#;
 
-/// Takes the lock, finishes an interrupted change, checks that every state's revision is the one the change
-/// was planned on, and commits the files it received on stdin; the lock is released however it ends. Exit 3:
-/// locked by someone else; 4: a state moved on.
+/// Takes the lock, finishes an interrupted change, checks that every state's revision and Traefik's directory
+/// are the ones the change was planned on, and commits the files it received on stdin (the first `$UPLOADS`
+/// pairs of "$@"; the pairs after them move files out of Traefik's directory); the lock is released however it
+/// ends. Exit 3: locked by someone else; 4: a state or the directory moved on.
 fn atomic_commit_script() -> String {
     format!(
         r#"name="$1"; l="/switchyard/locks/$1"
 shift 1
+discard() {{ i=0; while [ "$i" -lt "$UPLOADS" ] && [ $# -gt 0 ]; do rm -f "$1"; shift 2; i=$((i+1)); done; }}
 mkdir -p /switchyard/locks /switchyard/audit /switchyard/state
 tar -x -f - -C /switchyard || exit 5
 if ! mkdir "$l" 2>/dev/null; then
-  while [ $# -gt 0 ]; do rm -f "$1"; shift 2; done
+  discard "$@"
   exit 3
 fi
 trap 'rm -rf "$l"' EXIT
@@ -365,14 +454,24 @@ for f in /switchyard/state/*.rev; do
   [ -e "$f" ] || continue
   case ";$EXPECTED;" in *";${{f##*/}}=$(cat "$f");"*) n=$((n+1)) ;; *) n=-1; break ;; esac
 done
-if [ "$n" != "$COUNT" ]; then
-  while [ $# -gt 0 ]; do rm -f "$1"; shift 2; done
+{sum}if [ "$n" != "$COUNT" ] || [ "$dynsum" != "$DYNSUM" ]; then
+  discard "$@"
   exit 4
 fi
 set -e
 {COMMIT}
-exit 0"#
+exit 0"#,
+        sum = provider_dir::sum_script()
     )
+}
+
+/// The journal's renames that take `removals` (names in Traefik's directory) out of it: into `staging/`, where
+/// Traefik does not look.
+fn removal_renames(removals: &[String]) -> Vec<String> {
+    removals
+        .iter()
+        .flat_map(|n| [format!("{}/dynamic/{n}", host::ROOT), format!("{}/{}", host::ROOT, host::staged("removed", n))])
+        .collect()
 }
 
 impl Backend for DockerBackend {
@@ -388,36 +487,49 @@ impl Backend for DockerBackend {
     ) -> Result<Option<EnvState>> {
         let state = &outcome.state;
         let name = format!("{}_{}", state.app, state.env);
-        // The configuration the plan ends with, the state, and its revision marker.
-        let mut files: Vec<(String, String, Vec<u8>)> = Vec::new();
+        // The user's files the change ships (definitions first), the configuration the plan ends with, the
+        // state and its revision marker, the list of shipped files; then the files no longer shipped go.
+        let mut files = self.take_shipped_writes();
+        let mut config_file = None;
         if let Some(Step::WriteConfig { file, config, .. }) =
             outcome.plan.steps.iter().rev().find(|s| matches!(s, Step::WriteConfig { .. }))
         {
-            files.push(("dynamic".into(), file.clone(), to_yaml(config)?.into_bytes()));
+            let text = to_yaml(config)?;
+            config_file = Some((file.clone(), text.clone()));
+            files.push(("dynamic".into(), file.clone(), text.into_bytes()));
         }
         let mut text = serde_json::to_string_pretty(state)?;
         text.push('\n');
         files.push(("state".into(), format!("{name}.json"), text.into_bytes()));
         files.push(("state".into(), format!("{name}.rev"), state.revision.to_string().into_bytes()));
+        let shipment = std::mem::take(&mut self.shipment);
+        if let Some(list) = &shipment.list {
+            files.push(("dynamic".into(), SHIPPED_LIST.into(), list.clone().into_bytes()));
+        }
         let (audit_file, audit) = audit_line(state).unwrap_or_default();
         let holder_json = serde_json::to_string(holder)?;
         let basis = match self.basis.take() {
             Some(basis) => basis,
-            None => Basis::Remote { expected: cache::fingerprint(&self.load_world()?) },
+            None => {
+                let (world, dynamic) = self.read_host()?;
+                Basis::Remote { expected: cache::fingerprint(&world), dynamic: provider_dir::fingerprint(&dynamic) }
+            }
         };
         let (done, place) = match basis {
-            Basis::Direct { root, expected } => {
+            Basis::Direct { root, expected, dynamic } => {
                 let commit = direct::Commit {
                     lock: &name,
                     holder_json: &holder_json,
                     expected: &expected,
+                    dynamic: &dynamic,
                     files: &files,
+                    removals: &shipment.removals,
                     audit: (&audit_file, &audit),
                 };
                 let done = direct::commit(&root, &commit)? == direct::Committed::Done;
                 (done, format!("{} (directly; it is {}:/switchyard)", root.display(), self.host.container))
             }
-            Basis::Remote { expected } => {
+            Basis::Remote { expected, dynamic } => {
                 let uploads: Vec<(String, Vec<u8>)> =
                     files.iter().map(|(dir, n, data)| (host::staged(dir, n), data.clone())).collect();
                 let _ = audit_file;
@@ -426,9 +538,11 @@ impl Backend for DockerBackend {
                     args.push(format!("{}/{}", host::ROOT, host::staged(dir, n)));
                     args.push(format!("{}/{dir}/{n}", host::ROOT));
                 }
+                args.extend(removal_renames(&shipment.removals));
                 let host = self.host.clone();
                 let tar = host::archive(&uploads)?;
                 let count = expected.1.to_string();
+                let upload_count = files.len().to_string();
                 let result = self.rt.block_on(async move {
                     let args: Vec<&str> = args.iter().map(String::as_str).collect();
                     let env = [
@@ -436,6 +550,8 @@ impl Backend for DockerBackend {
                         ("AUDIT", audit.as_str()),
                         ("EXPECTED", expected.0.as_str()),
                         ("COUNT", count.as_str()),
+                        ("DYNSUM", dynamic.as_str()),
+                        ("UPLOADS", upload_count.as_str()),
                     ];
                     host.script_with_input(&atomic_commit_script(), &args, &env, &tar).await
                 })?;
@@ -454,8 +570,14 @@ impl Backend for DockerBackend {
         if !done {
             // Whatever was remembered is out of date.
             self.cache.states = None;
+            self.cache.dynamic = None;
             self.cache_file.write(&self.cache);
+            self.dynamic = None;
             return Ok(None);
+        }
+        if let Some(before) = self.dynamic.take() {
+            let configs: Vec<(String, String)> = config_file.into_iter().collect();
+            self.remember_dynamic(shipment.apply(&before, &configs));
         }
         self.remember_state(state);
         for (i, step) in outcome.plan.steps.iter().enumerate() {
@@ -560,10 +682,11 @@ if mkdir "$d" 2>/dev/null; then
     printf '\036%s\n' "${{f##*/}}"
     cat "$f"
   done
-  exit 0
+{dump}  exit 0
 fi
 cat "$d/holder" 2>/dev/null
-exit 3"#
+exit 3"#,
+            dump = provider_dir::DUMP
         );
         self.took_over = break_lock;
         for attempt in 0..2 {
@@ -575,11 +698,14 @@ exit 3"#
             ))?;
             match out.code {
                 0 => {
-                    if out.stdout.split('\u{1e}').next().is_some_and(|head| head.contains("switchyard-replayed")) {
+                    let (states, dynamic) = provider_dir::split_dump(&out.raw)
+                        .with_context(|| format!("could not read {}:/switchyard/dynamic", self.host.container))?;
+                    if states.split('\u{1e}').next().is_some_and(|head| head.contains("switchyard-replayed")) {
                         eprintln!("note: finished the change to {key} that was interrupted after its commit point");
                     }
-                    let world = self.parse_states(&out.stdout)?;
+                    let world = self.parse_states(&states)?;
                     self.remember(&world);
+                    self.remember_dynamic(dynamic);
                     self.world = Some(world);
                     self.held_lock = Some(name);
                     return Ok(());
@@ -640,9 +766,14 @@ exit 3"#
 
     fn load_world_for_commit(&mut self) -> Result<World> {
         if let Some(root) = self.direct_root() {
-            match direct::read_world(&root) {
-                Ok(world) => {
-                    self.basis = Some(Basis::Direct { root, expected: cache::fingerprint(&world) });
+            match direct::read_world(&root).and_then(|w| Ok((w, read_provider_dir(&root.join("dynamic"))?))) {
+                Ok((world, dynamic)) => {
+                    self.basis = Some(Basis::Direct {
+                        root,
+                        expected: cache::fingerprint(&world),
+                        dynamic: provider_dir::fingerprint(&dynamic),
+                    });
+                    self.dynamic = Some(dynamic);
                     return Ok(world);
                 }
                 Err(e) => {
@@ -653,12 +784,42 @@ exit 3"#
                 }
             }
         }
-        let world = match self.cache.world() {
-            Some(world) => world,
-            None => self.load_world()?,
+        let (world, dynamic) = match (self.cache.world(), self.cache.dynamic.clone()) {
+            (Some(world), Some(dynamic)) => {
+                self.from_memory = true;
+                (world, dynamic)
+            }
+            _ => self.read_host()?,
         };
-        self.basis = Some(Basis::Remote { expected: cache::fingerprint(&world) });
+        self.basis =
+            Some(Basis::Remote { expected: cache::fingerprint(&world), dynamic: provider_dir::fingerprint(&dynamic) });
+        self.dynamic = Some(dynamic);
         Ok(world)
+    }
+
+    fn provider_files(&mut self) -> Result<Vec<(String, String)>> {
+        if let Some(files) = &self.dynamic {
+            return Ok(files.clone());
+        }
+        Ok(self.read_host()?.1)
+    }
+
+    fn provider_dir(&self) -> String {
+        format!("{}:{}", self.host.container, switchyard_model::proxy::DYNAMIC_DIR)
+    }
+
+    fn ship(&mut self, shipment: Shipment) {
+        self.shipped_writes = shipment.writes.is_empty();
+        self.shipment = shipment;
+    }
+
+    fn ship_now(&mut self) -> Result<()> {
+        self.queue_shipment_rest();
+        self.flush_pending(false)
+    }
+
+    fn answered_from_memory(&self) -> bool {
+        self.from_memory
     }
 
     fn took_over(&self) -> bool {
@@ -667,6 +828,7 @@ exit 3"#
 
     fn forget(&mut self) {
         self.cache.states = None;
+        self.cache.dynamic = None;
         self.cache.api_version = None;
         self.cache.direct = None;
         self.cache_file.write(&self.cache);
@@ -747,6 +909,7 @@ exit 3"#
                 self.pending.push(("state".into(), format!("{name}.json"), text.into_bytes()));
                 self.pending.push(("state".into(), format!("{name}.rev"), state.revision.to_string().into_bytes()));
                 self.pending_audit = audit;
+                self.queue_shipment_rest();
                 let files = self.pending.iter().map(|(d, n, _)| format!("{d}/{n}")).collect::<Vec<_>>().join(", ");
                 self.flush_pending(true)?;
                 self.remember_state(state);
