@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::{Context as _, Result, anyhow, bail};
 use switchyard_model::directory::{SHIPPED_LIST, Shipment};
 use switchyard_model::plan::Step;
-use switchyard_model::render::to_yaml;
+use switchyard_model::render::{naming, to_yaml};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{EnvKey, EnvState, Timestamp, World};
 
@@ -86,9 +86,11 @@ impl Backend for LocalBackend {
 
     fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<HostView> {
         let config = std::fs::read_to_string(self.store.config_path(config_file)?).ok();
-        let lock = std::fs::read_to_string(self.store.state_dir.join(format!("{}_{}.lock", key.app, key.env)))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
+        let lock = std::fs::read_to_string(
+            self.store.state_dir.join(format!("{}.lock", naming::env_stem(&key.app, &key.env))),
+        )
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
         Ok(HostView { config, lock, journal: false })
     }
 

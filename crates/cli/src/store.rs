@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
+use switchyard_model::render::naming;
 use switchyard_model::state::STATE_FORMAT;
 use switchyard_model::{EnvKey, EnvState, Timestamp, World};
 
@@ -75,7 +76,7 @@ impl Store {
     }
 
     fn state_path(&self, key: &EnvKey) -> PathBuf {
-        self.state_dir.join(format!("{}_{}.json", key.app, key.env))
+        self.state_dir.join(format!("{}.json", naming::env_stem(&key.app, &key.env)))
     }
 
     /// Every environment's state. A file that does not parse is an error naming it: nothing is guessed.
@@ -131,7 +132,7 @@ impl Store {
     pub(crate) fn lock(&self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<Lock> {
         fs::create_dir_all(&self.state_dir)
             .with_context(|| format!("could not create {}", self.state_dir.display()))?;
-        let path = self.state_dir.join(format!("{}_{}.lock", key.app, key.env));
+        let path = self.state_dir.join(format!("{}.lock", naming::env_stem(&key.app, &key.env)));
         if break_lock {
             match fs::remove_file(&path) {
                 Ok(()) => {}

@@ -87,6 +87,11 @@ pub mod naming {
     pub fn config_file(app: &str, env: &str) -> String {
         format!("switchyard_{app}_{env}.yml")
     }
+    /// The stem of an environment's own files outside Traefik's directory (its state, lock and audit log):
+    /// `whoami_dev`. Unambiguous: apps and environments never contain `_`.
+    pub fn env_stem(app: &str, env: &str) -> String {
+        concat(&[app, "_", env])
+    }
 }
 
 /// For rule literals: the values are validated when they enter the model; this refuses anything that could

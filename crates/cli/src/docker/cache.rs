@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use switchyard_model::render::naming;
 use switchyard_model::{EnvKey, EnvState, World};
 
 use crate::fsio::write_atomic;
@@ -92,7 +93,8 @@ impl CacheFile {
 /// The revisions a change was planned on, in the form the host checks: `<app>_<env>.rev=<revision>` per
 /// environment. The host compares it with its own `.rev` files, whatever their order.
 pub(crate) fn fingerprint(world: &World) -> (String, usize) {
-    let entries: Vec<String> = world.values().map(|s| format!("{}_{}.rev={}", s.app, s.env, s.revision)).collect();
+    let entries: Vec<String> =
+        world.values().map(|s| format!("{}.rev={}", naming::env_stem(&s.app, &s.env), s.revision)).collect();
     (entries.join(";"), entries.len())
 }
 

@@ -21,7 +21,7 @@ use bollard::Docker;
 use serde::Serialize;
 use switchyard_model::directory::{SHIPPED_LIST, Shipment};
 use switchyard_model::plan::{Probe, Step};
-use switchyard_model::render::to_yaml;
+use switchyard_model::render::{naming, to_yaml};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{EnvKey, EnvState, Outcome, Timestamp, World};
 use tokio::runtime::Runtime;
@@ -388,7 +388,7 @@ done
 
 /// The audit file and line of the last change recorded in `state`.
 fn audit_line(state: &EnvState) -> Option<(String, String)> {
-    let name = format!("{}_{}", state.app, state.env);
+    let name = naming::env_stem(&state.app, &state.env);
     state.history.last().map(|c| {
         let line = AuditLine {
             at: c.at,
@@ -486,7 +486,7 @@ impl Backend for DockerBackend {
         out: &mut dyn Write,
     ) -> Result<Option<EnvState>> {
         let state = &outcome.state;
-        let name = format!("{}_{}", state.app, state.env);
+        let name = naming::env_stem(&state.app, &state.env);
         // The user's files the change ships (definitions first), the configuration the plan ends with, the
         // state and its revision marker, the list of shipped files; then the files no longer shipped go.
         let mut files = self.take_shipped_writes();
@@ -650,7 +650,7 @@ impl Backend for DockerBackend {
     }
 
     fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<crate::backend::HostView> {
-        let name = format!("{}_{}", key.app, key.env);
+        let name = naming::env_stem(&key.app, &key.env);
         // One command: the file, the lock holder and whether a journal waits, separated by \036.
         let script = r#"cat "/switchyard/dynamic/$2" 2>/dev/null || printf '\035'
 printf '\036'
@@ -667,7 +667,7 @@ exit 0"#;
     }
 
     fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()> {
-        let name = format!("{}_{}", key.app, key.env);
+        let name = naming::env_stem(&key.app, &key.env);
         let holder_json = serde_json::to_string(holder)?;
         // Takes the lock and, in the same command, reads every state: one round trip for both.
         let script = format!(
@@ -902,7 +902,7 @@ exit 3"#,
                 Some(format!("{version} is healthy"))
             }
             Step::SaveState { .. } => {
-                let name = format!("{}_{}", state.app, state.env);
+                let name = naming::env_stem(&state.app, &state.env);
                 let mut text = serde_json::to_string_pretty(state)?;
                 text.push('\n');
                 let audit = audit_line(state);
