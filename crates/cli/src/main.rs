@@ -1386,18 +1386,15 @@ fn host_lines(
 }
 
 fn render_world(spec: &ValidSpec, world: &World, target: &Target) -> Result<DynamicConfig, Failure> {
-    let mut config = DynamicConfig::default();
-    for (key, state) in world {
-        if target.app.as_ref().is_some_and(|a| *a != key.app) || target.env.as_ref().is_some_and(|e| *e != key.env) {
-            continue;
-        }
-        let rendered = render_env(spec, state).map_err(|e| Failure::Broken(e.into()))?;
-        if !rendered.warnings.is_empty() {
-            eprint!("{}", report::render(&rendered.warnings, None));
-        }
-        config.merge(rendered.config);
+    let chosen = world.iter().filter(|(key, _)| {
+        target.app.as_ref().is_none_or(|a| *a == key.app) && target.env.as_ref().is_none_or(|e| *e == key.env)
+    });
+    let rendered = switchyard_model::render::render_world(spec, chosen.map(|(_, state)| state))
+        .map_err(|e| Failure::Broken(e.into()))?;
+    if !rendered.warnings.is_empty() {
+        eprint!("{}", report::render(&rendered.warnings, None));
     }
-    Ok(config)
+    Ok(rendered.config)
 }
 
 /// The whole workflow on the bundled example, with a fixed clock so its output is the same every run.

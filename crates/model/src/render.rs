@@ -158,6 +158,21 @@ fn router(environment: &Environment, base: &str, route: &Route, service: String)
     })
 }
 
+/// Renders every environment of `states` into one configuration, with every environment's warnings: what
+/// `switchyard render` prints and the playground shows.
+pub fn render_world<'a>(
+    spec: &ValidSpec,
+    states: impl IntoIterator<Item = &'a EnvState>,
+) -> Result<Rendered, RenderError> {
+    let mut all = Rendered { config: DynamicConfig::default(), warnings: Vec::new() };
+    for state in states {
+        let rendered = render_env(spec, state)?;
+        all.warnings.extend(rendered.warnings);
+        all.config.merge(rendered.config);
+    }
+    Ok(all)
+}
+
 /// Renders one environment of one app.
 pub fn render_env(spec: &ValidSpec, state: &EnvState) -> Result<Rendered, RenderError> {
     let (app_name, env_name) = (state.app.as_str(), state.env.as_str());

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use switchyard_model::render::{naming, render_env, to_yaml};
+use switchyard_model::render::{naming, render_env, render_world, to_yaml};
 use switchyard_model::traefik::DynamicConfig;
 use switchyard_model::view::{EnvStatus, RoutingGraph, routing_graph, status, unified_diff, version_services};
 use switchyard_model::{Context, Diagnostic, EnvKey, EnvState, Timestamp, World};
@@ -33,14 +33,10 @@ pub fn render(spec_yaml: &str, states_json: &str) -> String {
     let run = || -> Outcome<String> {
         let (spec, world) = (parse(spec_yaml), parse_world(states_json));
         let (spec, world) = (ok(&spec)?, ok(&world)?);
-        let mut config = DynamicConfig::default();
+        let rendered = render_world(spec, world.values()).map_err(render_error)?;
         let mut warnings = spec.warnings.clone();
-        for state in world.values() {
-            let r = render_env(spec, state).map_err(render_error)?;
-            warnings.extend(r.warnings);
-            config.merge(r.config);
-        }
-        Ok((yaml(&config)?, warnings))
+        warnings.extend(rendered.warnings);
+        Ok((yaml(&rendered.config)?, warnings))
     };
     respond(run())
 }
