@@ -398,7 +398,7 @@ impl Hosts {
             }
         }
         // Who answers first on each host and path.
-        let first = first_of_each(answers.len(), |i| &keys[answers[i].key.clone()], fnv1a);
+        let first = first_of_each(answers.len(), |i| &keys[answers[i].key.clone()], crate::hash::fnv1a);
         // One report per pair of environments: a shared domain collides on every route and kind of host.
         type EnvId<'a> = (&'a str, &'a str);
         let mut reported: BTreeSet<(EnvId<'_>, EnvId<'_>)> = BTreeSet::new();
@@ -461,11 +461,6 @@ fn first_of_each<'k>(n: usize, key: impl Fn(usize) -> &'k str, hash: fn(&[u8]) -
         }
     }
     first
-}
-
-/// The 64-bit FNV-1a hash of `bytes`: the same on every platform and in every run.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// A simple template (see [`simple_template`]) with its variables filled in.
@@ -693,7 +688,7 @@ mod tests {
         #[test]
         fn the_first_of_each_key_is_found(keys in proptest::collection::vec(proptest::sample::select(&["a", "b", "ab", "ba", "abc", ""][..]), 0..40)) {
             let expected: Vec<usize> = (0..keys.len()).map(|i| keys.iter().position(|k| *k == keys[i]).unwrap()).collect();
-            proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], fnv1a), &expected);
+            proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], crate::hash::fnv1a), &expected);
             proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], |b| (b.len() % 2) as u64), &expected);
         }
     }

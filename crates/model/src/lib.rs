@@ -34,6 +34,7 @@ pub mod compose;
 pub mod diagnostics;
 pub mod directory;
 pub mod dynamic;
+mod hash;
 pub mod hosts;
 pub mod invariants;
 pub mod names;

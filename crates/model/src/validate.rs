@@ -117,10 +117,6 @@ struct Names<'l> {
     slots: Vec<u32>,
 }
 
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
-}
-
 impl<'l> Names<'l> {
     fn new<T>(map: Option<&'l BTreeMap<String, T>>) -> Self {
         let names: Vec<&str> = map.map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
@@ -130,7 +126,7 @@ impl<'l> Names<'l> {
         for (i, name) in names.iter().enumerate() {
             // Truncating the hash to the table size is the point.
             #[allow(clippy::cast_possible_truncation)]
-            let mut at = fnv(name) as usize & mask;
+            let mut at = crate::hash::fnv1a(name.as_bytes()) as usize & mask;
             while slots[at] != 0 {
                 at = (at + 1) & mask;
             }
@@ -142,7 +138,7 @@ impl<'l> Names<'l> {
     fn find(&self, name: &str) -> Option<usize> {
         let mask = self.slots.len() - 1;
         #[allow(clippy::cast_possible_truncation)]
-        let mut at = fnv(name) as usize & mask;
+        let mut at = crate::hash::fnv1a(name.as_bytes()) as usize & mask;
         loop {
             match self.slots[at] {
                 0 => return None,

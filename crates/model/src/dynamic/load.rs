@@ -290,8 +290,7 @@ struct Origins {
 
 impl Origins {
     fn hash(section: Section, name: &str) -> u64 {
-        let seed = 0xcbf2_9ce4_8422_2325_u64 ^ section as u64;
-        name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+        crate::hash::fnv1a_from(crate::hash::FNV_OFFSET ^ section as u64, name.as_bytes())
     }
 
     fn slot(&self, hash: u64) -> usize {

@@ -653,11 +653,8 @@ impl<'s, 'f> YamlBuilder<'s, 'f> {
             return;
         }
         // Large mappings (the routers of a big file): sort hashes of the keys, compare names only on a match.
-        let fnv = |s: &str| {
-            s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
-        };
         let mut hashes: Vec<(u64, u32)> =
-            entries.iter().enumerate().map(|(i, (k, _))| (fnv(&k.name), to_u32(i))).collect();
+            entries.iter().enumerate().map(|(i, (k, _))| (crate::hash::fnv1a(k.name.as_bytes()), to_u32(i))).collect();
         hashes.sort_unstable();
         let mut drop: Vec<usize> = Vec::new();
         let mut run = 0;
