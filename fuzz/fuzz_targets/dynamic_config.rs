@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchyard_model::dynamic::{self, source};
+use switchyard_traefik::dynamic::{self, source};
 
 fuzz_target!(|text: &str| {
     let lines = text.split('\n').count();

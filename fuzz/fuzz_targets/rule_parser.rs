@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchyard_model::rules::{self, Request};
+use switchyard_traefik::rules::{self, Request};
 
 fuzz_target!(|source: &str| {
     match rules::parse(source) {

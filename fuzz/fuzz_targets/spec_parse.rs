@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchyard_model::{Spec, yaml};
+use switchyard_model::Spec;
+use switchyard_yaml as yaml;
 
 fuzz_target!(|source: &str| {
     if let (Some(fast), reference) = yaml::events_both_ways(source) {

@@ -253,7 +253,7 @@ fn breakdown(
         let files = vec![(naming::config_file(&state.app, &state.env), text)];
         time("e native: to YAML", started);
         let started = Instant::now();
-        std::hint::black_box(switchyard_model::validate::validate_files(&files));
+        std::hint::black_box(switchyard_traefik::validate::validate_files(&files));
         time("f native: validate the rendered file", started);
     }
     println!("where a warm evaluation of a change goes (medians of {runs}):");

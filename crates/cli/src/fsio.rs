@@ -57,7 +57,7 @@ pub(crate) fn write_atomic(target: &Path, contents: &[u8]) -> Result<()> {
 pub(crate) fn is_provider_file(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
     base == switchyard_model::directory::SHIPPED_LIST
-        || matches!(switchyard_model::dynamic::classify(base), switchyard_model::dynamic::FileClass::Counted(_))
+        || matches!(switchyard_traefik::dynamic::classify(base), switchyard_traefik::dynamic::FileClass::Counted(_))
 }
 
 /// The files of Traefik's provider directory `dir` that its check reads ([`is_provider_file`]), subdirectories

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use switchyard_model::Diagnostic;
-use switchyard_model::dynamic::{FileClass, classify};
-use switchyard_model::simulate::http::{Answer, HttpRequest};
+use switchyard_traefik::dynamic::{FileClass, classify};
+use switchyard_traefik::simulate::http::{Answer, HttpRequest};
 
 /// What was read for a check.
 #[derive(Debug, Default)]

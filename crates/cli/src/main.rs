@@ -696,14 +696,14 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 }
                 inputs.traefik
             };
-            let loaded = switchyard_model::dynamic::load(&files);
+            let loaded = switchyard_traefik::dynamic::load(&files);
             if loaded.has_errors() {
                 let sources: std::collections::BTreeMap<String, String> = files.iter().cloned().collect();
                 let errors: Vec<Diagnostic> = loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
                 let text = report::render_with(&errors, &|f| sources.get(f).map(String::as_str), false);
                 return Err(Failure::Refused(format!("{text}Traefik would refuse this configuration; fix it first")));
             }
-            let mut request = switchyard_model::rules::Request::new(method, host, path);
+            let mut request = switchyard_traefik::rules::Request::new(method, host, path);
             for (name, value) in inspect::pairs(headers, ':', "--header")? {
                 request = request.header(&name, &value);
             }
@@ -713,7 +713,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             if let Some(ip) = client_ip {
                 request = request.client_ip(*ip);
             }
-            let req = switchyard_model::simulate::http::HttpRequest {
+            let req = switchyard_traefik::simulate::http::HttpRequest {
                 entry_point: entry_point.clone(),
                 tls: *tls,
                 request,
@@ -721,7 +721,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             };
             let down = inspect::down(down);
             // The same function answers the playground's "Who answers?" panel.
-            let route = switchyard_model::simulate::http::route(&loaded.config, &req, *requests, &down, &versions);
+            let route = switchyard_traefik::simulate::http::route(&loaded.config, &req, *requests, &down, &versions);
             if *json {
                 let value =
                     serde_json::json!({ "answer": route.answer, "version": route.version, "split": route.split });
@@ -782,7 +782,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
 
 /// Every problem in a set of Traefik configuration files.
 fn check_traefik(files: &[(String, String)]) -> Vec<Diagnostic> {
-    switchyard_model::validate::validate_files(files)
+    switchyard_traefik::validate::validate_files(files)
 }
 
 /// Writes diagnostics in the chosen format; `checked` names what was checked, for the all-clear line.

@@ -85,7 +85,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse: 50 apps x 3 environments");
     group.bench_function("Spec::parse (read + validate)", |b| b.iter(|| Spec::parse(black_box(&source), "s.yaml")));
     group.bench_function("yaml::from_str (read only)", |b| {
-        b.iter(|| switchyard_model::yaml::from_str::<switchyard_model::Spec>(black_box(&source), "s.yaml"))
+        b.iter(|| switchyard_yaml::from_str::<switchyard_model::Spec>(black_box(&source), "s.yaml"))
     });
     group.bench_function("serde_yaml + serde_path_to_error (the reader before, reference)", |b| {
         b.iter(|| {

@@ -3,7 +3,7 @@
 //! anything else put there. A change replaces some of those files; Traefik then disables whatever the
 //! directory as a whole leaves broken (a router naming a middleware no file defines) or refuses a file
 //! outright, and with it every change of the directory. So before a change writes anything, [`check`] runs
-//! the validator ([`crate::validate`]) on the directory as it will be after each configuration the change
+//! the validator ([`switchyard_traefik::validate`]) on the directory as it will be after each configuration the change
 //! writes, and an error stops the change.
 //!
 //! The user's files go in with the change that follows their edit ([`shipment`]): those whose text differs
@@ -14,9 +14,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostics::Diagnostic;
 use crate::traefik_files::UserFile;
-use crate::validate;
+use switchyard_diagnostics::Diagnostic;
+use switchyard_traefik::validate;
 
 /// The list of the user's files switchyard shipped into the directory, one name a line. Traefik ignores it (a
 /// name it does not read), and the spec may not declare a file of that name (SY0151).

@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
-use crate::diagnostics::{Diagnostic, KeyPath};
 use crate::names;
 use crate::spec::{Route, Spec};
 use crate::state::Slot;
+use switchyard_diagnostics::{Diagnostic, KeyPath};
 
 /// The longest host template accepted.
 pub const MAX_TEMPLATE_LEN: usize = 256;
@@ -398,7 +398,7 @@ impl Hosts {
             }
         }
         // Who answers first on each host and path.
-        let first = first_of_each(answers.len(), |i| &keys[answers[i].key.clone()], crate::hash::fnv1a);
+        let first = first_of_each(answers.len(), |i| &keys[answers[i].key.clone()], switchyard_lookup::fnv1a);
         // One report per pair of environments: a shared domain collides on every route and kind of host.
         type EnvId<'a> = (&'a str, &'a str);
         let mut reported: BTreeSet<(EnvId<'_>, EnvId<'_>)> = BTreeSet::new();
@@ -688,7 +688,7 @@ mod tests {
         #[test]
         fn the_first_of_each_key_is_found(keys in proptest::collection::vec(proptest::sample::select(&["a", "b", "ab", "ba", "abc", ""][..]), 0..40)) {
             let expected: Vec<usize> = (0..keys.len()).map(|i| keys.iter().position(|k| *k == keys[i]).unwrap()).collect();
-            proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], crate::hash::fnv1a), &expected);
+            proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], switchyard_lookup::fnv1a), &expected);
             proptest::prop_assert_eq!(&first_of_each(keys.len(), |i| keys[i], |b| (b.len() % 2) as u64), &expected);
         }
     }

@@ -6,7 +6,7 @@
 //!
 //! The pipeline:
 //! 1. **Parse** the spec ([`Spec::parse`]): serde with unknown keys refused, then validation of every value,
-//!    returning every problem at once as [`Diagnostic`]s with file, line and key path ([`yaml::SourceMap`]).
+//!    returning every problem at once as [`Diagnostic`]s with file, line and key path (`switchyard_yaml::SourceMap`).
 //!    Host templates compile into a sandboxed minijinja environment ([`hosts::Hosts`]).
 //! 2. **Transition** ([`transition::apply`]): a [`Request`] (deploy, promote, shift, complete, roll back,
 //!    retire, clean up) on an environment's [`EnvState`] gives an [`Outcome`]: the new state, an ordered
@@ -23,18 +23,13 @@
 //! the user's own dynamic files (`traefik.files`) and what the environments name in them, and [`directory`]
 //! checks Traefik's provider directory as a change will leave it, before anything is written.
 //!
-//! Apart from that pipeline, [`dynamic`] reads *any* Traefik v3 dynamic configuration (a provider directory of
-//! YAML and TOML files) into a typed model, the way Traefik's file provider does, and reports every structural
-//! problem with file, line and column: the basis of `switchyard validate`. [`validate`] adds the semantic checks
-//! (rules, references between definitions, blue/green hazards) on top. [`rules`] parses router rules and
-//! [`simulate`] tells which router, service and server answer a request, and how requests split. [`served`]
-//! compares what a running Traefik serves (its API's `/api/rawdata`) with what an environment's state renders.
+//! Below the model, each in its own crate: `switchyard-diagnostics` (what every check reports),
+//! `switchyard-yaml` (the spec's reader and the writer's scalar rules), `switchyard-lookup` (the name tables) and
+//! `switchyard-traefik` (any Traefik configuration: the loader, rules, the validator and the simulator, which
+//! [`traefik_files`], [`directory`] and [`policy`] build on). [`served`] compares what a running Traefik serves
+//! (its API's `/api/rawdata`) with what an environment's state renders.
 
-pub mod compose;
-pub mod diagnostics;
 pub mod directory;
-pub mod dynamic;
-mod hash;
 pub mod hosts;
 pub mod invariants;
 pub mod names;
@@ -42,9 +37,7 @@ pub mod plan;
 pub mod policy;
 pub mod proxy;
 pub mod render;
-pub mod rules;
 pub mod served;
-pub mod simulate;
 pub mod spec;
 pub mod state;
 pub mod time;
@@ -52,14 +45,12 @@ pub mod traefik;
 pub mod traefik_files;
 pub mod traefik_yaml;
 pub mod transition;
-pub mod validate;
 pub mod view;
-pub mod yaml;
 
-pub use diagnostics::{Diagnostic, Location, Severity};
 pub use plan::{Plan, Step};
 pub use spec::{Spec, ValidSpec};
 pub use state::{EnvKey, EnvState, Slot, World};
+pub use switchyard_diagnostics::{Diagnostic, Location, Severity};
 pub use time::{Duration, Timestamp};
 pub use transition::{Context, Outcome, Request, TransitionError, apply};
 

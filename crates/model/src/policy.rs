@@ -42,14 +42,14 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::diagnostics::{Diagnostic, KeyPath, Location, Severity};
 use crate::render::{naming, render_env, to_yaml};
 use crate::spec::{Spec, ValidSpec};
 use crate::state::{EnvKey, EnvState, World};
 use crate::traefik::DynamicConfig;
 use crate::transition::{Outcome, Request};
-use crate::validate;
-use crate::yaml::SourceMap;
+use switchyard_diagnostics::{Diagnostic, KeyPath, Location, Severity};
+use switchyard_traefik::validate;
+use switchyard_yaml::SourceMap;
 
 /// The ABI version this model writes and reads. A new major version gets a new entry point
 /// (`switchyard_policy_v2`); fields may be added to a version without changing it.

@@ -18,8 +18,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::Diagnostic;
 use crate::spec::{AcmeChallenge, Spec};
+use switchyard_diagnostics::Diagnostic;
 
 pub use crate::spec::INTERNAL_ENTRY_POINT;
 

@@ -10,7 +10,6 @@
 
 use serde::Serialize;
 
-use crate::diagnostics::Diagnostic;
 use crate::hosts::{HostError, HostFor, route_host};
 use crate::invariants;
 use crate::spec::{Environment, Route, ValidSpec};
@@ -20,6 +19,7 @@ use crate::traefik::{
     Weighted, WeightedChild,
 };
 use crate::traefik_yaml;
+use switchyard_diagnostics::Diagnostic;
 
 /// Every generated router's priority starts here, far above Traefik's default (the rule's length), so a
 /// user's own catch-all router never shadows ours; a longer path prefix adds to it so it wins on its host.

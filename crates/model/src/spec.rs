@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostics::{Diagnostic, KeyPath, has_errors};
 use crate::hosts::{HostKind, Hosts};
 use crate::names;
 use crate::time::Duration;
-use crate::yaml::{self, SourceMap};
+use switchyard_diagnostics::{Diagnostic, KeyPath, has_errors};
+use switchyard_yaml::{self, SourceMap};
 
 /// The whole spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -307,7 +307,7 @@ impl At<'_> {
 impl Spec {
     /// Parses and validates a spec. On failure, every problem found, each located in `file`.
     pub fn parse(source: &str, file: &str) -> Result<ValidSpec, Vec<Diagnostic>> {
-        let spec: Spec = yaml::from_str(source, file).map_err(|d| vec![*d])?;
+        let spec: Spec = switchyard_yaml::from_str(source, file).map_err(|d| vec![*d])?;
         let mut diagnostics = Vec::new();
         let hosts = spec.validate(&mut diagnostics);
         // Locating keys reads the whole document again: only when there is something to locate.

@@ -8,7 +8,7 @@
 //! "secure-headers@file" does not exist`, `unknown TLS options: modern@file`; the end-to-end test
 //! `traefik_example` shows it on the real binary).
 //! [`check`] finds that before anything is written: the caller reads the files (this crate does no I/O) and
-//! hands over their texts; the files themselves go through the validator ([`crate::validate`]), their
+//! hands over their texts; the files themselves go through the validator ([`switchyard_traefik::validate`]), their
 //! findings at their own lines.
 //!
 //! This is a step of its own, not part of [`Spec::parse`](crate::Spec::parse): the playground and the policy
@@ -24,12 +24,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{Diagnostic, KeyPath, did_you_mean};
-use crate::dynamic::{self, Section};
 use crate::proxy::INTERNAL_MIDDLEWARES;
 use crate::spec::Spec;
-use crate::validate;
-use crate::yaml::SourceMap;
+use switchyard_diagnostics::{Diagnostic, KeyPath, did_you_mean};
+use switchyard_traefik::dynamic::{self, Section};
+use switchyard_traefik::validate;
+use switchyard_yaml::SourceMap;
 
 /// One file of `traefik.files`, as the caller read it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -203,7 +203,7 @@ impl Scan {
 fn scalar_style(s: &str, a: &Analysis, simple_key: bool) -> Style {
     let mut style = if s.contains('\n') {
         Style::Literal
-    } else if !crate::yaml::reads_as_string(s) {
+    } else if !switchyard_yaml::reads_as_string(s) {
         Style::SingleQuoted
     } else {
         Style::Plain

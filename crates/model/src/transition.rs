@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostics::Diagnostic;
 use crate::hosts::{HostFor, route_host};
 use crate::names;
 use crate::plan::{Plan, Probe, Step};
@@ -16,6 +15,7 @@ use crate::spec::ValidSpec;
 use crate::state::{Change, Deployment, Endpoint, EnvKey, EnvState, HISTORY_LEN, HealthStatus, Slot, Split, World};
 use crate::time::Timestamp;
 use crate::traefik::DynamicConfig;
+use switchyard_diagnostics::Diagnostic;
 
 /// Data the caller supplies instead of the model reading it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

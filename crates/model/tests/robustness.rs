@@ -152,3 +152,14 @@ fn known_edge_cases() {
         }
     }
 }
+
+#[test]
+fn positions_stay_within_the_lines_of_the_text() {
+    // A lone carriage return is a line break to YAML, not to the CLI or the editor (found by fuzzing).
+    let source = "\r\r\tapps:\n\t\r\t#0.b26#";
+    let Err(errors) = Spec::parse(source, "s.yaml") else { panic!("no apps is an error") };
+    for d in &errors {
+        let at = d.location.as_ref().map(|l| (l.line, l.column));
+        assert!(at.is_some_and(|(line, column)| line <= 2 && column >= 1), "{d}");
+    }
+}

@@ -4,7 +4,8 @@
 //! And the fast reader against saphyr-parser: the same events at the same positions whenever it reads a text.
 
 use proptest::prelude::*;
-use switchyard_model::{Spec, yaml};
+use switchyard_model::Spec;
+use switchyard_yaml as yaml;
 
 /// What serde_yaml + serde_path_to_error said: (message, path, line, column), as the old reader reported it.
 /// serde_yaml's error: message, key path, line and column.

@@ -3,7 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use switchyard_model::{Diagnostic, EnvKey, EnvState, Location, Spec, ValidSpec, World};
+use switchyard_diagnostics::{Diagnostic, Location};
+use switchyard_model::{EnvKey, EnvState, Spec, ValidSpec, World};
 
 /// The name diagnostics about the state editor's text carry, as the spec's carry `switchyard.yaml`.
 const STATE_FILE: &str = "state.json";

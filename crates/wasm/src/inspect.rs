@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use switchyard_model::Diagnostic;
-use switchyard_model::dynamic::{FileClass, classify, load};
-use switchyard_model::rules::Request;
-use switchyard_model::simulate::http;
-use switchyard_model::validate::validate_files;
+use switchyard_diagnostics::Diagnostic;
+use switchyard_traefik::dynamic::{FileClass, classify, load};
+use switchyard_traefik::rules::Request;
+use switchyard_traefik::simulate::http;
+use switchyard_traefik::validate::validate_files;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::{Outcome, respond};
@@ -83,7 +83,7 @@ fn pairs(text: &str, separators: &[char], sep: char, what: &str, out: &mut Vec<D
 }
 
 /// Who answers a request in a Traefik configuration, and how `requests` requests split:
-/// `{ ok: { answer, version, split, shares }, diagnostics }` ([`switchyard_model::simulate::http::Route`]),
+/// `{ ok: { answer, version, split, shares }, diagnostics }` ([`switchyard_traefik::simulate::http::Route`]),
 /// as `switchyard route --json` computes it. `config` is the file's text (named `file`: YAML or TOML by its
 /// extension), `versions_json` a JSON object from service names to the versions they stand for (the
 /// `versions` of [`view`]; `{}` for any other configuration), `request_json` a [`RouteRequest`]. A

@@ -15,7 +15,7 @@
 //! Both are on by default (the native build and its tests have everything).
 
 use serde::Serialize;
-use switchyard_model::Diagnostic;
+use switchyard_diagnostics::Diagnostic;
 
 #[cfg(any(feature = "workflow", feature = "policy"))]
 mod inputs;

@@ -851,13 +851,13 @@ exit 3"#,
                 let path = self.opts.spec_dir.join(compose);
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("could not read the compose file {}", path.display()))?;
-                let options = switchyard_model::compose::Options {
+                let options = switchyard_compose::Options {
                     stack: stack.clone(),
                     variables: variables.clone(),
                     routed: services.iter().cloned().collect(),
                 };
                 let file = path.display().to_string();
-                let parsed = switchyard_model::compose::parse(&text, &file, &options)
+                let parsed = switchyard_compose::parse(&text, &file, &options)
                     .map_err(|d| anyhow!("{}", crate::report::render(&d, Some(&text))))?;
                 let dir = path.parent().map(PathBuf::from).unwrap_or_default();
                 let mut env_files = BTreeMap::new();

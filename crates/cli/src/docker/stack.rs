@@ -16,7 +16,7 @@ use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListVolumesOptionsBuilder,
     RemoveContainerOptionsBuilder, StartContainerOptions,
 };
-use switchyard_model::compose::{ComposeProject, Condition, MountKind, RestartPolicy as Policy, Service};
+use switchyard_compose::{ComposeProject, Condition, MountKind, RestartPolicy as Policy, Service};
 
 /// Labels on everything switchyard creates.
 pub(crate) const MANAGED: &str = "switchyard.managed";

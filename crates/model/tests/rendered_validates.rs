@@ -1,0 +1,88 @@
+//! Every configuration switchyard renders for its fixtures passes `switchyard validate`'s checks
+//! (switchyard-traefik) with no error and no warning.
+
+// Reading the fixtures is what a test harness does; the model itself still does no I/O.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use switchyard_model::{Diagnostic, Severity};
+use switchyard_traefik::dynamic;
+use switchyard_traefik::validate::validate_files;
+
+fn render(diagnostics: &[Diagnostic]) -> String {
+    diagnostics.iter().map(|d| format!("{d}\n")).collect()
+}
+
+/// Every configuration switchyard renders for its fixtures validates with no error and no warning, next to the
+/// file where the user defines the `@file` middlewares the spec names (switchyard does not write them).
+#[test]
+fn every_rendered_configuration_is_clean() {
+    let dir = common::manifest_dir().join("tests/inputs");
+    let mut count = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("inputs").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        if name.starts_with("err_") || !name.ends_with(".yaml") {
+            continue;
+        }
+        let fixture = common::Fixture::load(&path);
+        let run = common::run(&fixture, &name);
+        for config in &run.configs {
+            let yaml = switchyard_model::render::to_yaml(config).expect("renders");
+            let generated = ("switchyard_app_env.yml".to_string(), yaml);
+            let middlewares = user_middlewares(&generated);
+            let d = validate_files(&[generated.clone(), middlewares]);
+            let mut bad: Vec<&Diagnostic> = d.iter().filter(|d| d.severity != Severity::Info).collect();
+            // An environment with nothing left is written as `{}` on purpose, to withdraw its routers; the load
+            // check warns about any file that defines nothing (a file being written looks the same).
+            if config.is_empty() {
+                assert_eq!(bad.iter().map(|d| d.code).collect::<Vec<_>>(), ["SY3004"], "{name}");
+                assert!(bad[0].message.contains("defines nothing"));
+                bad.clear();
+            }
+            assert!(bad.is_empty(), "{name}:\n{}\n{}", generated.1, render(&d));
+            count += 1;
+        }
+    }
+    assert!(count > 20, "only {count} configurations");
+}
+
+/// A file defining every `name@file` middleware and TLS options the generated file names, as a user would.
+fn user_middlewares(generated: &(String, String)) -> (String, String) {
+    let loaded = dynamic::load(std::slice::from_ref(generated));
+    let mut names: Vec<&str> = loaded
+        .config
+        .http
+        .iter()
+        .flat_map(|h| h.routers.iter().flatten())
+        .flat_map(|(_, r)| r.middlewares.iter().flatten())
+        .filter_map(|m| m.strip_suffix("@file"))
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut text = String::from("http:\n  middlewares:\n");
+    for name in names {
+        text.push_str(&format!("    {name}:\n      headers: {{frameDeny: true}}\n"));
+    }
+    if text.ends_with("middlewares:\n") {
+        text = String::from("# nothing\nhttp:\n  middlewares:\n    unused: {compress: {}}\n");
+    }
+    let mut options: Vec<&str> = loaded
+        .config
+        .http
+        .iter()
+        .flat_map(|h| h.routers.iter().flatten())
+        .filter_map(|(_, r)| r.tls.as_ref()?.options.as_deref()?.strip_suffix("@file"))
+        .collect();
+    options.sort();
+    options.dedup();
+    if !options.is_empty() {
+        text.push_str("tls:\n  options:\n");
+        for name in options {
+            text.push_str(&format!("    {name}: {{minVersion: VersionTLS12}}\n"));
+        }
+    }
+    ("middlewares.yml".to_string(), text)
+}
