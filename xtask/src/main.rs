@@ -26,8 +26,9 @@ cargo xtask <task>
               and print the gzipped size of everything the page loads
   playground [--port N]
               build it, then serve it on http://127.0.0.1:N/ (default 8080; 0 picks one)
-  bench       run the benchmarks (rendering; policies, cold and warm; where a reload's time goes in the
-              real Traefik; rollback on the Docker engine, until traffic moves)
+  bench       run the benchmarks (rendering, reading, validating; policies, cold and warm; where a reload's
+              time goes in the real Traefik; rollback on the Docker engine, until traffic moves), then print
+              each figure beside the reference measured in the same run, as a ratio
   fuzz [SECS] run the spec parser fuzz target with cargo-fuzz (needs a nightly toolchain)
 ";
 
@@ -43,6 +44,8 @@ fn main() -> Result<()> {
         Some("playground") => playground(&root, &args[1..]),
         Some("bench") => {
             cargo(&["bench", "-p", "switchyard-model"])?;
+            cargo(&["bench", "-p", "switchyard-traefik"])?;
+            print_ratios(&root)?;
             policy_build(&root)?;
             cargo(&["bench", "-p", "switchyard", "--bench", "policy"])?;
             docker_engine(&[])?;
@@ -57,6 +60,81 @@ fn main() -> Result<()> {
         }
         Some(other) => bail!("unknown task {other:?}\n\n{USAGE}"),
     }
+}
+
+/// Each figure and the reference it is compared with, measured in the same run: (criterion group, figure,
+/// reference). A ratio that grows between runs is a regression, whatever the machine.
+const RATIOS: &[(&str, &str, &str)] = &[
+    ("per environment: 3,000 files", "render_env + to_yaml", "serde_yaml only (reference)"),
+    ("per environment: 3,000 files", "render_env only", "serde_yaml only (reference)"),
+    ("per environment: 3,000 files", "to_yaml only", "serde_yaml only (reference)"),
+    (
+        "parse: 50 apps x 3 environments",
+        "Spec::parse (read + validate)",
+        "serde_yaml + serde_path_to_error (the reader before, reference)",
+    ),
+    (
+        "parse: 50 apps x 3 environments",
+        "yaml::from_str (read only)",
+        "serde_yaml + serde_path_to_error (the reader before, reference)",
+    ),
+    ("20k routers + 22k services (thread CPU)", "load/one YAML file", "schemastore/one document"),
+    ("20k routers + 22k services (thread CPU)", "validate_files/one YAML file", "schemastore/one document"),
+];
+
+/// Prints the figures of [`RATIOS`] from criterion's last run (`target/criterion/**/new`): median, the
+/// reference's median, and their ratio.
+fn print_ratios(root: &Path) -> Result<()> {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let mut medians = std::collections::BTreeMap::new();
+    collect_medians(&target.join("criterion"), &mut medians)?;
+    let median = |group: &str, name: &str| {
+        medians.get(&(group.to_string(), name.to_string())).copied().with_context(|| {
+            format!("no criterion result for {group:?} / {name:?} under {}", target.join("criterion").display())
+        })
+    };
+    println!("\nratios to the references measured in the same run (median / reference's median):");
+    let mut last_group = "";
+    for (group, figure, reference) in RATIOS {
+        let (ours, theirs) = (median(group, figure)?, median(group, reference)?);
+        if *group != last_group {
+            println!("  {group} (reference: {reference}, {})", ms(theirs));
+            last_group = group;
+        }
+        println!("    {figure:<40} {:>10}  {:.3}", ms(ours), ours / theirs);
+    }
+    Ok(())
+}
+
+/// A median for people: nanoseconds (of wall or thread CPU time) as milliseconds.
+fn ms(ns: f64) -> String {
+    format!("{:.1} ms", ns / 1e6)
+}
+
+/// Walks criterion's output for `new/benchmark.json` + `new/estimates.json`: (group, function) -> median (ns).
+fn collect_medians(dir: &Path, into: &mut std::collections::BTreeMap<(String, String), f64>) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries {
+        let path = entry?.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let (benchmark, estimates) = (path.join("new/benchmark.json"), path.join("new/estimates.json"));
+        if benchmark.is_file() && estimates.is_file() {
+            let read = |p: &Path| -> Result<serde_json::Value> {
+                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))
+            };
+            let (b, e) = (read(&benchmark)?, read(&estimates)?);
+            let group = b["group_id"].as_str().unwrap_or_default().to_string();
+            let function = b["function_id"].as_str().unwrap_or_default().to_string();
+            if let Some(median) = e["median"]["point_estimate"].as_f64() {
+                into.insert((group, function), median);
+            }
+        }
+        collect_medians(&path, into)?;
+    }
+    Ok(())
 }
 
 fn root() -> PathBuf {

@@ -1,8 +1,12 @@
 //! Diagnostics for people: the message, where it is, the source line with the spot marked, and hints.
 
 use std::fmt::Write as _;
+use std::io::Write;
 
 use switchyard_model::{Diagnostic, Severity};
+
+use crate::args::ReportFormat;
+use crate::session::Failure;
 
 /// Renders diagnostics; `source` is the text of the file they point into, when there is one.
 pub(crate) fn render(diagnostics: &[Diagnostic], source: Option<&str>) -> String {
@@ -165,6 +169,43 @@ fn escape_property(text: &str) -> String {
 /// Control characters from user files must not reach the terminal as escape sequences.
 fn sanitize(line: &str) -> String {
     line.chars().map(|c| if c.is_control() && c != '\t' { '\u{fffd}' } else { c }).collect()
+}
+
+/// Writes diagnostics in the chosen format; `checked` names what was checked, for the all-clear line.
+pub(crate) fn report_diagnostics(
+    diagnostics: &[Diagnostic],
+    sources: &std::collections::BTreeMap<String, String>,
+    format: ReportFormat,
+    checked: &[String],
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use std::io::IsTerminal as _;
+    match format {
+        ReportFormat::Json => {
+            writeln!(out, "{}", serde_json::to_string_pretty(diagnostics).map_err(anyhow::Error::from)?)?;
+        }
+        ReportFormat::Sarif => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&sarif(diagnostics)).map_err(anyhow::Error::from)?)?;
+        }
+        ReportFormat::Github => out.write_all(github(diagnostics).as_bytes())?,
+        ReportFormat::Human if diagnostics.is_empty() => {
+            for name in checked {
+                writeln!(out, "{name}: ok")?;
+            }
+        }
+        ReportFormat::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let text = render_with(diagnostics, &|f| sources.get(f).map(String::as_str), color);
+            out.write_all(text.as_bytes())?;
+            let (errors, warnings) = diagnostics.iter().fold((0, 0), |(e, w), d| match d.severity {
+                Severity::Error => (e + 1, w),
+                Severity::Warning => (e, w + 1),
+                Severity::Info => (e, w),
+            });
+            writeln!(out, "{errors} error(s), {warnings} warning(s)")?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

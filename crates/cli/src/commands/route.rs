@@ -1,0 +1,82 @@
+//! `switchyard route`: which router, service, server and version answer a request, and how requests split.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use switchyard_model::Diagnostic;
+use switchyard_model::render::to_yaml;
+
+use crate::args::{Cli, RouteArgs, Target};
+use crate::commands::render::render_world;
+use crate::inspect;
+use crate::report;
+use crate::session::{Failure, backend, load_spec, session};
+
+pub(crate) fn run(cli: &Cli, args: &RouteArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let RouteArgs {
+        paths,
+        host,
+        path,
+        method,
+        headers,
+        query,
+        cookies,
+        client_ip,
+        entry_point,
+        tls,
+        requests,
+        down,
+        json,
+    } = args;
+    let mut versions = std::collections::BTreeMap::new();
+    let files = if paths.is_empty() {
+        let s = session(cli, load_spec(&cli.spec)?)?;
+        let world = backend(cli)?.load_world()?;
+        versions = switchyard_model::view::version_services(world.values());
+        let config = render_world(&s.spec, &world, &Target { app: None, env: None })?;
+        vec![("rendered.yml".to_string(), to_yaml(&config).map_err(|e| Failure::Broken(e.into()))?)]
+    } else {
+        let inputs = inspect::read(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+        if let Some((name, _)) = inputs.specs.first() {
+            return Err(Failure::Refused(format!(
+                "{name} is a switchyard spec; `route` reads Traefik configuration (leave PATHS out to route \
+                 through the spec and the recorded state)"
+            )));
+        }
+        inputs.traefik
+    };
+    let loaded = switchyard_traefik::dynamic::load(&files);
+    if loaded.has_errors() {
+        let sources: std::collections::BTreeMap<String, String> = files.iter().cloned().collect();
+        let errors: Vec<Diagnostic> = loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        let text = report::render_with(&errors, &|f| sources.get(f).map(String::as_str), false);
+        return Err(Failure::Refused(format!("{text}Traefik would refuse this configuration; fix it first")));
+    }
+    let mut request = switchyard_traefik::rules::Request::new(method, host, path);
+    for (name, value) in inspect::pairs(headers, ':', "--header")? {
+        request = request.header(&name, &value);
+    }
+    for (name, value) in inspect::pairs(query, '=', "--query")? {
+        request = request.query(&name, &value);
+    }
+    if let Some(ip) = client_ip {
+        request = request.client_ip(*ip);
+    }
+    let req = switchyard_traefik::simulate::http::HttpRequest {
+        entry_point: entry_point.clone(),
+        tls: *tls,
+        request,
+        cookies: inspect::pairs(cookies, '=', "--cookie")?.into_iter().collect(),
+    };
+    let down = inspect::down(down);
+    // The same function answers the playground's "Who answers?" panel.
+    let route = switchyard_traefik::simulate::http::route(&loaded.config, &req, *requests, &down, &versions);
+    if *json {
+        let value = serde_json::json!({ "answer": route.answer, "version": route.version, "split": route.split });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?)?;
+    } else {
+        let split = requests.zip(route.split.as_ref());
+        out.write_all(inspect::describe(&req, &route.answer, split).as_bytes())?;
+    }
+    Ok(())
+}
