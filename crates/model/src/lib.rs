@@ -45,14 +45,16 @@ pub mod traefik;
 pub mod traefik_files;
 pub mod traefik_yaml;
 pub mod transition;
+pub mod valid_spec;
 pub mod view;
 
 pub use plan::{Plan, Step};
-pub use spec::{Spec, ValidSpec};
+pub use spec::Spec;
 pub use state::{EnvKey, EnvState, Slot, World};
 pub use switchyard_diagnostics::{Diagnostic, Location, Severity};
 pub use time::{Duration, Timestamp};
 pub use transition::{Context, Outcome, Request, TransitionError, apply};
+pub use valid_spec::ValidSpec;
 
 /// The bundled example spec (`examples/whoami/switchyard.yaml`), for demos, the playground and tests.
 pub const EXAMPLE_SPEC: &str = include_str!("../../../examples/whoami/switchyard.yaml");

@@ -209,6 +209,12 @@ pub fn is_safe_traefik_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
+/// The name a declared file gets in Traefik's directory: the last element of its path (`traefik/tls.yml` becomes
+/// `tls.yml`), as the spec's validation checks it (SY0150-SY0152).
+pub fn base_name(declared: &str) -> &str {
+    declared.rsplit(['/', '\\']).next().unwrap_or(declared)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,13 +12,14 @@ use serde::Serialize;
 
 use crate::hosts::{HostError, HostFor, route_host};
 use crate::invariants;
-use crate::spec::{Environment, Route, ValidSpec};
+use crate::spec::{Environment, Route};
 use crate::state::{Deployment, EnvState, Slot};
 use crate::traefik::{
     ActiveHealthCheck, Cookie, DynamicConfig, Empty, Http, LoadBalancer, Router, RouterTls, Server, Service, Sticky,
     Weighted, WeightedChild,
 };
 use crate::traefik_yaml;
+use crate::valid_spec::ValidSpec;
 use switchyard_diagnostics::Diagnostic;
 
 /// Every generated router's priority starts here, far above Traefik's default (the rule's length), so a

@@ -36,9 +36,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::render::{RenderError, naming, render_env};
-use crate::spec::ValidSpec;
 use crate::state::{EnvState, Slot};
 use crate::traefik::{Router, Service};
+use crate::valid_spec::ValidSpec;
 
 /// The file provider's name in Traefik's `name@provider`.
 const FILE_PROVIDER: &str = "file";

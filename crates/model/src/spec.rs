@@ -1,16 +1,15 @@
 //! The spec users write (`switchyard.yaml`): apps, their routed compose services, health checks and
-//! environments. Parsing rejects unknown keys and wrong types; [`Spec::parse`] then validates every value and
-//! returns all problems at once, each with the file, line and key path.
+//! environments, and the checks of every value. Parsing ([`Spec::parse`], in `valid_spec`) rejects unknown keys
+//! and wrong types, then validates every value and returns all problems at once, each with the file, line and key
+//! path. It uses only `names` and `time`: the host templates compile above it ([`crate::hosts`]).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::hosts::{HostKind, Hosts};
 use crate::names;
 use crate::time::Duration;
-use switchyard_diagnostics::{Diagnostic, KeyPath, has_errors};
-use switchyard_yaml::{self, SourceMap};
+use switchyard_diagnostics::{Diagnostic, KeyPath};
 
 /// The whole spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,6 +160,40 @@ impl Default for Health {
     }
 }
 
+/// The three kinds of host an environment has; each has a template ([`HostTemplates`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HostKind {
+    Production,
+    Slot,
+    Preview,
+}
+
+impl HostKind {
+    pub const ALL: [HostKind; 3] = [HostKind::Production, HostKind::Slot, HostKind::Preview];
+
+    pub fn default_template(self) -> &'static str {
+        match self {
+            HostKind::Production => "{{ app }}.{{ domain }}",
+            HostKind::Slot => "{{ slot }}-{{ app }}.{{ domain }}",
+            HostKind::Preview => "{{ version }}-{{ app }}.{{ domain }}",
+        }
+    }
+    pub(crate) fn index(self) -> usize {
+        match self {
+            HostKind::Production => 0,
+            HostKind::Slot => 1,
+            HostKind::Preview => 2,
+        }
+    }
+    pub fn key(self) -> &'static str {
+        match self {
+            HostKind::Production => "production",
+            HostKind::Slot => "slot",
+            HostKind::Preview => "preview",
+        }
+    }
+}
+
 /// minijinja templates for hostnames. Variables: `app`, `env`, `domain`; `slot` (blue or green) in `slot`;
 /// `version` (the version as one DNS label, `v1-2-0`) in `preview`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,14 +300,6 @@ impl Default for Retention {
     }
 }
 
-/// A parsed spec that passed validation, with its compiled host templates and any warnings.
-#[derive(Debug)]
-pub struct ValidSpec {
-    pub spec: Spec,
-    pub hosts: Hosts,
-    pub warnings: Vec<Diagnostic>,
-}
-
 /// Where a value of the spec is: its key path, made only for a diagnostic (validating a large spec without
 /// problems would otherwise spend much of its time making paths that are never shown).
 #[derive(Clone, Copy)]
@@ -305,23 +330,8 @@ impl At<'_> {
 }
 
 impl Spec {
-    /// Parses and validates a spec. On failure, every problem found, each located in `file`.
-    pub fn parse(source: &str, file: &str) -> Result<ValidSpec, Vec<Diagnostic>> {
-        let spec: Spec = switchyard_yaml::from_str(source, file).map_err(|d| vec![*d])?;
-        let mut diagnostics = Vec::new();
-        let hosts = spec.validate(&mut diagnostics);
-        // Locating keys reads the whole document again: only when there is something to locate.
-        if diagnostics.iter().any(|d| d.location.is_none() && d.path.is_some()) {
-            SourceMap::new(source, file).attach(&mut diagnostics);
-        }
-        match hosts {
-            Some(hosts) if !has_errors(&diagnostics) => Ok(ValidSpec { spec, hosts, warnings: diagnostics }),
-            _ => Err(diagnostics),
-        }
-    }
-
-    /// Checks every value; returns the compiled host templates when they all compile.
-    pub fn validate(&self, out: &mut Vec<Diagnostic>) -> Option<Hosts> {
+    /// Checks every value but the host templates (compiled by [`Spec::validate`], which calls this first).
+    pub(crate) fn check_values(&self, out: &mut Vec<Diagnostic>) {
         let root = At::Root;
         let apps_path = root.key("apps");
         if self.apps.is_empty() {
@@ -348,9 +358,6 @@ impl Spec {
                 env.check_references(&self.traefik, &apps_path.key(name).key("environments").key(env_name), out);
             }
         }
-        let hosts = Hosts::compile(self, out)?;
-        hosts.check_spec_hosts(self, out);
-        Some(hosts)
     }
 
     pub fn app(&self, app: &str) -> Option<&App> {
@@ -371,7 +378,7 @@ impl TraefikSpec {
         let mut names: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, file) in self.files.iter().enumerate() {
             let at = fp.index(i);
-            let base = crate::traefik_files::base_name(file);
+            let base = names::base_name(file);
             if file.trim().is_empty() || file.contains('\0') || base.is_empty() {
                 out.push(
                     Diagnostic::error("SY0150", "the file path is empty")

@@ -24,6 +24,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::names;
 use crate::proxy::INTERNAL_MIDDLEWARES;
 use crate::spec::Spec;
 use switchyard_diagnostics::{Diagnostic, KeyPath, did_you_mean};
@@ -46,14 +47,8 @@ pub struct UserFile {
 impl UserFile {
     /// Its name in Traefik's directory.
     pub fn name(&self) -> &str {
-        base_name(&self.declared)
+        names::base_name(&self.declared)
     }
-}
-
-/// The name a declared file gets in Traefik's directory: the last element of its path (`traefik/tls.yml` becomes
-/// `tls.yml`), as the spec's validation checks it (SY0150-SY0152).
-pub fn base_name(declared: &str) -> &str {
-    declared.rsplit(['/', '\\']).next().unwrap_or(declared)
 }
 
 /// What a reference names: its kind, for messages and the section it is looked up in.
@@ -111,7 +106,7 @@ pub fn check(spec: &Spec, source: &str, file: &str, files: &[UserFile]) -> Vec<D
         let found = files.iter().find(|f| f.declared == *declared);
         match found.map(|f| (&f.path, &f.text)) {
             Some((path, Ok(text))) => {
-                let name = base_name(declared).to_string();
+                let name = names::base_name(declared).to_string();
                 if !paths.contains_key(&name) {
                     paths.insert(name.clone(), path.clone());
                     readable.push((name, text.clone()));

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::hosts::{HostFor, route_host};
+use crate::hosts::{HostFor, route_host, world_hosts};
 use crate::names;
 use crate::plan::{Plan, Probe, Step};
 use crate::render::{RenderError, naming, render_env};
-use crate::spec::ValidSpec;
 use crate::state::{Change, Deployment, Endpoint, EnvKey, EnvState, HISTORY_LEN, HealthStatus, Slot, Split, World};
 use crate::time::Timestamp;
 use crate::traefik::DynamicConfig;
+use crate::valid_spec::ValidSpec;
 use switchyard_diagnostics::Diagnostic;
 
 /// Data the caller supplies instead of the model reading it.
@@ -601,36 +601,4 @@ fn unknown_version(state: &EnvState, version: &str) -> TransitionError {
         version: version.into(),
         deployed: state.deployments.iter().map(|d| d.version.clone()).collect(),
     }
-}
-
-/// Every host in use: production and slot hosts of every environment in the spec, and the preview hosts of
-/// every deployed version. Host -> who uses it.
-pub fn world_hosts(spec: &ValidSpec, world: &World) -> BTreeMap<String, String> {
-    let mut hosts = BTreeMap::new();
-    for (app_name, app) in &spec.spec.apps {
-        for env_name in app.environments.keys() {
-            for what in [HostFor::Production, HostFor::Slot(Slot::Blue), HostFor::Slot(Slot::Green)] {
-                if let Ok(base) = spec.hosts.base_host(app_name, env_name, what) {
-                    for route in app.routes.values() {
-                        let owner = match what {
-                            HostFor::Slot(s) => format!("the {s} slot of {app_name}/{env_name}"),
-                            _ => format!("production of {app_name}/{env_name}"),
-                        };
-                        hosts.insert(route_host(&base, route), owner);
-                    }
-                }
-            }
-        }
-    }
-    for (key, state) in world {
-        let Some(app) = spec.spec.apps.get(&key.app) else { continue };
-        for d in &state.deployments {
-            if let Ok(base) = spec.hosts.base_host(&key.app, &key.env, HostFor::Preview(&d.slug)) {
-                for route in app.routes.values() {
-                    hosts.insert(route_host(&base, route), format!("the preview of {} in {key}", d.version));
-                }
-            }
-        }
-    }
-    hosts
 }

@@ -9,10 +9,10 @@ use similar::{DiffTag, group_diff_ops};
 
 use crate::hosts::{HostFor, route_host};
 use crate::render::{RenderError, naming};
-use crate::spec::ValidSpec;
 use crate::state::{EnvState, HealthStatus, Slot};
 use crate::time::Timestamp;
 use crate::traefik::DynamicConfig;
+use crate::valid_spec::ValidSpec;
 
 /// A unified diff of two texts by lines, with three lines of context; empty when they are equal. The same
 /// bytes as similar's `TextDiff::from_lines(old, new).unified_diff()` (a test holds them to it), but with

@@ -58,6 +58,7 @@ use crate::dynamic::model::{
 use crate::dynamic::{self, Format, Loaded, Node, Section};
 use crate::rules::{self, Expr, MatcherKind};
 use switchyard_diagnostics::{Diagnostic, Location, did_you_mean};
+use switchyard_lookup::{Table, fnv1a};
 
 /// Loads `files` (name, contents) as Traefik's file provider reads a directory ([`dynamic::load()`]) and runs
 /// [`check`]: every diagnostic, structural and semantic, sorted by file (in Traefik's order), line and column.
@@ -107,45 +108,27 @@ enum Aim {
     Key,
 }
 
-/// The definitions of one section by name, in name order, with a flag for "something refers to it". Lookups go
-/// through an open-addressing table with a fixed hash (FNV-1a): one or two string comparisons instead of a
-/// binary search's fifteen for 20,000 names, and deterministic (the table is never iterated).
+/// The definitions of one section by name, in name order, with a flag for "something refers to it"; found
+/// through a [`Table`].
 struct Names<'l> {
     names: Vec<&'l str>,
     used: Vec<bool>,
-    /// Index + 1 of the name in each slot; 0 for an empty slot.
-    slots: Vec<u32>,
+    table: Table,
 }
 
 impl<'l> Names<'l> {
     fn new<T>(map: Option<&'l BTreeMap<String, T>>) -> Self {
         let names: Vec<&str> = map.map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
         let used = vec![false; names.len()];
-        let mut slots = vec![0u32; (names.len() * 2).next_power_of_two().max(8)];
-        let mask = slots.len() - 1;
+        let mut table = Table::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
-            // Truncating the hash to the table size is the point.
-            #[allow(clippy::cast_possible_truncation)]
-            let mut at = switchyard_lookup::fnv1a(name.as_bytes()) as usize & mask;
-            while slots[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            slots[at] = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            table.insert(fnv1a(name.as_bytes()), i);
         }
-        Names { names, used, slots }
+        Names { names, used, table }
     }
 
     fn find(&self, name: &str) -> Option<usize> {
-        let mask = self.slots.len() - 1;
-        #[allow(clippy::cast_possible_truncation)]
-        let mut at = switchyard_lookup::fnv1a(name.as_bytes()) as usize & mask;
-        loop {
-            match self.slots[at] {
-                0 => return None,
-                i if self.names[i as usize - 1] == name => return Some(i as usize - 1),
-                _ => at = (at + 1) & mask,
-            }
-        }
+        self.table.find(fnv1a(name.as_bytes()), |i| self.names[i] == name)
     }
 }
 

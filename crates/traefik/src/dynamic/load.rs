@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use switchyard_diagnostics::{Diagnostic, Location};
+use switchyard_lookup::{FNV_OFFSET, Table, fnv1a_from};
 
 use super::check::{self, Record, node_at};
 use super::de::from_node;
@@ -275,76 +276,34 @@ fn merge(
     origins.push((record.section, record.name), origin, Some(hash));
 }
 
-/// The origins found so far, in file order, with an index by section and name for the first-wins rule (an
-/// open-addressing table with a fixed hash: deterministic, and never iterated). The map of [`Loaded::origins`]
-/// is built from the list at the end, in one pass.
+/// The origins found so far, in file order, with a [`Table`] by section and name for the first-wins rule. The
+/// map of [`Loaded::origins`] is built from the list at the end, in one pass.
 #[derive(Default)]
 struct Origins {
     list: Vec<((Section, String), Origin)>,
-    /// Index + 1 into `list` of each named definition; 0 for an empty slot.
-    slots: Vec<u32>,
-    /// The hash of each entry of `list` (0 for certificates, which are not in the table).
-    hashes: Vec<u64>,
-    named: usize,
+    /// The named definitions (certificates have no name, and are not in it).
+    table: Table,
 }
 
 impl Origins {
     fn hash(section: Section, name: &str) -> u64 {
-        switchyard_lookup::fnv1a_from(switchyard_lookup::FNV_OFFSET ^ section as u64, name.as_bytes())
-    }
-
-    fn slot(&self, hash: u64) -> usize {
-        // Truncating the hash to the table size is the point.
-        #[allow(clippy::cast_possible_truncation)]
-        let at = hash as usize;
-        at & (self.slots.len() - 1)
+        fnv1a_from(FNV_OFFSET ^ section as u64, name.as_bytes())
     }
 
     fn find(&self, section: Section, name: &str, hash: u64) -> Option<&Origin> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mut at = self.slot(hash);
-        loop {
-            match self.slots[at] {
-                0 => return None,
-                i => {
-                    let ((s, n), origin) = &self.list[i as usize - 1];
-                    if *s == section && n == name {
-                        return Some(origin);
-                    }
-                }
-            }
-            at = (at + 1) & (self.slots.len() - 1);
-        }
+        let at = self.table.find(hash, |i| {
+            let (s, n) = &self.list[i].0;
+            *s == section && n == name
+        })?;
+        Some(&self.list[at].1)
     }
 
     /// Adds an origin; `hash` for a named definition (which must not be there yet).
     fn push(&mut self, key: (Section, String), origin: Origin, hash: Option<u64>) {
         self.list.push((key, origin));
-        self.hashes.push(hash.unwrap_or(0));
-        let Some(hash) = hash else { return };
-        self.named += 1;
-        if self.named * 2 > self.slots.len() {
-            self.slots = vec![0; (self.named * 4).next_power_of_two().max(64)];
-            let hashes = std::mem::take(&mut self.hashes);
-            for (i, h) in hashes.iter().enumerate() {
-                if self.list[i].0.0 != Section::TlsCertificate {
-                    self.place(*h, i);
-                }
-            }
-            self.hashes = hashes;
-        } else {
-            self.place(hash, self.list.len() - 1);
+        if let Some(hash) = hash {
+            self.table.insert(hash, self.list.len() - 1);
         }
-    }
-
-    fn place(&mut self, hash: u64, index: usize) {
-        let mut at = self.slot(hash);
-        while self.slots[at] != 0 {
-            at = (at + 1) & (self.slots.len() - 1);
-        }
-        self.slots[at] = u32::try_from(index + 1).unwrap_or(u32::MAX);
     }
 
     fn finish(self) -> BTreeMap<(Section, String), Origin> {
