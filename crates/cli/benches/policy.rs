@@ -24,8 +24,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use switchyard_fixtures::{ENVIRONMENTS, Layout, spec_source};
+use switchyard_model::naming;
 use switchyard_model::policy::{ABI_VERSION, ChangeInput, InputRef, Source};
-use switchyard_model::render::{naming, render_env};
+use switchyard_model::render::render_env;
 use switchyard_model::traefik::DynamicConfig;
 use switchyard_model::{EnvState, Spec, ValidSpec};
 

@@ -6,8 +6,9 @@ use std::io::Write;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use switchyard_model::directory::{SHIPPED_LIST, Shipment};
+use switchyard_model::naming;
 use switchyard_model::plan::Step;
-use switchyard_model::render::{naming, to_yaml};
+use switchyard_model::render::to_yaml;
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{EnvKey, EnvState, Timestamp, World};
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
-use switchyard_model::render::naming;
+use switchyard_model::naming;
 use switchyard_model::state::STATE_FORMAT;
 use switchyard_model::{EnvKey, EnvState, Timestamp, World};
 

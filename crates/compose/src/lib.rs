@@ -81,7 +81,7 @@ use serde_json::Value;
 
 use switchyard_diagnostics::{Diagnostic, KeyPath, Location, did_you_mean, has_errors};
 use switchyard_model::names;
-use switchyard_model::render::naming;
+use switchyard_model::naming;
 use switchyard_model::time::Duration;
 use switchyard_yaml::{self as yaml, SourceMap};
 

@@ -33,6 +33,7 @@ pub mod directory;
 pub mod hosts;
 pub mod invariants;
 pub mod names;
+pub mod naming;
 pub mod plan;
 pub mod policy;
 pub mod proxy;

@@ -42,7 +42,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::render::{naming, render_env, to_yaml};
+use crate::naming;
+use crate::render::{render_env, to_yaml};
 use crate::spec::Spec;
 use crate::state::{EnvKey, EnvState, World};
 use crate::traefik::DynamicConfig;

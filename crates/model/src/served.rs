@@ -35,7 +35,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::render::{RenderError, naming, render_env};
+use crate::naming;
+use crate::render::{RenderError, render_env};
 use crate::state::{EnvState, Slot};
 use crate::traefik::{Router, Service};
 use crate::valid_spec::ValidSpec;

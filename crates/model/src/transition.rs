@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::hosts::{HostFor, route_host, world_hosts};
 use crate::names;
+use crate::naming;
 use crate::plan::{Plan, Probe, Step};
-use crate::render::{RenderError, naming, render_env};
+use crate::render::{RenderError, render_env};
 use crate::state::{Change, Deployment, Endpoint, EnvKey, EnvState, HISTORY_LEN, HealthStatus, Slot, Split, World};
 use crate::time::Timestamp;
 use crate::traefik::DynamicConfig;

@@ -8,7 +8,8 @@ use similar::algorithms::{Capture, Compact, Replace, myers};
 use similar::{DiffTag, group_diff_ops};
 
 use crate::hosts::{HostFor, route_host};
-use crate::render::{RenderError, naming};
+use crate::naming;
+use crate::render::RenderError;
 use crate::state::{EnvState, HealthStatus, Slot};
 use crate::time::Timestamp;
 use crate::traefik::DynamicConfig;
@@ -432,7 +433,7 @@ pub fn version_services<'s>(
         for d in &state.deployments {
             let slot = state.slot_of(&d.version).map(|s| format!(", {} slot", s.as_str())).unwrap_or_default();
             for service in d.endpoints.keys() {
-                let name = crate::render::naming::version(&state.app, &state.env, &d.slug, service);
+                let name = crate::naming::version(&state.app, &state.env, &d.slug, service);
                 out.insert(name, format!("{}/{} {} ({service}){slot}", state.app, state.env, d.version));
             }
         }

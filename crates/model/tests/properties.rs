@@ -8,7 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use switchyard_model::render::{self, naming};
+use switchyard_model::naming;
+use switchyard_model::render;
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{Context, EnvKey, EnvState, Request, Spec, Timestamp, ValidSpec, World, apply, invariants};
 

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use switchyard_model::render::{naming, render_env, render_world, to_yaml};
+use switchyard_model::naming;
+use switchyard_model::render::{render_env, render_world, to_yaml};
 use switchyard_model::traefik::DynamicConfig;
 use switchyard_model::view::{EnvStatus, RoutingGraph, routing_graph, status, unified_diff, version_services};
 use switchyard_model::{Context, Diagnostic, EnvKey, EnvState, Timestamp, World};

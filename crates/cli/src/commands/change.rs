@@ -151,7 +151,7 @@ pub(crate) fn configs(outcome: &Outcome, rewrite: bool) -> Result<Vec<(String, S
         }
     }
     if configs.is_empty() && rewrite {
-        let file = switchyard_model::render::naming::config_file(&outcome.key.app, &outcome.key.env);
+        let file = switchyard_model::naming::config_file(&outcome.key.app, &outcome.key.env);
         configs.push((file, to_yaml(&outcome.after).map_err(|e| Failure::Broken(e.into()))?));
     }
     Ok(configs)
@@ -207,7 +207,7 @@ pub(crate) fn repair(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let step = Step::WriteConfig {
-        file: switchyard_model::render::naming::config_file(&outcome.key.app, &outcome.key.env),
+        file: switchyard_model::naming::config_file(&outcome.key.app, &outcome.key.env),
         reason: "repair: the configuration the state describes, after an interrupted change".into(),
         config: outcome.after.clone(),
     };
@@ -305,7 +305,7 @@ pub(crate) fn show(
     if opts.dry_run {
         writeln!(out, "plan (dry run, nothing changed):")?;
         write!(out, "{}", outcome.plan)?;
-        let file = switchyard_model::render::naming::config_file(&key.app, &key.env);
+        let file = switchyard_model::naming::config_file(&key.app, &key.env);
         let diff = unified_diff(
             &to_yaml(&outcome.before).map_err(|e| Failure::Broken(e.into()))?,
             &to_yaml(&outcome.after).map_err(|e| Failure::Broken(e.into()))?,

@@ -82,7 +82,7 @@ pub(crate) fn run(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failur
         writeln!(out, "\n== Status")?;
         let opts = StatusOpts { json: false, check: false };
         print_status(&s, &mut backend, &Target { app: None, env: None }, &opts, out)?;
-        let file = store.config_path(&switchyard_model::render::naming::config_file(&key.app, &key.env))?;
+        let file = store.config_path(&switchyard_model::naming::config_file(&key.app, &key.env))?;
         writeln!(
             out,
             "\n== Traefik's file {}",

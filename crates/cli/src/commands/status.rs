@@ -185,7 +185,7 @@ pub(crate) fn host_lines(
     key: &EnvKey,
     state: &EnvState,
 ) -> Result<(Vec<String>, bool)> {
-    let file = switchyard_model::render::naming::config_file(&key.app, &key.env);
+    let file = switchyard_model::naming::config_file(&key.app, &key.env);
     let view = backend.host_view(key, &file)?;
     let expected = render_env(spec, state).map_err(|e| anyhow!("{e}"))?.config;
     let expected = to_yaml(&expected).map_err(|e| anyhow!("{e}"))?;

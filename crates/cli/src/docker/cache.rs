@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use switchyard_model::render::naming;
+use switchyard_model::naming;
 use switchyard_model::{EnvKey, EnvState, World};
 
 use crate::fsio::write_atomic;

@@ -128,11 +128,8 @@ pub(crate) fn run(fixture: &Fixture, name: &str) -> Run {
     for (key, state) in &world {
         let rendered = render::render_env(&spec, state).unwrap_or_else(|e| panic!("{name}: {key}: {e}"));
         let yaml = render::to_yaml(&rendered.config).unwrap_or_else(|e| panic!("{name}: {key}: {e}"));
-        let _ = writeln!(
-            text,
-            "## rendered {key} ({})\n{yaml}",
-            switchyard_model::render::naming::config_file(&key.app, &key.env)
-        );
+        let _ =
+            writeln!(text, "## rendered {key} ({})\n{yaml}", switchyard_model::naming::config_file(&key.app, &key.env));
         configs.push(rendered.config);
     }
     Run { text, configs }
