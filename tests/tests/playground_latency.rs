@@ -14,7 +14,7 @@
 use serde_json::{Value, json};
 use switchyard_e2e::browser::{self, Browser};
 use switchyard_fixtures::{ENVIRONMENTS, Layout, spec_source};
-use switchyard_model::{Context, EnvKey, EnvState, Request, Spec, Timestamp, World, apply, state::HealthStatus};
+use switchyard_model::{Change, Context, EnvKey, EnvState, Spec, Timestamp, World, apply, state::HealthStatus};
 
 const APPS: usize = 50;
 const KEYSTROKES: usize = 200;
@@ -28,13 +28,13 @@ fn states(source: &str) -> String {
         for (env, _) in ENVIRONMENTS {
             let key = EnvKey::new(app, env);
             for request in [
-                Request::Create,
-                Request::Deploy { version: "v1.2.0".into() },
-                Request::ObserveHealth { version: "v1.2.0".into(), status: HealthStatus::Healthy },
-                Request::Promote { version: "v1.2.0".into(), share: 100 },
-                Request::Deploy { version: "v1.3.0".into() },
-                Request::ObserveHealth { version: "v1.3.0".into(), status: HealthStatus::Healthy },
-                Request::Promote { version: "v1.3.0".into(), share: 10 },
+                Change::Create,
+                Change::Deploy { version: "v1.2.0".into() },
+                Change::ObserveHealth { version: "v1.2.0".into(), status: HealthStatus::Healthy },
+                Change::Promote { version: "v1.2.0".into(), share: 100 },
+                Change::Deploy { version: "v1.3.0".into() },
+                Change::ObserveHealth { version: "v1.3.0".into(), status: HealthStatus::Healthy },
+                Change::Promote { version: "v1.3.0".into(), share: 10 },
             ] {
                 now += 60;
                 let ctx = Context { now: Timestamp(now), actor: Some("bench".into()) };

@@ -27,7 +27,7 @@ use switchyard_fixtures::{ENVIRONMENTS, Layout, spec_source};
 use switchyard_model::naming;
 use switchyard_model::policy::{ABI_VERSION, ChangeInput, InputRef, Source};
 use switchyard_model::render::render_env;
-use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::traefik::RenderedConfig;
 use switchyard_model::{EnvState, Spec, ValidSpec};
 
 use policy::{Host, Limits, PolicyRef};
@@ -66,7 +66,7 @@ fn main() {
     let source = spec_source(APPS, Layout::Flow);
     let spec = Spec::parse(&source, "switchyard.yaml").expect("the spec parses");
     let states: Vec<EnvState> = switchyard_fixtures::states(&spec);
-    let configs: Vec<(String, DynamicConfig)> =
+    let configs: Vec<(String, RenderedConfig)> =
         states.iter().map(|s| (format!("{}/{}", s.app, s.env), render_env(&spec, s).unwrap().config)).collect();
     let src = Source { file: "switchyard.yaml".into(), text: source.clone() };
     let empty = serde_json::json!([]);
@@ -178,7 +178,7 @@ fn breakdown(
     states: &[EnvState],
     input: &[u8],
     key: &str,
-    config: &DynamicConfig,
+    config: &RenderedConfig,
 ) {
     use sha2::Digest as _;
     use wasmtime::{Engine, Linker, Module, Store};
@@ -243,7 +243,7 @@ fn breakdown(
         let config_json = serde_json::to_string(config).unwrap();
         let started = Instant::now();
         let _: EnvState = serde_json::from_str(&state_json).unwrap();
-        let given: DynamicConfig = serde_json::from_str(&config_json).unwrap();
+        let given: RenderedConfig = serde_json::from_str(&config_json).unwrap();
         time("c native: parse the state and configuration", started);
         let started = Instant::now();
         let rendered = render_env(&valid, state).unwrap().config;

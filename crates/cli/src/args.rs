@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use switchyard_model::Request;
+use switchyard_model::Change;
 
 use crate::gate::Gate;
 use crate::policy;
@@ -385,16 +385,16 @@ pub(crate) enum Proposed {
 }
 
 impl Proposed {
-    pub(crate) fn request(&self) -> Request {
+    pub(crate) fn request(&self) -> Change {
         match self {
-            Proposed::Create => Request::Create,
-            Proposed::Deploy { name } => Request::Deploy { version: name.clone() },
-            Proposed::Promote { name, share } => Request::Promote { version: name.clone(), share: *share },
-            Proposed::Shift { share } => Request::SetShare { share: *share },
-            Proposed::Complete => Request::Complete,
-            Proposed::Rollback => Request::Rollback,
-            Proposed::Retire { name } => Request::Retire { version: name.clone() },
-            Proposed::Cleanup => Request::Cleanup,
+            Proposed::Create => Change::Create,
+            Proposed::Deploy { name } => Change::Deploy { version: name.clone() },
+            Proposed::Promote { name, share } => Change::Promote { version: name.clone(), share: *share },
+            Proposed::Shift { share } => Change::SetShare { share: *share },
+            Proposed::Complete => Change::Complete,
+            Proposed::Rollback => Change::Rollback,
+            Proposed::Retire { name } => Change::Retire { version: name.clone() },
+            Proposed::Cleanup => Change::Cleanup,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use switchyard_fixtures::{ENVIRONMENTS, Layout, spec_source};
 use switchyard_model::render;
-use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::traefik::RenderedConfig;
 use switchyard_model::{EnvState, Spec, ValidSpec};
 
 const APPS: usize = 1_000;
@@ -28,8 +28,8 @@ fn render_files(spec: &ValidSpec, states: &[EnvState]) -> usize {
     bytes
 }
 
-fn render_all(spec: &ValidSpec, states: &[EnvState]) -> DynamicConfig {
-    let mut merged = DynamicConfig::default();
+fn render_all(spec: &ValidSpec, states: &[EnvState]) -> RenderedConfig {
+    let mut merged = RenderedConfig::default();
     for s in states {
         merged.merge(render::render_env(spec, s).expect("renders").config);
     }
@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
     let spec = Spec::parse(&spec_source(APPS, Layout::Flow), "big.yaml").expect("the generated spec is valid");
     let states: Vec<EnvState> = switchyard_fixtures::states(&spec);
     assert_eq!(states.len(), APPS * ENVIRONMENTS.len());
-    let configs: Vec<DynamicConfig> =
+    let configs: Vec<RenderedConfig> =
         states.iter().map(|s| render::render_env(&spec, s).expect("renders").config).collect();
     for config in &configs {
         assert_eq!(config.routers().count(), 2 * (5 + 2 + 1));

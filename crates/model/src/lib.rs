@@ -8,12 +8,12 @@
 //! 1. **Parse** the spec ([`Spec::parse`]): serde with unknown keys refused, then validation of every value,
 //!    returning every problem at once as [`Diagnostic`]s with file, line and key path (`switchyard_yaml::SourceMap`).
 //!    Host templates compile into a sandboxed minijinja environment ([`hosts::Hosts`]).
-//! 2. **Transition** ([`transition::apply`]): a [`Request`] (deploy, promote, shift, complete, roll back,
+//! 2. **Transition** ([`transition::apply`]): a [`Change`] (deploy, promote, shift, complete, roll back,
 //!    retire, clean up) on an environment's [`EnvState`] gives an [`Outcome`]: the new state, an ordered
 //!    [`Plan`] of steps for an executor (health waits come before any traffic moves), an undo plan, the
 //!    configuration before and after, and diagnostics. Impossible requests are typed [`TransitionError`]s.
 //! 3. **Render** ([`render::render_env`]): the state becomes Traefik v3 dynamic configuration
-//!    ([`traefik::DynamicConfig`]), checked against [`invariants`] (no weight 0, no dangling references,
+//!    ([`traefik::RenderedConfig`]), checked against [`invariants`] (no weight 0, no dangling references,
 //!    explicit priorities, safe names and rule literals), serialised to YAML (by [`traefik_yaml`], a writer
 //!    for exactly this shape that gives serde_yaml's bytes, faster) or JSON, with no `{{` in it.
 //! 4. **View** ([`view`]): configuration diffs, an environment's status, and its routing as a graph (hosts,
@@ -54,7 +54,7 @@ pub use spec::Spec;
 pub use state::{EnvKey, EnvState, Slot, World};
 pub use switchyard_diagnostics::{Diagnostic, Location, Severity};
 pub use time::{Duration, Timestamp};
-pub use transition::{Context, Outcome, Request, TransitionError, apply};
+pub use transition::{Change, Context, Outcome, TransitionError, apply};
 pub use valid_spec::ValidSpec;
 
 /// The bundled example spec (`examples/whoami/switchyard.yaml`), for demos, the playground and tests.

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::traefik::DynamicConfig;
+use crate::traefik::RenderedConfig;
 
 /// One probe an executor runs to decide that a version is healthy: the routed service's URL and the health
 /// check path, the same check Traefik will run.
@@ -41,7 +41,7 @@ pub enum Step {
     WriteConfig {
         file: String,
         reason: String,
-        config: DynamicConfig,
+        config: RenderedConfig,
     },
     /// Block until every probe passes; on timeout the executor stops and undoes, traffic unchanged.
     WaitHealthy {

@@ -46,8 +46,8 @@ use crate::naming;
 use crate::render::{render_env, to_yaml};
 use crate::spec::Spec;
 use crate::state::{EnvKey, EnvState, World};
-use crate::traefik::DynamicConfig;
-use crate::transition::{Outcome, Request};
+use crate::traefik::RenderedConfig;
+use crate::transition::{Change, Outcome};
 use crate::valid_spec::ValidSpec;
 use switchyard_diagnostics::{Diagnostic, KeyPath, Location, Severity};
 use switchyard_traefik::validate;
@@ -89,7 +89,7 @@ pub struct InputRef<'a> {
     pub spec_source: Option<&'a Source>,
     pub before: Vec<&'a EnvState>,
     pub after: Vec<&'a EnvState>,
-    pub config: BTreeMap<String, &'a DynamicConfig>,
+    pub config: BTreeMap<String, &'a RenderedConfig>,
     pub plan: &'a serde_json::Value,
 }
 
@@ -107,7 +107,7 @@ pub struct Input {
     #[serde(default)]
     pub after: Vec<EnvState>,
     #[serde(default)]
-    pub config: BTreeMap<String, DynamicConfig>,
+    pub config: BTreeMap<String, RenderedConfig>,
 }
 
 /// One finding: a diagnostic with the policy's own code.
@@ -329,7 +329,7 @@ fn parse(input: &[u8]) -> Result<Input, serde_json::Error> {
     for (key, raw) in &lazy.config {
         let (app, env) = key.split_once('/').unwrap_or((key.as_str(), ""));
         if wanted(app, env) {
-            config.insert(key.clone(), serde_json::from_str::<DynamicConfig>(raw.get())?);
+            config.insert(key.clone(), serde_json::from_str::<RenderedConfig>(raw.get())?);
         }
     }
     Ok(Input {
@@ -354,7 +354,7 @@ fn checks(
     spec: Cow<'_, Spec>,
     spec_source: Option<&Source>,
     after: &[EnvState],
-    config: &BTreeMap<String, DynamicConfig>,
+    config: &BTreeMap<String, RenderedConfig>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if abi != ABI_VERSION {
@@ -494,18 +494,18 @@ pub fn errors_first(findings: &mut [Finding]) {
 
 /// The change as policies see it: the command's name and its arguments (`repair` is the `create` request that
 /// `switchyard repair` plans).
-pub fn change_of(request: &Request, key: &EnvKey, repair: bool) -> ChangeInput {
+pub fn change_of(request: &Change, key: &EnvKey, repair: bool) -> ChangeInput {
     let (command, version, share) = match request {
-        Request::Create if repair => ("repair", None, None),
-        Request::Create => ("create", None, None),
-        Request::Deploy { version } => ("deploy", Some(version.clone()), None),
-        Request::ObserveHealth { version, .. } => ("observe", Some(version.clone()), None),
-        Request::Promote { version, share } => ("promote", Some(version.clone()), Some(*share)),
-        Request::SetShare { share } => ("shift", None, Some(*share)),
-        Request::Complete => ("complete", None, None),
-        Request::Rollback => ("rollback", None, None),
-        Request::Retire { version } => ("retire", Some(version.clone()), None),
-        Request::Cleanup => ("cleanup", None, None),
+        Change::Create if repair => ("repair", None, None),
+        Change::Create => ("create", None, None),
+        Change::Deploy { version } => ("deploy", Some(version.clone()), None),
+        Change::ObserveHealth { version, .. } => ("observe", Some(version.clone()), None),
+        Change::Promote { version, share } => ("promote", Some(version.clone()), Some(*share)),
+        Change::SetShare { share } => ("shift", None, Some(*share)),
+        Change::Complete => ("complete", None, None),
+        Change::Rollback => ("rollback", None, None),
+        Change::Retire { version } => ("retire", Some(version.clone()), None),
+        Change::Cleanup => ("cleanup", None, None),
     };
     ChangeInput { command: command.into(), app: key.app.clone(), env: key.env.clone(), version, share }
 }
@@ -544,7 +544,7 @@ pub fn change_input(
     source: Option<&Source>,
     world: &World,
     key: &EnvKey,
-    request: &Request,
+    request: &Change,
     repair: bool,
     outcome: &Outcome,
 ) -> Result<Vec<u8>, String> {

@@ -104,7 +104,7 @@ pub struct App {
     pub routes: BTreeMap<String, Route>,
     /// How to tell that a version is healthy. Traffic only moves to a healthy version.
     #[serde(default)]
-    pub health: Health,
+    pub health: HealthCheck,
     /// Hostname templates for every environment of this app (an environment may override them).
     #[serde(default, skip_serializing_if = "HostTemplates::is_empty")]
     pub hosts: HostTemplates,
@@ -132,7 +132,9 @@ pub struct Route {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Health {
+// Named `Health` in the published schema, as it always was.
+#[cfg_attr(feature = "schema", schemars(rename = "Health"))]
+pub struct HealthCheck {
     /// The path probed on each routed service (may carry a query string).
     #[serde(default = "default_health_path")]
     pub path: String,
@@ -154,9 +156,9 @@ fn default_timeout() -> Duration {
     Duration::from_secs(3)
 }
 
-impl Default for Health {
+impl Default for HealthCheck {
     fn default() -> Self {
-        Health { path: default_health_path(), interval: default_interval(), timeout: default_timeout() }
+        HealthCheck { path: default_health_path(), interval: default_interval(), timeout: default_timeout() }
     }
 }
 
@@ -561,7 +563,7 @@ impl App {
     }
 }
 
-impl Health {
+impl HealthCheck {
     fn validate(&self, p: &At<'_>, out: &mut Vec<Diagnostic>) {
         if let Err(e) = names::check_url_path(&self.path, true) {
             out.push(

@@ -64,7 +64,7 @@ impl fmt::Display for HealthStatus {
 /// The last health observation of a version, as reported by an executor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Health {
+pub struct HealthObservation {
     pub status: HealthStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_at: Option<Timestamp>,
@@ -92,7 +92,7 @@ pub struct Deployment {
     /// Per routed compose service.
     pub endpoints: BTreeMap<String, Endpoint>,
     #[serde(default)]
-    pub health: Health,
+    pub health: HealthObservation,
 }
 
 /// A share of production traffic on the candidate slot while a promotion is under way.
@@ -107,7 +107,7 @@ pub struct Split {
 /// One change, as kept in the state's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Change {
+pub struct HistoryEntry {
     pub revision: u64,
     pub at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +141,7 @@ pub struct EnvState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
     #[serde(default)]
-    pub history: Vec<Change>,
+    pub history: Vec<HistoryEntry>,
 }
 
 impl EnvState {
@@ -171,7 +171,7 @@ impl EnvState {
     pub fn record_health(&mut self, version: &str, status: HealthStatus, at: Timestamp) -> bool {
         match self.deployment_mut(version) {
             Some(d) => {
-                d.health = Health { status, observed_at: Some(at) };
+                d.health = HealthObservation { status, observed_at: Some(at) };
                 true
             }
             None => false,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DynamicConfig {
+pub struct RenderedConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<Http>,
 }
@@ -117,13 +117,13 @@ pub struct Cookie {
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
-impl DynamicConfig {
+impl RenderedConfig {
     pub fn is_empty(&self) -> bool {
         self.http.as_ref().is_none_or(|h| h.routers.is_empty() && h.services.is_empty())
     }
 
     /// Adds everything of `other`; names are unique per environment by construction.
-    pub fn merge(&mut self, other: DynamicConfig) {
+    pub fn merge(&mut self, other: RenderedConfig) {
         if let Some(h) = other.http {
             let mine = self.http.get_or_insert_with(Http::default);
             mine.routers.extend(h.routers);

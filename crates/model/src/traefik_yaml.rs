@@ -1,4 +1,4 @@
-//! A dedicated YAML writer for [`DynamicConfig`], byte-identical to serde_yaml 0.9 (libyaml's emitter, as
+//! A dedicated YAML writer for [`RenderedConfig`], byte-identical to serde_yaml 0.9 (libyaml's emitter, as
 //! serde_yaml configures it: two-space indentation, no line width, Unicode written as is) and several times
 //! faster. The shape of the configuration is fixed (maps with string keys, lists, strings, integers, booleans
 //! and the empty `{}`), so this writes it directly in the block style serde_yaml uses: lists not indented
@@ -12,14 +12,14 @@
 //! so none is linked into the browser's module; the tests compare the bytes with serde_yaml's.
 
 use crate::traefik::{
-    ActiveHealthCheck, DynamicConfig, Http, LoadBalancer, Router, RouterTls, Service, Sticky, Weighted,
+    ActiveHealthCheck, Http, LoadBalancer, RenderedConfig, Router, RouterTls, Service, Sticky, Weighted,
 };
 
 /// The longest map key written as a YAML simple key (`key: value`); longer ones become `? key`.
 const MAX_SIMPLE_KEY: usize = 128;
 
 /// YAML for a configuration: exactly what serde_yaml 0.9 gives for it.
-pub fn to_string(config: &DynamicConfig) -> String {
+pub fn to_string(config: &RenderedConfig) -> String {
     let mut out = String::new();
     append(&mut out, config);
     out
@@ -27,13 +27,13 @@ pub fn to_string(config: &DynamicConfig) -> String {
 
 /// Appends the YAML of `config` to `out` (exactly what serde_yaml 0.9 gives for it). Every configuration can
 /// be written: nothing fails.
-pub fn append(out: &mut String, config: &DynamicConfig) {
+pub fn append(out: &mut String, config: &RenderedConfig) {
     out.reserve(estimate(config));
     Writer { out, inline_next: false, line_ended: false }.config(config);
 }
 
 /// Roughly the size of the output, so that the string is allocated once.
-fn estimate(config: &DynamicConfig) -> usize {
+fn estimate(config: &RenderedConfig) -> usize {
     config.http.as_ref().map_or(8, |h| 32 + 320 * h.routers.len() + 320 * h.services.len())
 }
 
@@ -477,7 +477,7 @@ impl Writer<'_> {
         self.inline_next = true;
     }
 
-    fn config(&mut self, config: &DynamicConfig) {
+    fn config(&mut self, config: &RenderedConfig) {
         match &config.http {
             None => self.out.push_str("{}\n"),
             Some(http) => {

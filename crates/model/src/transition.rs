@@ -12,9 +12,11 @@ use crate::names;
 use crate::naming;
 use crate::plan::{Plan, Probe, Step};
 use crate::render::{RenderError, render_env};
-use crate::state::{Change, Deployment, Endpoint, EnvKey, EnvState, HISTORY_LEN, HealthStatus, Slot, Split, World};
+use crate::state::{
+    Deployment, Endpoint, EnvKey, EnvState, HISTORY_LEN, HealthStatus, HistoryEntry, Slot, Split, World,
+};
 use crate::time::Timestamp;
-use crate::traefik::DynamicConfig;
+use crate::traefik::RenderedConfig;
 use crate::valid_spec::ValidSpec;
 use switchyard_diagnostics::Diagnostic;
 
@@ -30,7 +32,7 @@ pub struct Context {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
-pub enum Request {
+pub enum Change {
     /// Create the environment: an empty state and its (empty) configuration file.
     Create,
     /// Deploy a version as a preview, on its own stack and preview hosts.
@@ -51,18 +53,18 @@ pub enum Request {
     Cleanup,
 }
 
-impl Request {
+impl Change {
     pub fn describe(&self) -> String {
         match self {
-            Request::Create => "create the environment".into(),
-            Request::Deploy { version } => format!("deploy {version}"),
-            Request::ObserveHealth { version, status } => format!("observe {version} {status}"),
-            Request::Promote { version, share } => format!("promote {version} at {share}%"),
-            Request::SetShare { share } => format!("set the candidate's share to {share}%"),
-            Request::Complete => "complete the promotion".into(),
-            Request::Rollback => "roll back".into(),
-            Request::Retire { version } => format!("retire {version}"),
-            Request::Cleanup => "clean up by retention".into(),
+            Change::Create => "create the environment".into(),
+            Change::Deploy { version } => format!("deploy {version}"),
+            Change::ObserveHealth { version, status } => format!("observe {version} {status}"),
+            Change::Promote { version, share } => format!("promote {version} at {share}%"),
+            Change::SetShare { share } => format!("set the candidate's share to {share}%"),
+            Change::Complete => "complete the promotion".into(),
+            Change::Rollback => "roll back".into(),
+            Change::Retire { version } => format!("retire {version}"),
+            Change::Cleanup => "clean up by retention".into(),
         }
     }
 }
@@ -180,8 +182,8 @@ pub struct Outcome {
     pub plan: Plan,
     /// What to run, best effort, when a step of `plan` fails: the previous configuration back, new stacks away.
     pub undo: Plan,
-    pub before: DynamicConfig,
-    pub after: DynamicConfig,
+    pub before: RenderedConfig,
+    pub after: RenderedConfig,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -190,7 +192,7 @@ pub fn apply(
     spec: &ValidSpec,
     world: &World,
     key: &EnvKey,
-    request: &Request,
+    request: &Change,
     ctx: &Context,
 ) -> Result<Outcome, TransitionError> {
     let app = spec.spec.apps.get(&key.app).ok_or_else(|| TransitionError::UnknownApp {
@@ -206,7 +208,7 @@ pub fn apply(
     }
     let old = match (world.get(key), request) {
         (Some(state), _) => state.clone(),
-        (None, Request::Create) => EnvState::new(&key.app, &key.env),
+        (None, Change::Create) => EnvState::new(&key.app, &key.env),
         (None, _) => return Err(TransitionError::NotCreated { key: key.clone() }),
     };
     let before = render_env(spec, &old)?.config;
@@ -240,7 +242,7 @@ pub fn apply(
     }
     let mut state = new;
     state.revision = old.revision + 1;
-    state.history.push(Change {
+    state.history.push(HistoryEntry {
         revision: state.revision,
         at: ctx.now,
         actor: ctx.actor.clone(),
@@ -287,14 +289,14 @@ struct Transition<'a> {
     diagnostics: Vec<Diagnostic>,
     steps: Vec<Step>,
     undo: Vec<Step>,
-    before: &'a DynamicConfig,
+    before: &'a RenderedConfig,
 }
 
 impl Transition<'_> {
     /// Changes `self.new` and plans the steps; false when there is nothing to do.
-    fn run(&mut self, request: &Request) -> Result<bool, TransitionError> {
+    fn run(&mut self, request: &Change) -> Result<bool, TransitionError> {
         match request {
-            Request::Create => Ok(match self.world.get(self.key) {
+            Change::Create => Ok(match self.world.get(self.key) {
                 Some(_) => {
                     self.diagnostics.push(Diagnostic::info("SY0220", format!("{} already exists", self.key)));
                     false
@@ -304,8 +306,8 @@ impl Transition<'_> {
                     true
                 }
             }),
-            Request::Deploy { version } => self.deploy(version),
-            Request::ObserveHealth { version, status } => {
+            Change::Deploy { version } => self.deploy(version),
+            Change::ObserveHealth { version, status } => {
                 let now = self.ctx.now;
                 let d = self.new.deployment_mut(version).ok_or_else(|| unknown_version(self.old, version))?;
                 // The same status observed again is still news: when it was last seen. (It used to be set on a
@@ -315,18 +317,18 @@ impl Transition<'_> {
                 d.health.observed_at = Some(now);
                 Ok(changed)
             }
-            Request::Promote { version, share } => self.promote(version, *share),
-            Request::SetShare { share } => self.set_share(*share),
-            Request::Complete => {
+            Change::Promote { version, share } => self.promote(version, *share),
+            Change::SetShare { share } => self.set_share(*share),
+            Change::Complete => {
                 let split = self.new.split.ok_or_else(|| TransitionError::NoPromotion { key: self.key.clone() })?;
                 self.complete(split)
             }
-            Request::Rollback => self.rollback(),
-            Request::Retire { version } => {
+            Change::Rollback => self.rollback(),
+            Change::Retire { version } => {
                 self.remove_versions(std::slice::from_ref(version), "retire")?;
                 Ok(true)
             }
-            Request::Cleanup => {
+            Change::Cleanup => {
                 let doomed = self.retention_victims();
                 if doomed.is_empty() {
                     self.diagnostics.push(Diagnostic::info(

@@ -12,7 +12,7 @@ use crate::naming;
 use crate::render::RenderError;
 use crate::state::{EnvState, HealthStatus, Slot};
 use crate::time::Timestamp;
-use crate::traefik::DynamicConfig;
+use crate::traefik::RenderedConfig;
 use crate::valid_spec::ValidSpec;
 
 /// A unified diff of two texts by lines, with three lines of context; empty when they are equal. The same
@@ -175,7 +175,7 @@ impl RoutingGraph {
 
 /// The routing graph of `state`'s environment, given `config`, its rendered configuration
 /// ([`crate::render::render_env`]).
-pub fn routing_graph(spec: &ValidSpec, state: &EnvState, config: &DynamicConfig) -> Result<RoutingGraph, RenderError> {
+pub fn routing_graph(spec: &ValidSpec, state: &EnvState, config: &RenderedConfig) -> Result<RoutingGraph, RenderError> {
     let (app_name, env_name) = (state.app.as_str(), state.env.as_str());
     let unknown = || {
         RenderError::Host(crate::hosts::HostError::UnknownEnvironment { app: app_name.into(), env: env_name.into() })
@@ -298,7 +298,7 @@ pub struct EnvStatus {
     pub production_urls: Vec<String>,
     pub slots: Vec<SlotStatus>,
     pub versions: Vec<VersionStatus>,
-    pub last_change: Option<crate::state::Change>,
+    pub last_change: Option<crate::state::HistoryEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -476,10 +476,10 @@ mod tests {
     use super::*;
     use crate::render::render_env;
     use crate::state::{EnvKey, World};
-    use crate::transition::{Context, Request, apply};
+    use crate::transition::{Change, Context, apply};
     use crate::{EXAMPLE_SPEC, Spec, Timestamp};
 
-    fn run(spec: &ValidSpec, world: &mut World, request: Request) {
+    fn run(spec: &ValidSpec, world: &mut World, request: Change) {
         let key = EnvKey::new("whoami", "dev");
         let ctx = Context { now: Timestamp(1_000), actor: None };
         let outcome = apply(spec, world, &key, &request, &ctx).unwrap();
@@ -499,16 +499,16 @@ mod tests {
     fn the_graph_follows_the_workflow() {
         let spec = Spec::parse(EXAMPLE_SPEC, "switchyard.yaml").unwrap();
         let mut world = World::new();
-        run(&spec, &mut world, Request::Create);
+        run(&spec, &mut world, Change::Create);
         let g = graph(&spec, &world);
         assert!(g.edges.is_empty());
         let slots: Vec<(&str, &str)> = g.nodes.iter().map(|n| (n.label.as_str(), n.detail.as_str())).collect();
         assert_eq!(slots, [("blue", "empty"), ("green", "empty")]);
 
-        run(&spec, &mut world, Request::Deploy { version: "v1.2.0".into() });
-        run(&spec, &mut world, Request::Promote { version: "v1.2.0".into(), share: 100 });
-        run(&spec, &mut world, Request::Deploy { version: "v1.3.0".into() });
-        run(&spec, &mut world, Request::Promote { version: "v1.3.0".into(), share: 10 });
+        run(&spec, &mut world, Change::Deploy { version: "v1.2.0".into() });
+        run(&spec, &mut world, Change::Promote { version: "v1.2.0".into(), share: 100 });
+        run(&spec, &mut world, Change::Deploy { version: "v1.3.0".into() });
+        run(&spec, &mut world, Change::Promote { version: "v1.3.0".into(), share: 10 });
         let g = graph(&spec, &world);
         assert_eq!(
             shares(&g),
@@ -534,8 +534,8 @@ mod tests {
         }
         assert!(g.edges.iter().any(|e| e.from == "slot:green" && e.to == "version:v1.3.0"));
 
-        run(&spec, &mut world, Request::Complete);
-        run(&spec, &mut world, Request::Rollback);
+        run(&spec, &mut world, Change::Complete);
+        run(&spec, &mut world, Change::Rollback);
         let g = graph(&spec, &world);
         assert_eq!(
             shares(&g),

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use switchyard_model::naming;
 use switchyard_model::render;
 use switchyard_model::state::HealthStatus;
-use switchyard_model::{Context, EnvKey, EnvState, Request, Spec, Timestamp, ValidSpec, World, apply, invariants};
+use switchyard_model::{Change, Context, EnvKey, EnvState, Spec, Timestamp, ValidSpec, World, apply, invariants};
 
 const SPEC: &str = r#"
 traefik:
@@ -74,22 +74,22 @@ fn health() -> impl Strategy<Value = HealthStatus> {
     prop_oneof![Just(HealthStatus::Healthy), Just(HealthStatus::Unhealthy), Just(HealthStatus::Unknown)]
 }
 
-fn request() -> impl Strategy<Value = Request> {
+fn request() -> impl Strategy<Value = Change> {
     prop_oneof![
-        1 => Just(Request::Create),
-        4 => version().prop_map(|version| Request::Deploy { version }),
-        2 => (version(), health()).prop_map(|(version, status)| Request::ObserveHealth { version, status }),
-        4 => (version(), share()).prop_map(|(version, share)| Request::Promote { version, share }),
-        2 => share().prop_map(|share| Request::SetShare { share }),
-        1 => Just(Request::Complete),
-        2 => Just(Request::Rollback),
-        1 => version().prop_map(|version| Request::Retire { version }),
-        1 => Just(Request::Cleanup),
+        1 => Just(Change::Create),
+        4 => version().prop_map(|version| Change::Deploy { version }),
+        2 => (version(), health()).prop_map(|(version, status)| Change::ObserveHealth { version, status }),
+        4 => (version(), share()).prop_map(|(version, share)| Change::Promote { version, share }),
+        2 => share().prop_map(|share| Change::SetShare { share }),
+        1 => Just(Change::Complete),
+        2 => Just(Change::Rollback),
+        1 => version().prop_map(|version| Change::Retire { version }),
+        1 => Just(Change::Cleanup),
     ]
 }
 
 /// (which environment, what, how many seconds pass before it).
-fn steps() -> impl Strategy<Value = Vec<(usize, Request, u64)>> {
+fn steps() -> impl Strategy<Value = Vec<(usize, Change, u64)>> {
     // Mostly one environment, so that sequences get far (deploy, promote, split); sometimes the others.
     let env = prop_oneof![5 => Just(0usize), 1 => Just(1), 2 => Just(2), 1 => Just(3)];
     prop::collection::vec((env, request(), prop_oneof![Just(0u64), 0..DAY, 0..3 * DAY]), 1..50)
@@ -223,7 +223,7 @@ fn start() -> (ValidSpec, World) {
     let spec = Spec::parse(SPEC, "switchyard.yaml").expect("the property spec is valid");
     let mut world = World::new();
     for key in keys() {
-        let out = apply(&spec, &world, &key, &Request::Create, &Context::default()).expect("create");
+        let out = apply(&spec, &world, &key, &Change::Create, &Context::default()).expect("create");
         world.insert(key, out.state);
     }
     (spec, world)
@@ -239,9 +239,9 @@ proptest! {
             // Half the sequences start from a live version and a second one deployed, so splits are common.
             for key in [&keys()[0], &keys()[3]] {
                 for request in [
-                    Request::Deploy { version: "v2".into() },
-                    Request::Promote { version: "v2".into(), share: 100 },
-                    Request::Deploy { version: "V3".into() },
+                    Change::Deploy { version: "v2".into() },
+                    Change::Promote { version: "v2".into(), share: 100 },
+                    Change::Deploy { version: "V3".into() },
                 ] {
                     let out = apply(&spec, &world, key, &request, &Context::default()).expect("the warm-up is valid");
                     world.insert(key.clone(), out.state);

@@ -7,7 +7,7 @@
 use switchyard_model::served::{Kind, Problem, RawData, ServerStatus, Status, compare};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::{
-    Context, EXAMPLE_SPEC, EnvKey, EnvState, Request, Slot, Spec, Timestamp, ValidSpec, World, apply,
+    Change, Context, EXAMPLE_SPEC, EnvKey, EnvState, Slot, Spec, Timestamp, ValidSpec, World, apply,
 };
 
 fn spec() -> ValidSpec {
@@ -27,31 +27,31 @@ fn raw(name: &str) -> RawData {
 }
 
 /// The state of whoami/`env` after `requests`, as the CLI's local backend records it.
-fn state(env: &str, requests: &[Request]) -> EnvState {
+fn state(env: &str, requests: &[Change]) -> EnvState {
     let spec = spec();
     let key = EnvKey::new("whoami", env);
     let mut world = World::new();
     let ctx = Context { now: Timestamp::parse("2026-03-01T12:00:00Z").unwrap(), actor: None };
-    for request in std::iter::once(&Request::Create).chain(requests) {
+    for request in std::iter::once(&Change::Create).chain(requests) {
         let outcome = apply(&spec, &world, &key, request, &ctx).unwrap();
         world.insert(key.clone(), outcome.state);
     }
     world.remove(&key).unwrap()
 }
 
-fn healthy(v: &str) -> Request {
-    Request::ObserveHealth { version: v.into(), status: HealthStatus::Healthy }
+fn healthy(v: &str) -> Change {
+    Change::ObserveHealth { version: v.into(), status: HealthStatus::Healthy }
 }
 
 /// The fixtures' state: v1.2.0 live in blue, v1.3.0 promoted into green at 10 %.
-fn split_requests() -> Vec<Request> {
+fn split_requests() -> Vec<Change> {
     vec![
-        Request::Deploy { version: "v1.2.0".into() },
+        Change::Deploy { version: "v1.2.0".into() },
         healthy("v1.2.0"),
-        Request::Promote { version: "v1.2.0".into(), share: 100 },
-        Request::Deploy { version: "v1.3.0".into() },
+        Change::Promote { version: "v1.2.0".into(), share: 100 },
+        Change::Deploy { version: "v1.3.0".into() },
         healthy("v1.3.0"),
-        Request::Promote { version: "v1.3.0".into(), share: 10 },
+        Change::Promote { version: "v1.3.0".into(), share: 10 },
     ]
 }
 
@@ -209,7 +209,7 @@ fn a_failed_file_provider_leaves_everything_missing() {
 fn differences_name_the_field_and_both_values() {
     // The state moved to 50 % (and a router's rule is compared too): Traefik still has 90/10.
     let mut requests = split_requests();
-    requests.push(Request::SetShare { share: 50 });
+    requests.push(Change::SetShare { share: 50 });
     let served = compare(&spec(), &state("dev", &requests), &raw("split"), None).unwrap();
     let messages: Vec<&str> = served.findings.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(
@@ -254,7 +254,7 @@ fn references_with_and_without_the_file_provider_are_the_same() {
 #[test]
 fn what_the_state_expects_and_traefik_lacks_is_missing() {
     let mut requests = split_requests();
-    requests.push(Request::Deploy { version: "v1.4.0".into() });
+    requests.push(Change::Deploy { version: "v1.4.0".into() });
     let served = compare(&spec(), &state("dev", &requests), &raw("split"), None).unwrap();
     let missing: Vec<String> = problems(&served)
         .into_iter()

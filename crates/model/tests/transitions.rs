@@ -2,9 +2,9 @@
 //! must come of it (a specific error, or the key facts of the new state and the kinds of the plan's steps).
 
 use switchyard_model::state::HealthStatus;
-use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::traefik::RenderedConfig;
 use switchyard_model::{
-    Context, EnvKey, Outcome, Request, Slot, Spec, Step, Timestamp, TransitionError, ValidSpec, World, apply,
+    Change, Context, EnvKey, Outcome, Slot, Spec, Step, Timestamp, TransitionError, ValidSpec, World, apply,
 };
 
 const SPEC: &str = r#"
@@ -32,21 +32,21 @@ fn key() -> EnvKey {
     EnvKey::new("whoami", "dev")
 }
 
-fn deploy(v: &str) -> Request {
-    Request::Deploy { version: v.into() }
+fn deploy(v: &str) -> Change {
+    Change::Deploy { version: v.into() }
 }
-fn promote(v: &str, share: u8) -> Request {
-    Request::Promote { version: v.into(), share }
+fn promote(v: &str, share: u8) -> Change {
+    Change::Promote { version: v.into(), share }
 }
-fn set_share(share: u8) -> Request {
-    Request::SetShare { share }
+fn set_share(share: u8) -> Change {
+    Change::SetShare { share }
 }
-fn retire(v: &str) -> Request {
-    Request::Retire { version: v.into() }
+fn retire(v: &str) -> Change {
+    Change::Retire { version: v.into() }
 }
 
 /// Applies `setup` in order, one minute apart from T0; every step must succeed.
-fn scene(spec: &ValidSpec, setup: &[Request]) -> World {
+fn scene(spec: &ValidSpec, setup: &[Change]) -> World {
     let mut world = World::new();
     for (i, request) in setup.iter().enumerate() {
         let ctx = Context { now: Timestamp(T0 + 60 * i as u64), actor: None };
@@ -91,8 +91,8 @@ enum Expect {
 #[derive(Debug)]
 struct Case {
     name: &'static str,
-    setup: Vec<Request>,
-    request: Request,
+    setup: Vec<Change>,
+    request: Change,
     /// Days after T0 at which the request under test is made.
     days_later: u64,
     expect: Expect,
@@ -104,11 +104,11 @@ const PROMOTE_STEPS: &[&str] = &["write", "wait", "write", "save"];
 const DEPLOY_STEPS: &[&str] = &["create", "connect", "write", "save"];
 
 fn cases() -> Vec<Case> {
-    let created = || vec![Request::Create, deploy("v1"), deploy("v2")];
-    let v1_live = || vec![Request::Create, deploy("v1"), deploy("v2"), promote("v1", 100)];
-    let split_10 = || vec![Request::Create, deploy("v1"), deploy("v2"), promote("v1", 100), promote("v2", 10)];
+    let created = || vec![Change::Create, deploy("v1"), deploy("v2")];
+    let v1_live = || vec![Change::Create, deploy("v1"), deploy("v2"), promote("v1", 100)];
+    let split_10 = || vec![Change::Create, deploy("v1"), deploy("v2"), promote("v1", 100), promote("v2", 10)];
     let completed =
-        || vec![Request::Create, deploy("v1"), deploy("v2"), promote("v1", 100), promote("v2", 10), Request::Complete];
+        || vec![Change::Create, deploy("v1"), deploy("v2"), promote("v1", 100), promote("v2", 10), Change::Complete];
     let ok = |f: Facts| Expect::Ok(f);
     vec![
         Case {
@@ -197,7 +197,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "lowering the share moves traffic back without waiting",
             setup: vec![
-                Request::Create,
+                Change::Create,
                 deploy("v1"),
                 deploy("v2"),
                 promote("v1", 100),
@@ -219,14 +219,14 @@ fn cases() -> Vec<Case> {
         Case {
             name: "promote 10, set_share 50, then complete",
             setup: vec![
-                Request::Create,
+                Change::Create,
                 deploy("v1"),
                 deploy("v2"),
                 promote("v1", 100),
                 promote("v2", 10),
                 set_share(50),
             ],
-            request: Request::Complete,
+            request: Change::Complete,
             days_later: 0,
             expect: ok(Facts {
                 changed: true,
@@ -263,14 +263,14 @@ fn cases() -> Vec<Case> {
         Case {
             name: "complete without a promotion",
             setup: v1_live(),
-            request: Request::Complete,
+            request: Change::Complete,
             days_later: 0,
             expect: Expect::Err("NoPromotion", |e| matches!(e, TransitionError::NoPromotion { .. })),
         },
         Case {
             name: "promote another version while a split is under way",
             setup: vec![
-                Request::Create,
+                Change::Create,
                 deploy("v1"),
                 deploy("v2"),
                 deploy("v3"),
@@ -302,14 +302,14 @@ fn cases() -> Vec<Case> {
         Case {
             name: "rollback with nothing live",
             setup: created(),
-            request: Request::Rollback,
+            request: Change::Rollback,
             days_later: 0,
             expect: Expect::Err("NothingToRollBack", |e| matches!(e, TransitionError::NothingToRollBack { .. })),
         },
         Case {
             name: "rollback during a split clears the split",
             setup: split_10(),
-            request: Request::Rollback,
+            request: Change::Rollback,
             days_later: 0,
             expect: ok(Facts {
                 changed: true,
@@ -324,7 +324,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "rollback after complete flips the slots",
             setup: completed(),
-            request: Request::Rollback,
+            request: Change::Rollback,
             days_later: 0,
             expect: ok(Facts {
                 changed: true,
@@ -339,7 +339,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "rollback with the other slot empty",
             setup: v1_live(),
-            request: Request::Rollback,
+            request: Change::Rollback,
             days_later: 0,
             expect: Expect::Err(
                 "NothingToRollBack",
@@ -380,8 +380,8 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "cleanup before older_than has passed removes nothing",
-            setup: vec![Request::Create, deploy("v1"), deploy("v2"), deploy("v3"), deploy("v4"), promote("v1", 100)],
-            request: Request::Cleanup,
+            setup: vec![Change::Create, deploy("v1"), deploy("v2"), deploy("v3"), deploy("v4"), promote("v1", 100)],
+            request: Change::Cleanup,
             days_later: 0,
             expect: ok(Facts {
                 changed: false,
@@ -396,7 +396,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "cleanup keeps the newest and every slot version",
             setup: vec![
-                Request::Create,
+                Change::Create,
                 deploy("v1"),
                 deploy("v2"),
                 deploy("v3"),
@@ -404,7 +404,7 @@ fn cases() -> Vec<Case> {
                 promote("v1", 100),
                 promote("v2", 100),
             ],
-            request: Request::Cleanup,
+            request: Change::Cleanup,
             days_later: 2,
             expect: ok(Facts {
                 changed: true,
@@ -448,7 +448,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "deploy a version whose slug collides",
-            setup: vec![Request::Create, deploy("v1.2.0")],
+            setup: vec![Change::Create, deploy("v1.2.0")],
             request: deploy("v1-2-0"),
             days_later: 0,
             expect: Expect::Err(
@@ -458,29 +458,29 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "deploy an invalid version string",
-            setup: vec![Request::Create],
+            setup: vec![Change::Create],
             request: deploy("v1`evil"),
             days_later: 0,
             expect: Expect::Err("InvalidVersion", |e| matches!(e, TransitionError::InvalidVersion { .. })),
         },
         Case {
             name: "deploy a version whose names are too long",
-            setup: vec![Request::Create],
+            setup: vec![Change::Create],
             request: deploy(&"v".repeat(60)),
             days_later: 0,
             expect: Expect::Err("NameTooLong", |e| matches!(e, TransitionError::NameTooLong { .. })),
         },
         Case {
             name: "observe an unknown version",
-            setup: vec![Request::Create],
-            request: Request::ObserveHealth { version: "v1".into(), status: HealthStatus::Healthy },
+            setup: vec![Change::Create],
+            request: Change::ObserveHealth { version: "v1".into(), status: HealthStatus::Healthy },
             days_later: 0,
             expect: Expect::Err("UnknownVersion", |e| matches!(e, TransitionError::UnknownVersion { .. })),
         },
         Case {
             name: "an observation is a change of state only",
             setup: created(),
-            request: Request::ObserveHealth { version: "v1".into(), status: HealthStatus::Healthy },
+            request: Change::ObserveHealth { version: "v1".into(), status: HealthStatus::Healthy },
             days_later: 0,
             expect: ok(Facts {
                 changed: true,
@@ -555,7 +555,7 @@ fn check_facts(f: &Facts, out: &Outcome, old: Option<&switchyard_model::EnvState
 
 // ---- health gating, in detail ----
 
-fn production_services(config: &DynamicConfig) -> Vec<(String, String)> {
+fn production_services(config: &RenderedConfig) -> Vec<(String, String)> {
     config
         .services()
         .filter_map(|(name, s)| {
@@ -567,7 +567,7 @@ fn production_services(config: &DynamicConfig) -> Vec<(String, String)> {
         .collect()
 }
 
-fn writes(out: &Outcome) -> Vec<(usize, &DynamicConfig)> {
+fn writes(out: &Outcome) -> Vec<(usize, &RenderedConfig)> {
     out.plan
         .steps
         .iter()
@@ -587,9 +587,9 @@ fn first_wait(out: &Outcome) -> Option<usize> {
 fn health_gating_on_promote() {
     let spec = spec();
     for (setup, request, label) in [
-        (vec![Request::Create, deploy("v1")], promote("v1", 100), "first promote"),
-        (vec![Request::Create, deploy("v1"), deploy("v2"), promote("v1", 100)], promote("v2", 10), "canary"),
-        (vec![Request::Create, deploy("v1"), deploy("v2"), promote("v1", 100)], promote("v2", 100), "full switch"),
+        (vec![Change::Create, deploy("v1")], promote("v1", 100), "first promote"),
+        (vec![Change::Create, deploy("v1"), deploy("v2"), promote("v1", 100)], promote("v2", 10), "canary"),
+        (vec![Change::Create, deploy("v1"), deploy("v2"), promote("v1", 100)], promote("v2", 100), "full switch"),
     ] {
         let world = scene(&spec, &setup);
         let ctx = Context { now: Timestamp(T0 + 3600), actor: None };
@@ -611,7 +611,7 @@ fn health_gating_on_promote() {
         match &out.plan.steps[wait] {
             Step::WaitHealthy { version, probes, .. } => {
                 let promoted = match &request {
-                    Request::Promote { version, .. } => version,
+                    Change::Promote { version, .. } => version,
                     _ => unreachable!(),
                 };
                 assert_eq!(version, promoted);
@@ -631,9 +631,9 @@ fn health_gating_on_promote() {
 #[test]
 fn health_gating_on_raising_the_share_and_completing() {
     let spec = spec();
-    let world = scene(&spec, &[Request::Create, deploy("v1"), deploy("v2"), promote("v1", 100), promote("v2", 10)]);
+    let world = scene(&spec, &[Change::Create, deploy("v1"), deploy("v2"), promote("v1", 100), promote("v2", 10)]);
     let ctx = Context { now: Timestamp(T0 + 3600), actor: None };
-    for request in [set_share(50), Request::Complete] {
+    for request in [set_share(50), Change::Complete] {
         let out = apply(&spec, &world, &key(), &request, &ctx).expect("valid");
         let wait = first_wait(&out).expect("raising traffic waits for health");
         let writes = writes(&out);
@@ -645,9 +645,9 @@ fn health_gating_on_raising_the_share_and_completing() {
 #[test]
 fn rollback_is_immediate() {
     let spec = spec();
-    let world = scene(&spec, &[Request::Create, deploy("v1"), deploy("v2"), promote("v1", 100), promote("v2", 100)]);
+    let world = scene(&spec, &[Change::Create, deploy("v1"), deploy("v2"), promote("v1", 100), promote("v2", 100)]);
     let ctx = Context { now: Timestamp(T0 + 3600), actor: None };
-    let out = apply(&spec, &world, &key(), &Request::Rollback, &ctx).expect("rollback");
+    let out = apply(&spec, &world, &key(), &Change::Rollback, &ctx).expect("rollback");
     assert_eq!(first_wait(&out), None, "a rollback waits for nothing:\n{}", out.plan);
     assert_eq!(out.state.traffic(), vec![(Slot::Blue, "v1", 100)]);
 }
@@ -657,8 +657,8 @@ fn rollback_is_immediate() {
 #[test]
 fn observing_the_same_status_again_refreshes_when_it_was_seen() {
     let spec = spec();
-    let healthy = Request::ObserveHealth { version: "v1".into(), status: HealthStatus::Healthy };
-    let world = scene(&spec, &[Request::Create, deploy("v1"), healthy.clone()]);
+    let healthy = Change::ObserveHealth { version: "v1".into(), status: HealthStatus::Healthy };
+    let world = scene(&spec, &[Change::Create, deploy("v1"), healthy.clone()]);
     let first = world.get(&key()).expect("created").clone();
     let seen = |state: &switchyard_model::EnvState| state.deployment("v1").expect("deployed").health.observed_at;
     assert_eq!(seen(&first), Some(Timestamp(T0 + 120)));

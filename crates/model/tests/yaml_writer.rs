@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use common::{Fixture, run};
 use proptest::prelude::*;
 use switchyard_model::traefik::{
-    ActiveHealthCheck, Cookie, DynamicConfig, Empty, Http, LoadBalancer, Router, RouterTls, Server, Service, Sticky,
+    ActiveHealthCheck, Cookie, Empty, Http, LoadBalancer, RenderedConfig, Router, RouterTls, Server, Service, Sticky,
     Weighted, WeightedChild,
 };
 use switchyard_model::{render, traefik_yaml};
 
-fn assert_same(config: &DynamicConfig, context: &str) {
+fn assert_same(config: &RenderedConfig, context: &str) {
     let reference = serde_yaml::to_string(config).expect("serde_yaml serialises");
     let fast = traefik_yaml::to_string(config);
     assert_eq!(fast, reference, "{context}");
@@ -44,7 +44,7 @@ fn every_fixture_configuration_is_written_like_serde_yaml() {
 
 #[test]
 fn empty_shapes() {
-    let empty_http = DynamicConfig { http: Some(Http::default()) };
+    let empty_http = RenderedConfig { http: Some(Http::default()) };
     let mut services = BTreeMap::new();
     services.insert("none".to_string(), Service::default());
     services.insert(
@@ -77,8 +77,8 @@ fn empty_shapes() {
             tls: Some(RouterTls { cert_resolver: None, options: Some("modern@file".into()) }),
         },
     );
-    let shapes = DynamicConfig { http: Some(Http { routers, services }) };
-    for config in [DynamicConfig::default(), empty_http, shapes] {
+    let shapes = RenderedConfig { http: Some(Http { routers, services }) };
+    for config in [RenderedConfig::default(), empty_http, shapes] {
         assert_same(&config, &format!("{config:?}"));
     }
 }
@@ -255,12 +255,12 @@ fn service() -> impl Strategy<Value = Service> {
         .prop_map(|(load_balancer, weighted)| Service { load_balancer, weighted })
 }
 
-fn config() -> impl Strategy<Value = DynamicConfig> {
+fn config() -> impl Strategy<Value = RenderedConfig> {
     prop::option::of((
         prop::collection::btree_map(key(), router(), 0..4),
         prop::collection::btree_map(key(), service(), 0..4),
     ))
-    .prop_map(|http| DynamicConfig { http: http.map(|(routers, services)| Http { routers, services }) })
+    .prop_map(|http| RenderedConfig { http: http.map(|(routers, services)| Http { routers, services }) })
 }
 
 proptest! {
@@ -306,7 +306,7 @@ proptest! {
                 }),
             });
         }
-        let config = DynamicConfig { http: Some(http) };
+        let config = RenderedConfig { http: Some(http) };
         let reference = serde_yaml::to_string(&config).expect("serde_yaml serialises");
         prop_assert_eq!(traefik_yaml::to_string(&config), reference);
     }

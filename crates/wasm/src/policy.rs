@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use switchyard_model::policy::{Source, change_input, check_input, finding_diagnostic, read_answer};
-use switchyard_model::{Context, Diagnostic, EnvKey, Request, Timestamp};
+use switchyard_model::{Change, Context, Diagnostic, EnvKey, Timestamp};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::inputs::{ok, parse, parse_world};
@@ -48,7 +48,7 @@ pub fn policy_input(
             let input = String::from_utf8(input).map_err(|e| failure(e.to_string()))?;
             return Ok((PolicyInput { input, changed: false }, Vec::new()));
         }
-        let request: Request = serde_json::from_str(request_json)
+        let request: Change = serde_json::from_str(request_json)
             .map_err(|e| vec![Diagnostic::error("SY0902", format!("the request is not valid: {e}")).at("request")])?;
         let key = EnvKey::new(app, env);
         let ctx = Context { now: Timestamp(now_unix), actor: Some("playground".into()) };

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use switchyard_model::naming;
 use switchyard_model::render::{render_env, render_world, to_yaml};
-use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::traefik::RenderedConfig;
 use switchyard_model::view::{EnvStatus, RoutingGraph, routing_graph, status, unified_diff, version_services};
 use switchyard_model::{Context, Diagnostic, EnvKey, EnvState, Timestamp, World};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -17,7 +17,7 @@ fn render_error(e: impl std::fmt::Display) -> Vec<Diagnostic> {
     vec![Diagnostic::error("SY0299", e.to_string())]
 }
 
-fn yaml(config: &DynamicConfig) -> Result<String, Vec<Diagnostic>> {
+fn yaml(config: &RenderedConfig) -> Result<String, Vec<Diagnostic>> {
     to_yaml(config).map_err(render_error)
 }
 
@@ -151,7 +151,7 @@ pub fn apply(spec_yaml: &str, states_json: &str, app: &str, env: &str, request_j
     let run = || -> Result<(switchyard_model::Outcome, World), Vec<Diagnostic>> {
         let (spec, world) = (parse(spec_yaml), parse_world(states_json));
         let (spec, world) = (ok(&spec)?, ok(&world)?.clone());
-        let request: switchyard_model::Request = serde_json::from_str(request_json)
+        let request: switchyard_model::Change = serde_json::from_str(request_json)
             .map_err(|e| vec![Diagnostic::error("SY0902", format!("the request is not valid: {e}")).at("request")])?;
         let ctx = Context { now: Timestamp(now_unix), actor: Some("playground".into()) };
         let outcome = switchyard_model::apply(spec, &world, &EnvKey::new(app, env), &request, &ctx)

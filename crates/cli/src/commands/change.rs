@@ -10,7 +10,7 @@ use switchyard_model::directory::{self, Shipment};
 use switchyard_model::plan::Step;
 use switchyard_model::render::to_yaml;
 use switchyard_model::view::unified_diff;
-use switchyard_model::{Context, EnvKey, Outcome, Request, Timestamp, World};
+use switchyard_model::{Change, Context, EnvKey, Outcome, Timestamp, World};
 
 use crate::args::{ChangeOpts, Cli};
 use crate::backend::{Backend, run_plan};
@@ -21,7 +21,7 @@ use crate::session::{
 use crate::store::{self, LockHolder};
 
 /// Carries out `request` on the environment `opts` names.
-pub(crate) fn run(cli: &Cli, opts: &ChangeOpts, request: Request, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn run(cli: &Cli, opts: &ChangeOpts, request: Change, out: &mut dyn Write) -> Result<(), Failure> {
     let (spec, source) = load_spec_with_source(&cli.spec)?;
     let files = load_user_files(&spec, &source, &cli.spec)?;
     let mut s = session(cli, spec)?;
@@ -41,7 +41,7 @@ pub(crate) fn apply_change(
     s: &Session,
     backend: &mut dyn Backend,
     key: &EnvKey,
-    request: &Request,
+    request: &Change,
     opts: &ChangeOpts,
     out: &mut dyn Write,
 ) -> Result<Outcome, Failure> {
@@ -223,7 +223,7 @@ pub(crate) fn compute(
     s: &Session,
     backend: &mut dyn Backend,
     key: &EnvKey,
-    request: &Request,
+    request: &Change,
 ) -> Result<(World, Outcome), Failure> {
     let world = backend.load_world()?;
     let outcome = plan(s, &world, key, request)?;
@@ -236,7 +236,7 @@ pub(crate) fn change_input_json(
     s: &Session,
     world: &World,
     key: &EnvKey,
-    request: &Request,
+    request: &Change,
     repair: bool,
     outcome: &Outcome,
 ) -> Result<Vec<u8>, Failure> {
@@ -250,7 +250,7 @@ pub(crate) fn police(
     s: &Session,
     world: &World,
     key: &EnvKey,
-    request: &Request,
+    request: &Change,
     opts: &ChangeOpts,
     outcome: &Outcome,
     out: &mut dyn Write,
@@ -277,7 +277,7 @@ pub(crate) fn police(
 }
 
 /// The change the model plans on `world`.
-pub(crate) fn plan(s: &Session, world: &World, key: &EnvKey, request: &Request) -> Result<Outcome, Failure> {
+pub(crate) fn plan(s: &Session, world: &World, key: &EnvKey, request: &Change) -> Result<Outcome, Failure> {
     let ctx = Context { now: s.now, actor: Some(s.actor.clone()) };
     switchyard_model::apply(&s.spec, world, key, request, &ctx).map_err(|e| refuse_diagnostic(&e.to_diagnostic()))
 }
@@ -286,7 +286,7 @@ pub(crate) fn plan(s: &Session, world: &World, key: &EnvKey, request: &Request) 
 pub(crate) fn show(
     outcome: &Outcome,
     key: &EnvKey,
-    request: &Request,
+    request: &Change,
     opts: &ChangeOpts,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context as _, anyhow};
 use switchyard_model::state::HealthStatus;
 use switchyard_model::traefik_files::UserFile;
-use switchyard_model::{EXAMPLE_FILES, EXAMPLE_SPEC, EnvKey, Request, Timestamp};
+use switchyard_model::{Change, EXAMPLE_FILES, EXAMPLE_SPEC, EnvKey, Timestamp};
 
 use crate::args::{ChangeOpts, PolicyOpts, Target};
 use crate::commands::change::apply_change;
@@ -46,28 +46,28 @@ pub(crate) fn run(into: Option<&Path>, out: &mut dyn Write) -> Result<(), Failur
         policy: PolicyOpts::default(),
     };
     let dry = ChangeOpts { dry_run: true, ..opts.clone() };
-    let healthy = |v: &str| Request::ObserveHealth { version: v.into(), status: HealthStatus::Healthy };
-    let steps: Vec<(&str, Request, &ChangeOpts)> = vec![
-        ("Create the environment", Request::Create, &opts),
-        ("Deploy v1.2.0 as a preview", Request::Deploy { version: "v1.2.0".into() }, &opts),
+    let healthy = |v: &str| Change::ObserveHealth { version: v.into(), status: HealthStatus::Healthy };
+    let steps: Vec<(&str, Change, &ChangeOpts)> = vec![
+        ("Create the environment", Change::Create, &opts),
+        ("Deploy v1.2.0 as a preview", Change::Deploy { version: "v1.2.0".into() }, &opts),
         ("Its health check passes", healthy("v1.2.0"), &opts),
         (
             "Promote it: nothing is live yet, so it takes all traffic",
-            Request::Promote { version: "v1.2.0".into(), share: 100 },
+            Change::Promote { version: "v1.2.0".into(), share: 100 },
             &opts,
         ),
-        ("Deploy v1.3.0 beside it", Request::Deploy { version: "v1.3.0".into() }, &opts),
+        ("Deploy v1.3.0 beside it", Change::Deploy { version: "v1.3.0".into() }, &opts),
         (
             "Promoting before it is healthy is refused; traffic stays",
-            Request::Promote { version: "v1.3.0".into(), share: 10 },
+            Change::Promote { version: "v1.3.0".into(), share: 10 },
             &opts,
         ),
         ("It becomes healthy", healthy("v1.3.0"), &opts),
-        ("Preview the promotion at 10% (dry run)", Request::Promote { version: "v1.3.0".into(), share: 10 }, &dry),
-        ("Promote it at 10%", Request::Promote { version: "v1.3.0".into(), share: 10 }, &opts),
-        ("Shift to 50%", Request::SetShare { share: 50 }, &opts),
-        ("Complete the switch", Request::Complete, &opts),
-        ("Roll back: blue takes all traffic again, nothing redeployed", Request::Rollback, &opts),
+        ("Preview the promotion at 10% (dry run)", Change::Promote { version: "v1.3.0".into(), share: 10 }, &dry),
+        ("Promote it at 10%", Change::Promote { version: "v1.3.0".into(), share: 10 }, &opts),
+        ("Shift to 50%", Change::SetShare { share: 50 }, &opts),
+        ("Complete the switch", Change::Complete, &opts),
+        ("Roll back: blue takes all traffic again, nothing redeployed", Change::Rollback, &opts),
     ];
     let result = (|| -> Result<(), Failure> {
         for (i, (title, request, opts)) in steps.iter().enumerate() {

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use switchyard_model::Request;
+use switchyard_model::Change;
 use switchyard_model::state::HealthStatus;
 
 use crate::args::{ChangeOpts, Cli, Command, Observed};
@@ -21,24 +21,24 @@ mod validate;
 pub(crate) fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
     match &cli.command {
         Command::Install(args) => install::run(cli, args, out),
-        Command::Create(opts) => change::run(cli, opts, Request::Create, out),
-        Command::Repair(opts) => change::run(cli, &ChangeOpts { repair: true, ..opts.clone() }, Request::Create, out),
-        Command::Deploy { name, opts } => change::run(cli, opts, Request::Deploy { version: name.clone() }, out),
+        Command::Create(opts) => change::run(cli, opts, Change::Create, out),
+        Command::Repair(opts) => change::run(cli, &ChangeOpts { repair: true, ..opts.clone() }, Change::Create, out),
+        Command::Deploy { name, opts } => change::run(cli, opts, Change::Deploy { version: name.clone() }, out),
         Command::Observe { name, status, opts } => {
             let status = match status {
                 Observed::Healthy => HealthStatus::Healthy,
                 Observed::Unhealthy => HealthStatus::Unhealthy,
             };
-            change::run(cli, opts, Request::ObserveHealth { version: name.clone(), status }, out)
+            change::run(cli, opts, Change::ObserveHealth { version: name.clone(), status }, out)
         }
         Command::Promote { name, share, opts } => {
-            change::run(cli, opts, Request::Promote { version: name.clone(), share: *share }, out)
+            change::run(cli, opts, Change::Promote { version: name.clone(), share: *share }, out)
         }
-        Command::Shift { share, opts } => change::run(cli, opts, Request::SetShare { share: *share }, out),
-        Command::Complete(opts) => change::run(cli, opts, Request::Complete, out),
-        Command::Rollback(opts) => change::run(cli, opts, Request::Rollback, out),
-        Command::Retire { name, opts } => change::run(cli, opts, Request::Retire { version: name.clone() }, out),
-        Command::Cleanup(opts) => change::run(cli, opts, Request::Cleanup, out),
+        Command::Shift { share, opts } => change::run(cli, opts, Change::SetShare { share: *share }, out),
+        Command::Complete(opts) => change::run(cli, opts, Change::Complete, out),
+        Command::Rollback(opts) => change::run(cli, opts, Change::Rollback, out),
+        Command::Retire { name, opts } => change::run(cli, opts, Change::Retire { version: name.clone() }, out),
+        Command::Cleanup(opts) => change::run(cli, opts, Change::Cleanup, out),
         Command::Status(args) => status::run(cli, args, out),
         Command::Render(args) => render::run(cli, args, out),
         Command::Validate(args) => validate::run(cli, args, out),

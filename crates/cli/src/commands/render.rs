@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use switchyard_model::render::{to_json, to_yaml};
-use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::traefik::RenderedConfig;
 use switchyard_model::{ValidSpec, World};
 
 use crate::args::{Cli, Format, RenderArgs, Target};
@@ -24,7 +24,7 @@ pub(crate) fn run(cli: &Cli, args: &RenderArgs, out: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-pub(crate) fn render_world(spec: &ValidSpec, world: &World, target: &Target) -> Result<DynamicConfig, Failure> {
+pub(crate) fn render_world(spec: &ValidSpec, world: &World, target: &Target) -> Result<RenderedConfig, Failure> {
     let chosen = world.iter().filter(|(key, _)| {
         target.app.as_ref().is_none_or(|a| *a == key.app) && target.env.as_ref().is_none_or(|e| *e == key.env)
     });

@@ -3,10 +3,10 @@
 
 use super::*;
 use crate::state::{Slot, Split};
-use crate::{Context, EnvKey, Request, World, apply};
+use crate::{Change, Context, EnvKey, World, apply};
 
 fn input(spec: &ValidSpec, states: Vec<EnvState>) -> String {
-    let configs: Vec<(String, DynamicConfig)> = states
+    let configs: Vec<(String, RenderedConfig)> = states
         .iter()
         .filter_map(|s| Some((format!("{}/{}", s.app, s.env), render_env(spec, s).ok()?.config)))
         .collect();
@@ -30,10 +30,10 @@ fn live_state(spec: &ValidSpec) -> EnvState {
     let mut world = World::new();
     let ctx = Context::default();
     for request in [
-        Request::Create,
-        Request::Deploy { version: "v1".into() },
-        Request::ObserveHealth { version: "v1".into(), status: crate::state::HealthStatus::Healthy },
-        Request::Promote { version: "v1".into(), share: 100 },
+        Change::Create,
+        Change::Deploy { version: "v1".into() },
+        Change::ObserveHealth { version: "v1".into(), status: crate::state::HealthStatus::Healthy },
+        Change::Promote { version: "v1".into(), share: 100 },
     ] {
         let outcome = apply(spec, &world, &key, &request, &ctx).unwrap();
         world.insert(key.clone(), outcome.state);
@@ -156,7 +156,7 @@ fn parse_reference(input: &[u8]) -> Result<Input, serde_json::Error> {
     for (key, raw) in &lazy.config {
         let (app, env) = key.split_once('/').unwrap_or((key.as_str(), ""));
         if wanted(app, env) {
-            config.insert(key.clone(), serde_json::from_str::<DynamicConfig>(raw.get())?);
+            config.insert(key.clone(), serde_json::from_str::<RenderedConfig>(raw.get())?);
         }
     }
     let (abi, change, spec, spec_source) = (lazy.abi, lazy.change, lazy.spec, lazy.spec_source);

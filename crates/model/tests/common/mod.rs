@@ -9,7 +9,7 @@
 //! spec: |                       # the spec, as a user writes it (or the word EXAMPLE for EXAMPLE_SPEC)
 //!   apps: ...
 //! requests:                     # applied in order; errors are recorded and the sequence goes on
-//!   - change: deploy            # a `switchyard_model::Request`, on the default target
+//!   - change: deploy            # a `switchyard_model::Change`, on the default target
 //!     version: v1.2.0
 //!   - on: whoami/prod           # a request on another environment
 //!     request: {change: create}
@@ -26,9 +26,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use switchyard_model::traefik::DynamicConfig;
+use switchyard_model::traefik::RenderedConfig;
 use switchyard_model::{
-    Context, Diagnostic, Duration, EXAMPLE_SPEC, EnvKey, Request, Spec, Timestamp, ValidSpec, World, apply, render,
+    Change, Context, Diagnostic, Duration, EXAMPLE_SPEC, EnvKey, Spec, Timestamp, ValidSpec, World, apply, render,
 };
 
 #[derive(Debug, Deserialize)]
@@ -48,8 +48,8 @@ pub(crate) struct Fixture {
 #[serde(untagged)]
 pub(crate) enum Item {
     Wait { wait: Duration },
-    On { on: String, request: Request },
-    Plain(Request),
+    On { on: String, request: Change },
+    Plain(Change),
 }
 
 impl Fixture {
@@ -73,7 +73,7 @@ pub(crate) struct Run {
     /// The transcript: each request with its plan, diagnostics or error; then every environment's YAML.
     pub(crate) text: String,
     /// Every configuration rendered along the way (each outcome's `after`) and at the end.
-    pub(crate) configs: Vec<DynamicConfig>,
+    pub(crate) configs: Vec<RenderedConfig>,
 }
 
 /// Runs a fixture whose spec must be valid.
@@ -152,7 +152,7 @@ pub(crate) fn traefik_validator() -> jsonschema::Validator {
 }
 
 /// Every schema violation of a configuration, in words; empty when it validates.
-pub(crate) fn schema_errors(validator: &jsonschema::Validator, config: &DynamicConfig) -> Vec<String> {
+pub(crate) fn schema_errors(validator: &jsonschema::Validator, config: &RenderedConfig) -> Vec<String> {
     let json = render::to_json(config).expect("renders as JSON");
     let value: serde_json::Value = serde_json::from_str(&json).expect("to_json gives JSON");
     validator.iter_errors(&value).map(|e| format!("{}: {e}", e.instance_path())).collect()
