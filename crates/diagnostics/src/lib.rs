@@ -1,6 +1,8 @@
 //! Diagnostics: every problem found, with a stable code, a severity, where it is and how to fix it.
 //! Validation collects all of them; warnings are returned beside results, never dropped.
 
+pub mod registry;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -39,7 +41,7 @@ impl fmt::Display for Location {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
-    /// Stable code, e.g. `SY0104`; documented in README.
+    /// Stable code, e.g. `SY0104`; every one switchyard emits is in [`registry::CODES`].
     pub code: &'static str,
     pub severity: Severity,
     pub message: String,
