@@ -21,17 +21,7 @@
 //! reads the others only for their `app` and `env`, in the one pass over the input that checks it is JSON); a
 //! plain check (`change: null`) checks every environment.
 //!
-//! | code | severity | meaning |
-//! | --- | --- | --- |
-//! | SY0401 | error | a state for an app or environment the spec does not declare |
-//! | SY0402 | error | a slot holds a version that is not deployed |
-//! | SY0403 | error | the live slot holds no version |
-//! | SY0404 | error | a split (promotion under way) without a live slot, on the live slot, on an empty slot, or with a share outside 1 to 99 |
-//! | SY0405 | error | a version deployed twice, or two versions with the same slug |
-//! | SY0406 | error | the same environment twice in `after` |
-//! | SY0407 | error | the state does not render (a host template fails, an invariant breaks) |
-//! | SY0408 | error | the configuration given for an environment is not the one the model renders for its state |
-//! | SY0409 | error | the input is for another ABI version |
+//! The codes are SY0401-SY0409, each with its severity and meaning in [`switchyard_diagnostics::registry`].
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -341,7 +331,7 @@ fn parse(input: &[u8]) -> Result<Input, serde_json::Error> {
     })
 }
 
-/// The model's checks (see the table above).
+/// The model's checks (see the module's documentation).
 pub fn check(input: &Input) -> Vec<Diagnostic> {
     checks(input.abi, Cow::Borrowed(&input.spec), input.spec_source.as_ref(), &input.after, &input.config)
 }

@@ -14,13 +14,8 @@
 //! This is a step of its own, not part of [`Spec::parse`](crate::Spec::parse): the playground and the policy
 //! step parse specs without the files beside them, and a spec is no less valid there for naming `x@file`.
 //!
-//! | code | severity | meaning |
-//! | --- | --- | --- |
-//! | SY0157 | error | a middleware an environment names (`x@file`) is defined in none of the files of `traefik.files` |
-//! | SY0158 | error | a middleware or TLS options of another provider (`x@docker`, `x@kubernetescrd`), or an `@internal` one Traefik does not define: the Traefik `install` runs has only its file provider |
-//! | SY0159 | error | the TLS options an environment names (`tls.options: x@file`) are defined in none of the files |
-//! | SY0162 | error | a file of `traefik.files` could not be read (missing, unreadable, not UTF-8) |
-//! | SY0163 | error | `tls.options: default@...`: the `default` options apply to every router that names none |
+//! The codes are SY0157-SY0159, SY0162 and SY0163, each with its severity and meaning in
+//! [`switchyard_diagnostics::registry`].
 
 use std::collections::BTreeMap;
 
