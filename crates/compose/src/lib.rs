@@ -340,7 +340,7 @@ pub fn parse(source: &str, file: &str, options: &Options) -> Result<Parsed, Vec<
         Ok(v) => v,
         Err(d) => {
             let mut d = *d;
-            d.code = "SY0500";
+            d.code = "SY0500".into();
             d.hints.retain(|h| !h.contains("switchyard.yaml"));
             return Err(vec![d]);
         }

@@ -136,13 +136,13 @@ impl From<&Diagnostic> for Finding {
 }
 
 impl Finding {
-    /// The finding as a diagnostic, with `code` standing for its own (the host interns policy codes).
-    pub fn to_diagnostic(&self, code: &'static str) -> Diagnostic {
+    /// The finding as a diagnostic, with its own code (owned: a policy's codes are not switchyard's).
+    pub fn to_diagnostic(&self) -> Diagnostic {
         let mut hints = Vec::new();
         hints.extend(self.hint.clone());
         hints.extend(self.hints.iter().cloned());
         Diagnostic {
-            code,
+            code: Cow::Owned(self.code.clone()),
             severity: self.severity,
             message: self.message.clone(),
             path: self.path.clone(),
@@ -413,7 +413,7 @@ fn checks(
     if !files.is_empty() {
         // The middlewares the spec names (`secure-headers@file`) are defined in the user's own files or by another
         // provider, which the input does not carry: a reference to one is not a problem of these files.
-        out.extend(validate::validate_files(&files).into_iter().filter(|d| !matches!(d.code, "SY3202" | "SY3208")));
+        out.extend(validate::validate_files(&files).into_iter().filter(|d| !matches!(&*d.code, "SY3202" | "SY3208")));
     }
     out
 }
@@ -589,22 +589,10 @@ pub fn read_answer(text: &str) -> Result<Vec<Finding>, String> {
     }
 }
 
-/// Policy codes live as long as the process (diagnostic codes are `&'static str`); each distinct code once.
-fn intern(code: &str) -> &'static str {
-    static CODES: std::sync::Mutex<BTreeSet<&'static str>> = std::sync::Mutex::new(BTreeSet::new());
-    let mut codes = CODES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(known) = codes.get(code) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(code.to_string().into_boxed_str());
-    codes.insert(leaked);
-    leaked
-}
-
 /// A finding as a diagnostic, its message naming the policy (`name`, the module's file name) that reported it.
 /// Messages and hints are clipped.
 pub fn finding_diagnostic(name: &str, finding: &Finding) -> Diagnostic {
-    let mut d = finding.to_diagnostic(intern(&finding.code));
+    let mut d = finding.to_diagnostic();
     d.message = format!("{} (policy {name})", clip(&d.message, MAX_TEXT));
     for hint in &mut d.hints {
         *hint = clip(hint, MAX_TEXT);
@@ -690,6 +678,38 @@ mod tests {
         let domain = domain.unwrap_or_else(|| panic!("{findings:#?}"));
         assert_eq!(domain.file.as_deref(), Some("switchyard.yaml"));
         assert!(domain.line.is_some_and(|l| l > 1), "{domain:?}");
+    }
+
+    #[test]
+    fn policy_codes_belong_to_their_diagnostics() {
+        // However many distinct codes policies report, each lives in its own diagnostic and goes with it: nothing
+        // is kept for the life of the process.
+        for i in 0..10_000 {
+            let finding = Finding {
+                code: format!("TEAM{i:05}"),
+                severity: Severity::Warning,
+                message: "m".into(),
+                path: Some("apps.a".into()),
+                hint: None,
+                hints: Vec::new(),
+                file: None,
+                line: None,
+                column: None,
+            };
+            let d = finding_diagnostic("team.wasm", &finding);
+            assert!(matches!(&d.code, Cow::Owned(code) if *code == finding.code), "{d:?}");
+        }
+        // Owned or not, a code reads and serialises the same.
+        let finding = Finding::from(&Diagnostic::warning("TEAM001", "hello").at("apps.a"));
+        let owned = finding.to_diagnostic();
+        let borrowed = Diagnostic::warning("TEAM001", "hello").at("apps.a");
+        assert_eq!(owned, borrowed);
+        assert_eq!(owned.to_string(), borrowed.to_string());
+        assert_eq!(serde_json::to_string(&owned).unwrap(), serde_json::to_string(&borrowed).unwrap());
+        assert_eq!(
+            serde_json::to_string(&owned).unwrap(),
+            r#"{"code":"TEAM001","severity":"warning","message":"hello","path":"apps.a"}"#
+        );
     }
 
     #[test]

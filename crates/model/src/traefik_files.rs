@@ -284,7 +284,7 @@ mod tests {
     #[test]
     fn references_are_resolved_in_the_declared_files() {
         let found = run(SPEC, &[file("conf/mw.yml", Ok(MW)), file("tls.toml", Ok(TLS))]);
-        let codes: Vec<(&str, String)> = found.iter().map(|d| (d.code, d.path.clone().unwrap_or_default())).collect();
+        let codes: Vec<(&str, String)> = found.iter().map(|d| (&*d.code, d.path.clone().unwrap_or_default())).collect();
         assert_eq!(
             codes,
             [
@@ -334,7 +334,7 @@ mod tests {
     fn without_files_every_file_reference_is_missing_and_default_options_are_refused() {
         let spec = "apps:\n  a:\n    compose: c.yaml\n    routes: {web: {port: 80}}\n    environments:\n      dev:\n        domain: a.test\n        tls: {options: default@file}\n        middlewares: [m@file]\n";
         let found = run(spec, &[]);
-        let codes: Vec<&str> = found.iter().map(|d| d.code).collect();
+        let codes: Vec<&str> = found.iter().map(|d| &*d.code).collect();
         assert_eq!(codes, ["SY0157", "SY0163"], "{found:#?}");
         assert!(found[0].message.contains("declares no files"), "{}", found[0]);
         assert!(found[0].hints[0].contains("traefik: {files: [middlewares.yml]}"), "{}", found[0]);
