@@ -194,7 +194,7 @@ mod tests {
         let inputs = read(&[d]).unwrap();
         let names: Vec<&str> = inputs.traefik.iter().map(|(n, _)| n.rsplit('/').next().unwrap_or_default()).collect();
         assert_eq!(names, ["a.toml", "b.yml", "c.yaml"]);
-        let codes: Vec<&str> = inputs.diagnostics.iter().map(|d| d.code).collect();
+        let codes: Vec<&str> = inputs.diagnostics.iter().map(|d| &*d.code).collect();
         assert_eq!(codes, ["SY3020", "SY3021"], "{:?}", inputs.diagnostics);
     }
 }

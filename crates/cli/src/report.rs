@@ -58,7 +58,7 @@ pub(crate) fn render_with<'a>(
 /// the hints in the message.
 pub(crate) fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
     use serde_json::json;
-    let mut codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    let mut codes: Vec<&str> = diagnostics.iter().map(|d| &*d.code).collect();
     codes.sort_unstable();
     codes.dedup();
     let rules: Vec<serde_json::Value> = codes
@@ -144,7 +144,7 @@ pub(crate) fn github(diagnostics: &[Diagnostic]) -> String {
             props.push(format!("line={}", loc.line));
             props.push(format!("col={}", loc.column));
         }
-        props.push(format!("title={}", escape_property(d.code)));
+        props.push(format!("title={}", escape_property(&d.code)));
         let mut message = d.message.clone();
         if let Some(path) = &d.path {
             message.push_str(&format!(" (at {path})"));

@@ -32,50 +32,7 @@
 //! - Named volumes are created per stack (`data` in stack `whoami-dev-v1-2-0` is the Docker volume
 //!   `whoami-dev-v1-2-0_data`): versions never share data through a volume.
 //!
-//! Diagnostic codes:
-//!
-//! | code   | severity | meaning                                                                        |
-//! |--------|----------|--------------------------------------------------------------------------------|
-//! | SY0500 | error    | the file is not YAML, or not a mapping at the top                              |
-//! | SY0501 | error    | a top-level key switchyard does not support (`networks`, `configs`, ...)       |
-//! | SY0502 | error    | a service key switchyard does not support (`build`, `network_mode`, ...)       |
-//! | SY0503 | error    | a nested key not supported (in `healthcheck`, long `ports`/`volumes`, ...)     |
-//! | SY0504 | error    | a value of the wrong shape (a list where a string belongs, ...)                |
-//! | SY0505 | warning  | top-level `name` is ignored: switchyard names the stack                        |
-//! | SY0506 | warning  | top-level `version` is obsolete                                                |
-//! | SY0510 | error    | a variable is not set and has no default                                       |
-//! | SY0511 | error    | `${VAR?message}` / `${VAR:?message}` on a variable that is not set (or empty)  |
-//! | SY0512 | error    | invalid interpolation syntax (`$` not followed by a name, unclosed `${`, ...)  |
-//! | SY0520 | error    | the file has no services                                                       |
-//! | SY0521 | error    | an invalid service name                                                        |
-//! | SY0522 | error    | a service without an image, or with an invalid one                             |
-//! | SY0523 | error    | a service the spec routes is not in the compose file                           |
-//! | SY0524 | error    | `depends_on` names a service that is not in the file                           |
-//! | SY0525 | error    | services depend on each other in a cycle                                       |
-//! | SY0526 | warning  | `service_healthy` on a service with no health check in the file                |
-//! | SY0527 | error    | an invalid `depends_on` condition                                              |
-//! | SY0530 | error    | a `command`/`entrypoint` string that cannot be split (unclosed quote, ...)     |
-//! | SY0531 | warning  | a `command`/`entrypoint` string that looks like it needs a shell               |
-//! | SY0540 | error    | an invalid environment variable name or value                                  |
-//! | SY0541 | warning  | a variable without a value that no switchyard variable fills: left out         |
-//! | SY0542 | error    | an invalid `env_file` path                                                     |
-//! | SY0543 | error    | a syntax error in an env file                                                  |
-//! | SY0544 | error    | a required env file whose contents were not passed in                          |
-//! | SY0550 | error    | a label with a reserved prefix (`switchyard.`, `com.docker.compose.`)          |
-//! | SY0551 | error    | an invalid label name or value                                                 |
-//! | SY0560 | error    | an invalid port                                                                |
-//! | SY0561 | warning  | a fixed host port: two versions deployed at once would both need it           |
-//! | SY0570 | error    | an invalid health check test                                                   |
-//! | SY0571 | error    | an invalid health check duration                                               |
-//! | SY0572 | error    | invalid health check retries                                                   |
-//! | SY0580 | error    | an invalid service volume (mount)                                              |
-//! | SY0581 | error    | a named volume not declared under top-level `volumes`                          |
-//! | SY0582 | error    | an invalid top-level volume (a bad name, or options such as `driver`)          |
-//! | SY0583 | error    | an invalid bind-mount source (NUL, `~`, empty)                                 |
-//! | SY0584 | warning  | a bind mount of the Docker socket or of `/`                                    |
-//! | SY0590 | error    | an invalid `restart` policy                                                    |
-//! | SY0591 | error    | an invalid `user` or `working_dir`                                             |
-//! | SY0599 | error    | the stack name the caller passed is not a valid compose project name           |
+//! Diagnostic codes: SY05xx; each, with its severity and meaning, is in [`switchyard_diagnostics::registry`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -114,7 +71,7 @@ pub fn parse(source: &str, file: &str, options: &Options) -> Result<Parsed, Vec<
         Ok(v) => v,
         Err(d) => {
             let mut d = *d;
-            d.code = "SY0500";
+            d.code = "SY0500".into();
             d.hints.retain(|h| !h.contains("switchyard.yaml"));
             return Err(vec![d]);
         }

@@ -47,8 +47,8 @@ fn render(diags: &[Diagnostic]) -> String {
     diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }
 
-fn codes(diags: &[Diagnostic]) -> Vec<&'static str> {
-    diags.iter().map(|d| d.code).collect()
+fn codes(diags: &[Diagnostic]) -> Vec<&str> {
+    diags.iter().map(|d| &*d.code).collect()
 }
 
 fn line(d: &Diagnostic) -> usize {
@@ -186,12 +186,12 @@ fn env_file_syntax_errors_name_the_file_and_line() {
     let mut out = Vec::new();
     let entries = compose::parse_env_file("OK=1\nBAD KEY=2\nQ=\"open\nU=$MISSING\nBARE\n", "app.env", &vars, &mut out);
     assert_eq!(entries, [("OK".to_string(), "1".to_string())]);
-    let got: Vec<(&str, String)> = out.iter().map(|d| (d.code, d.location.as_ref().unwrap().to_string())).collect();
+    let got: Vec<(&str, String)> = out.iter().map(|d| (&*d.code, d.location.as_ref().unwrap().to_string())).collect();
     assert_eq!(got, [("SY0543", "app.env:2:1".to_string()), ("SY0543", "app.env:3:3".to_string())]);
 
     let mut out = Vec::new();
     compose::parse_env_file("U=$MISSING\nBARE\n", "app.env", &vars, &mut out);
-    let got: Vec<(&str, String)> = out.iter().map(|d| (d.code, d.location.as_ref().unwrap().to_string())).collect();
+    let got: Vec<(&str, String)> = out.iter().map(|d| (&*d.code, d.location.as_ref().unwrap().to_string())).collect();
     assert_eq!(got, [("SY0510", "app.env:1:3".to_string()), ("SY0541", "app.env:2:1".to_string())]);
 }
 
@@ -471,7 +471,7 @@ x-anchors: &a {image: x}
 ";
     let d = load(source).unwrap_err();
     let got: Vec<(&str, String, usize)> =
-        d.iter().map(|d| (d.code, d.path.clone().unwrap_or_default(), line(d))).collect();
+        d.iter().map(|d| (&*d.code, d.path.clone().unwrap_or_default(), line(d))).collect();
     let want = [
         ("SY0506", "version", 1),
         ("SY0505", "name", 2),

@@ -1,6 +1,9 @@
 //! Diagnostics: every problem found, with a stable code, a severity, where it is and how to fix it.
 //! Validation collects all of them; warnings are returned beside results, never dropped.
 
+pub mod registry;
+
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -39,8 +42,9 @@ impl fmt::Display for Location {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
-    /// Stable code, e.g. `SY0104`; documented in README.
-    pub code: &'static str,
+    /// Stable code, e.g. `SY0104`; every one switchyard emits is in [`registry::CODES`]. Owned only for codes
+    /// that come from outside, such as a policy module's: those live as long as their diagnostic.
+    pub code: Cow<'static, str>,
     pub severity: Severity,
     pub message: String,
     /// Key path inside the document, e.g. `apps.whoami.environments.dev.domain`.
@@ -55,7 +59,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
-            code,
+            code: Cow::Borrowed(code),
             severity: Severity::Error,
             message: message.into(),
             path: None,

@@ -21,17 +21,7 @@
 //! reads the others only for their `app` and `env`, in the one pass over the input that checks it is JSON); a
 //! plain check (`change: null`) checks every environment.
 //!
-//! | code | severity | meaning |
-//! | --- | --- | --- |
-//! | SY0401 | error | a state for an app or environment the spec does not declare |
-//! | SY0402 | error | a slot holds a version that is not deployed |
-//! | SY0403 | error | the live slot holds no version |
-//! | SY0404 | error | a split (promotion under way) without a live slot, on the live slot, on an empty slot, or with a share outside 1 to 99 |
-//! | SY0405 | error | a version deployed twice, or two versions with the same slug |
-//! | SY0406 | error | the same environment twice in `after` |
-//! | SY0407 | error | the state does not render (a host template fails, an invariant breaks) |
-//! | SY0408 | error | the configuration given for an environment is not the one the model renders for its state |
-//! | SY0409 | error | the input is for another ABI version |
+//! The codes are SY0401-SY0409, each with its severity and meaning in [`switchyard_diagnostics::registry`].
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -148,13 +138,13 @@ impl From<&Diagnostic> for Finding {
 }
 
 impl Finding {
-    /// The finding as a diagnostic, with `code` standing for its own (the host interns policy codes).
-    pub fn to_diagnostic(&self, code: &'static str) -> Diagnostic {
+    /// The finding as a diagnostic, with its own code (owned: a policy's codes are not switchyard's).
+    pub fn to_diagnostic(&self) -> Diagnostic {
         let mut hints = Vec::new();
         hints.extend(self.hint.clone());
         hints.extend(self.hints.iter().cloned());
         Diagnostic {
-            code,
+            code: Cow::Owned(self.code.clone()),
             severity: self.severity,
             message: self.message.clone(),
             path: self.path.clone(),
@@ -343,7 +333,7 @@ fn parse(input: &[u8]) -> Result<Input, serde_json::Error> {
     })
 }
 
-/// The model's checks (see the table above).
+/// The model's checks (see the module's documentation).
 pub fn check(input: &Input) -> Vec<Diagnostic> {
     checks(input.abi, Cow::Borrowed(&input.spec), input.spec_source.as_ref(), &input.after, &input.config)
 }
@@ -425,7 +415,7 @@ fn checks(
     if !files.is_empty() {
         // The middlewares the spec names (`secure-headers@file`) are defined in the user's own files or by another
         // provider, which the input does not carry: a reference to one is not a problem of these files.
-        out.extend(validate::validate_files(&files).into_iter().filter(|d| !matches!(d.code, "SY3202" | "SY3208")));
+        out.extend(validate::validate_files(&files).into_iter().filter(|d| !matches!(&*d.code, "SY3202" | "SY3208")));
     }
     out
 }
@@ -601,22 +591,10 @@ pub fn read_answer(text: &str) -> Result<Vec<Finding>, String> {
     }
 }
 
-/// Policy codes live as long as the process (diagnostic codes are `&'static str`); each distinct code once.
-fn intern(code: &str) -> &'static str {
-    static CODES: std::sync::Mutex<BTreeSet<&'static str>> = std::sync::Mutex::new(BTreeSet::new());
-    let mut codes = CODES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(known) = codes.get(code) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(code.to_string().into_boxed_str());
-    codes.insert(leaked);
-    leaked
-}
-
 /// A finding as a diagnostic, its message naming the policy (`name`, the module's file name) that reported it.
 /// Messages and hints are clipped.
 pub fn finding_diagnostic(name: &str, finding: &Finding) -> Diagnostic {
-    let mut d = finding.to_diagnostic(intern(&finding.code));
+    let mut d = finding.to_diagnostic();
     d.message = format!("{} (policy {name})", clip(&d.message, MAX_TEXT));
     for hint in &mut d.hints {
         *hint = clip(hint, MAX_TEXT);

@@ -15,15 +15,7 @@
 //!
 //! Every finding is a disagreement, and `switchyard status --check` exits 1 on any:
 //!
-//! | code | finding |
-//! | --- | --- |
-//! | SY0701 | Traefik disabled a router or service the state expects (Traefik's error text) |
-//! | SY0702 | Traefik serves a router or service the state expects with a warning (Traefik's error text) |
-//! | SY0703 | the state expects a router or service that Traefik does not have |
-//! | SY0704 | Traefik has a router or service of the environment that the state does not expect (stale) |
-//! | SY0705 | Traefik has a router or service with something else than the state says: rule, service, priority, entry points, middlewares, TLS, kind, servers, weighted children and weights |
-//! | SY0706 | a server of a version that has production traffic is `DOWN` in Traefik's health check |
-//! | SY0707 | Traefik's file provider did not start (Traefik does not try again until it restarts) |
+//! SY0701-SY0707, each with its meaning in [`switchyard_diagnostics::registry`].
 //!
 //! A server `DOWN` for a version without production traffic (a preview, the idle slot) is shown but is no
 //! finding: no production request depends on it, and the health gate checks a version again before any traffic
@@ -256,7 +248,7 @@ pub enum Problem {
 }
 
 impl Problem {
-    /// The stable code (see the module's table).
+    /// The stable code (see [`switchyard_diagnostics::registry`]).
     pub fn code(&self) -> &'static str {
         match self {
             Problem::Disabled { .. } => "SY0701",

@@ -14,13 +14,8 @@
 //! This is a step of its own, not part of [`Spec::parse`](crate::Spec::parse): the playground and the policy
 //! step parse specs without the files beside them, and a spec is no less valid there for naming `x@file`.
 //!
-//! | code | severity | meaning |
-//! | --- | --- | --- |
-//! | SY0157 | error | a middleware an environment names (`x@file`) is defined in none of the files of `traefik.files` |
-//! | SY0158 | error | a middleware or TLS options of another provider (`x@docker`, `x@kubernetescrd`), or an `@internal` one Traefik does not define: the Traefik `install` runs has only its file provider |
-//! | SY0159 | error | the TLS options an environment names (`tls.options: x@file`) are defined in none of the files |
-//! | SY0162 | error | a file of `traefik.files` could not be read (missing, unreadable, not UTF-8) |
-//! | SY0163 | error | `tls.options: default@...`: the `default` options apply to every router that names none |
+//! The codes are SY0157-SY0159, SY0162 and SY0163, each with its severity and meaning in
+//! [`switchyard_diagnostics::registry`].
 
 use std::collections::BTreeMap;
 
@@ -284,7 +279,7 @@ mod tests {
     #[test]
     fn references_are_resolved_in_the_declared_files() {
         let found = run(SPEC, &[file("conf/mw.yml", Ok(MW)), file("tls.toml", Ok(TLS))]);
-        let codes: Vec<(&str, String)> = found.iter().map(|d| (d.code, d.path.clone().unwrap_or_default())).collect();
+        let codes: Vec<(&str, String)> = found.iter().map(|d| (&*d.code, d.path.clone().unwrap_or_default())).collect();
         assert_eq!(
             codes,
             [
@@ -334,7 +329,7 @@ mod tests {
     fn without_files_every_file_reference_is_missing_and_default_options_are_refused() {
         let spec = "apps:\n  a:\n    compose: c.yaml\n    routes: {web: {port: 80}}\n    environments:\n      dev:\n        domain: a.test\n        tls: {options: default@file}\n        middlewares: [m@file]\n";
         let found = run(spec, &[]);
-        let codes: Vec<&str> = found.iter().map(|d| d.code).collect();
+        let codes: Vec<&str> = found.iter().map(|d| &*d.code).collect();
         assert_eq!(codes, ["SY0157", "SY0163"], "{found:#?}");
         assert!(found[0].message.contains("declares no files"), "{}", found[0]);
         assert!(found[0].hints[0].contains("traefik: {files: [middlewares.yml]}"), "{}", found[0]);

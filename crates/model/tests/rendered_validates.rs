@@ -38,7 +38,7 @@ fn every_rendered_configuration_is_clean() {
             // An environment with nothing left is written as `{}` on purpose, to withdraw its routers; the load
             // check warns about any file that defines nothing (a file being written looks the same).
             if config.is_empty() {
-                assert_eq!(bad.iter().map(|d| d.code).collect::<Vec<_>>(), ["SY3004"], "{name}");
+                assert_eq!(bad.iter().map(|d| &*d.code).collect::<Vec<_>>(), ["SY3004"], "{name}");
                 assert!(bad[0].message.contains("defines nothing"));
                 bad.clear();
             }

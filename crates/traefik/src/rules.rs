@@ -22,36 +22,11 @@
 //!
 //! Errors ([`RuleError`], from [`parse`]); the message names the column (1-based, in characters) and the fix:
 //!
-//! | code | meaning |
-//! | --- | --- |
-//! | SY3101 | syntax error: unexpected token or character, missing operand, unclosed `(`, unquoted argument, a line break that ends the expression early |
-//! | SY3102 | unknown matcher (hints: a did-you-mean, or the v3 replacement of a v2 matcher such as `HostHeader`, `Headers`, `HeadersRegexp`) |
-//! | SY3103 | wrong number of arguments (hints: the v3 form of v2's several-values matchers, e.g. `Host(a) \|\| Host(b)`) |
-//! | SY3104 | empty argument |
-//! | SY3105 | `Path`/`PathPrefix` value does not start with `/` |
-//! | SY3106 | `Host`/`HostRegexp` value is not ASCII (use the punycode `xn--` form) |
-//! | SY3107 | a regexp (`HostRegexp`, `PathRegexp`, `HeaderRegexp`, `QueryRegexp`) does not compile as a Go regexp |
-//! | SY3108 | `ClientIP` value is neither an IP address nor a CIDR range |
-//! | SY3109 | single-quoted string (a Go character literal): use backticks or double quotes |
-//! | SY3110 | unterminated string literal |
-//! | SY3111 | invalid escape sequence in a double-quoted string |
-//! | SY3112 | a double-quoted string whose escapes do not form valid UTF-8 (refused here; Traefik would keep the bytes) |
-//! | SY3113 | nesting deeper than [`MAX_DEPTH`] parentheses or `!` |
-//! | SY3114 | empty rule |
+//! SY3101-SY3114, each with its meaning in [`switchyard_diagnostics::registry`].
 //!
 //! Lints ([`RuleLint`], from [`lint`]): the rule works in Traefik v3, but probably not as meant:
 //!
-//! | code | meaning |
-//! | --- | --- |
-//! | SY3151 | v2 placeholder (`{name}`, `{name:re}`) in `Host`/`Path`/`PathPrefix`: v3 matches it literally; use `HostRegexp`/`PathRegexp` |
-//! | SY3152 | v2 placeholder in a regexp matcher: in a Go regexp `{name:` is literal text |
-//! | SY3153 | `*` in `Host`: v3 has no wildcard hosts, it matches a literal `*` |
-//! | SY3154 | `HostRegexp` not anchored with `^...$`: Go regexps match anywhere in the host |
-//! | SY3155 | v2 ``Query(`key=value`)`` form: v3 reads a key named `key=value`; use ``Query(`key`, `value`)`` |
-//! | SY3156 | `Header`/`HeaderRegexp` on `Host`: Go moves that header out of the header map, so it never matches |
-//! | SY3157 | a regexp the request simulator cannot evaluate (e.g. `\p{..}` classes); it treats it as not matching |
-//! | SY3158 | `Method` value that is not a standard HTTP method |
-//! | SY3159 | `ClientIP` CIDR with host bits set (`10.0.0.1/8` means `10.0.0.0/8`) |
+//! SY3151-SY3159, each with its meaning in [`switchyard_diagnostics::registry`].
 
 mod go_regex;
 

@@ -14,30 +14,8 @@
 //! without escapes); otherwise the diagnostic points at the start of the value and the message says "column N of
 //! the rule". TCP rules get a minimal check (not empty, known TCP matcher names).
 //!
-//! | code | severity | meaning |
-//! | --- | --- | --- |
-//! | SY3201 | error | a router's `service` is not defined (HTTP, TCP, UDP): Traefik disables the router (HTTP requests it would match get 404) |
-//! | SY3202 | error | a router's middleware is not defined: Traefik disables the router |
-//! | SY3203 | error | a service's child is not defined (`weighted`/`highestRandomWeight` `services[].name`, `mirroring` `service` and `mirrors[].name`, `failover` `service`/`fallback`): Traefik cannot build the service, and disables it with every router using it |
-//! | SY3204 | error | a middleware's reference is not defined (`chain.middlewares`, `errors.service`): every router using the middleware is disabled |
-//! | SY3205 | error | a router's `tls.options` is not defined (`default` always exists): Traefik disables the router |
-//! | SY3206 | warning | a TLS store other than `default` (defined, or named by a certificate's `stores`): Traefik v3 uses only `default` |
-//! | SY3207 | error | a load balancer's `serversTransport` is not defined: Traefik cannot build the service |
-//! | SY3208 | info | a reference to another provider (`api@internal`, `auth@docker`): not checked here (reported once per name) |
-//! | SY3209 | error | services that contain each other (`a` → `b` → `a`), or middleware chains that do: Traefik cannot build them |
-//! | SY3210 | info | a service used by no router, service or middleware of these files |
-//! | SY3211 | error | an HTTP or TCP router without `rule`: Traefik v3 refuses it |
-//! | SY3212 | error | a router without `service`: Traefik disables it |
-//! | SY3213 | error | a service or middleware with no kind, or with several (`loadBalancer` and `weighted`): Traefik refuses to build it |
-//! | SY3301 | warning/error | a `weighted` child (or a `wrr` load balancer's server) with weight 0 or less: dropped, it never gets traffic; an error under `healthCheck: {}`, where a dropped child still registers for health updates and can make the picker loop forever |
-//! | SY3302 | error | a `weighted` service whose every child is dropped (or that has none), a load balancer whose every server is: every request gets 503 |
-//! | SY3303 | error | `healthCheck: {}` on a `weighted`, `highestRandomWeight`, `mirroring` or `failover` service whose child cannot report health (a load balancer without an active `healthCheck`, or a service without its own `healthCheck: {}`): Traefik fails to build the service and its routers answer 404 |
-//! | SY3304 | warning | two routers on overlapping entry points with the same rule and the same effective priority: which one gets the requests depends on Traefik's internal order |
-//! | SY3305 | warning | two routers whose different rules can match the same request (same `Host`) with the same effective priority |
-//! | SY3306 | info | two routers whose rules can match the same request (same `Host`), at least one on the default priority: the rule's length decides which wins |
-//! | SY3307 | error | a load balancer without servers: every request gets 503 |
-//! | SY3308 | error | a server `url` that is not `scheme://host[:port]` with a scheme Traefik forwards to (`http`, `https`, `h2c`), or a TCP/UDP `address` that is not `host:port` |
-//! | SY3309 | warning | a router with the same rule as a router of higher priority on the same entry points: it never gets a request |
+//! Their own codes are SY3201-SY3213 and SY3301-SY3309, each with its severity and meaning in
+//! [`switchyard_diagnostics::registry`].
 //!
 //! What is deliberately not flagged: negative priorities (valid), entry points and certificate resolvers (they
 //! are static configuration), references to other providers (SY3208 says they are not checked).
@@ -73,8 +51,8 @@ pub fn validate_files(files: &[(String, String)]) -> Vec<Diagnostic> {
     all
 }
 
-/// The semantic checks of a loaded configuration (see the table above): only their diagnostics, not those of
-/// [`dynamic::load()`], sorted by file, line and column.
+/// The semantic checks of a loaded configuration (see the module's documentation): only their diagnostics, not
+/// those of [`dynamic::load()`], sorted by file, line and column.
 pub fn check(loaded: &Loaded<'_>) -> Vec<Diagnostic> {
     let mut v = Validator::new(loaded);
     v.run();

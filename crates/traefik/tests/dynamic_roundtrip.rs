@@ -312,7 +312,7 @@ fn fixture_spellings_are_normalised() {
     let failover = read(&reference_dir().join("integration-fixtures/failover.toml"));
     let files = [("failover.toml".to_string(), dynamic_part(&failover).unwrap())];
     let loaded = load(&files);
-    let info: Vec<_> = loaded.diagnostics.iter().map(|d| (d.code, d.path.as_deref().unwrap_or(""))).collect();
+    let info: Vec<_> = loaded.diagnostics.iter().map(|d| (&*d.code, d.path.as_deref().unwrap_or(""))).collect();
     assert_eq!(info, [("SY3009", "http.routers.router1.entryPoints")]);
     let router = &loaded.config.http.as_ref().unwrap().routers.as_ref().unwrap()["router1"];
     assert_eq!(router.entry_points.as_deref(), Some(&["web".to_string()][..]));

@@ -108,7 +108,7 @@ fn values_go_refuses() {
     let got: Vec<_> = loaded
         .diagnostics
         .iter()
-        .map(|d| (d.code, d.path.clone().unwrap_or_default(), d.location.as_ref().map(|l| (l.line, l.column))))
+        .map(|d| (&*d.code, d.path.clone().unwrap_or_default(), d.location.as_ref().map(|l| (l.line, l.column))))
         .collect();
     assert_eq!(
         got,
@@ -278,7 +278,7 @@ fn keys_written_twice() {
     assert_diag(&d, "SY3008", true, (4, 5), "", "keep one");
 
     let loaded = load_one("a.yaml", "http:\n  routers:\n    web:\n      entryPoints: [a]\n      entrypoints: [b]\n");
-    let codes: Vec<_> = loaded.diagnostics.iter().map(|d| d.code).collect();
+    let codes: Vec<_> = loaded.diagnostics.iter().map(|d| &*d.code).collect();
     assert_eq!(codes, ["SY3008", "SY3009"]);
     assert_diag(&loaded.diagnostics[0], "SY3008", false, (5, 7), "http.routers.web.entryPoints", "");
     // paerser reads keys in byte order: `entrypoints` comes last and wins.

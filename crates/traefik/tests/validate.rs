@@ -42,7 +42,7 @@ fn assert_diag(d: &Diagnostic, severity: Severity, at: (usize, usize), path: &st
 
 #[track_caller]
 fn assert_codes(diagnostics: &[Diagnostic], codes: &[&str]) {
-    let got: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    let got: Vec<&str> = diagnostics.iter().map(|d| &*d.code).collect();
     assert_eq!(got, codes, "\n{}", render(diagnostics));
 }
 
@@ -618,12 +618,12 @@ fn traefiks_reference_sample_has_no_error_besides_its_placeholders() {
         assert!(!errors.is_empty());
         for e in &errors {
             assert!(
-                ["SY3102", "SY3201", "SY3202", "SY3203", "SY3204", "SY3205", "SY3207", "SY3308"].contains(&e.code),
+                ["SY3102", "SY3201", "SY3202", "SY3203", "SY3204", "SY3205", "SY3207", "SY3308"].contains(&&*e.code),
                 "{name}: unexpected {e}"
             );
             assert!(e.message.contains("`foobar`"), "{name}: an error not caused by the placeholder: {e}");
         }
-        let mut codes: Vec<(&str, Severity)> = d.iter().map(|d| (d.code, d.severity)).collect();
+        let mut codes: Vec<(&str, Severity)> = d.iter().map(|d| (&*d.code, d.severity)).collect();
         codes.sort();
         codes.dedup();
         let warnings: Vec<&str> = codes.iter().filter(|(_, s)| *s == Severity::Warning).map(|(c, _)| *c).collect();
@@ -658,7 +658,7 @@ fn traefiks_integration_fixtures() {
         let errors: Vec<&str> = d
             .iter()
             .filter(|d| d.severity != Severity::Info && !(d.code == "SY3002" && d.severity == Severity::Warning))
-            .map(|d| d.code)
+            .map(|d| &*d.code)
             .collect();
         let expected: &[&str] = if name == "propagate_no_healthcheck.toml" { &["SY3303"] } else { &[] };
         assert_eq!(errors, expected, "{name}:\n{}", render(&d));

@@ -80,6 +80,39 @@ fn spec_problems_are_located_in_the_source() {
 }
 
 #[test]
+fn policy_codes_belong_to_their_diagnostics() {
+    // However many distinct codes policies report, each lives in its own diagnostic and goes with it: nothing
+    // is kept for the life of the process.
+    for i in 0..10_000 {
+        let finding = Finding {
+            code: format!("TEAM{i:05}"),
+            severity: Severity::Warning,
+            message: "m".into(),
+            path: Some("apps.a".into()),
+            hint: None,
+            hints: Vec::new(),
+            file: None,
+            line: None,
+            column: None,
+        };
+        let d = finding_diagnostic("team.wasm", &finding);
+        assert!(matches!(&d.code, Cow::Owned(code) if *code == finding.code), "{d:?}");
+    }
+    // Owned or not, a code reads and serialises the same.
+    let finding = Finding::from(&Diagnostic::warning("TEAM001", "hello").at("apps.a"));
+    let owned = finding.to_diagnostic();
+    let borrowed = Diagnostic::warning("TEAM001", "hello").at("apps.a");
+    assert_eq!(owned, borrowed);
+    assert_eq!(owned.to_string(), borrowed.to_string());
+    assert_eq!(serde_json::to_string(&owned).unwrap(), serde_json::to_string(&borrowed).unwrap());
+    assert_eq!(
+        serde_json::to_string(&owned).unwrap(),
+        r#"{"code":"TEAM001","severity":"warning","message":"hello","path":"apps.a"}"#
+    );
+}
+
+
+#[test]
 fn garbage_and_other_versions_are_answered_not_panicked_on() {
     assert!(evaluate(b"\xff\xfe").starts_with(r#"{"error":"the input is not ABI v1 JSON"#));
     assert!(evaluate(b"{}").starts_with(r#"{"error":"#));

@@ -259,14 +259,14 @@ mod tests {
         let p = yaml("a: 1\nb: 2\na: 3\n");
         assert_eq!(p.diagnostics.len(), 1);
         let d = &p.diagnostics[0];
-        assert_eq!((d.code, d.location.as_ref().map(|l| (l.line, l.column))), ("SY3008", Some((3, 1))));
+        assert_eq!((&*d.code, d.location.as_ref().map(|l| (l.line, l.column))), ("SY3008", Some((3, 1))));
         assert_eq!(p.root.unwrap().to_json(), serde_json::json!({"a": 1, "b": 2}));
 
         // A large mapping goes another way.
         let mut big: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
         big.push_str("k7: again\nk7: thrice\n");
         let p = yaml(&big);
-        let dups: Vec<_> = p.diagnostics.iter().map(|d| (d.code, d.location.as_ref().map(|l| l.line))).collect();
+        let dups: Vec<_> = p.diagnostics.iter().map(|d| (&*d.code, d.location.as_ref().map(|l| l.line))).collect();
         assert_eq!(dups, [("SY3008", Some(21)), ("SY3008", Some(22))]);
         assert!(p.diagnostics.iter().all(|d| d.message.contains("first at line 8")));
         assert_eq!(p.root.unwrap().entries().len(), 20);
@@ -285,7 +285,7 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         let deep = yaml(&deep);
         assert!(deep.root.is_none());
-        assert!(matches!(deep.diagnostics[0].code, "SY3011" | "SY3001"), "{:?}", deep.diagnostics);
+        assert!(matches!(&*deep.diagnostics[0].code, "SY3011" | "SY3001"), "{:?}", deep.diagnostics);
 
         let bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n\
                     d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
