@@ -1,5 +1,6 @@
-//! Views shared by every adapter: unified diffs of configurations, the status of an environment, and its
-//! routing as a graph (hosts, routers, services, slots, versions) for the playground's picture.
+//! Views shared by every adapter: unified diffs of configurations (and of what a change does to a file), the
+//! status of an environment, and its routing as a graph (hosts, routers, services, slots, versions) for the
+//! playground's picture.
 
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -9,11 +10,21 @@ use similar::{DiffTag, group_diff_ops};
 
 use crate::hosts::{HostFor, route_host};
 use crate::naming;
-use crate::render::RenderError;
+use crate::render::{RenderError, to_yaml};
 use crate::state::{EnvState, HealthStatus, Slot};
 use crate::time::Timestamp;
 use crate::traefik::RenderedConfig;
+use crate::transition::Outcome;
 use crate::valid_spec::ValidSpec;
+
+/// The diff of the environment's Traefik file that `outcome` makes: its configuration before and after, as
+/// written (`a/<file>` and `b/<file>`); empty when the file does not change. What a dry run and the playground
+/// show.
+pub fn outcome_diff(outcome: &Outcome) -> Result<String, RenderError> {
+    let file = naming::config_file(&outcome.key.app, &outcome.key.env);
+    let (before, after) = (to_yaml(&outcome.before)?, to_yaml(&outcome.after)?);
+    Ok(unified_diff(&before, &after, &format!("a/{file}"), &format!("b/{file}")))
+}
 
 /// A unified diff of two texts by lines, with three lines of context; empty when they are equal. The same
 /// bytes as similar's `TextDiff::from_lines(old, new).unified_diff()` (a test holds them to it), but with

@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use switchyard_model::directory::{self, Shipment};
 use switchyard_model::plan::Step;
 use switchyard_model::render::to_yaml;
-use switchyard_model::view::unified_diff;
+use switchyard_model::view::outcome_diff;
 use switchyard_model::{Change, Context, EnvKey, Outcome, Timestamp, World};
 
 use crate::args::{ChangeOpts, Cli};
@@ -305,13 +305,7 @@ pub(crate) fn show(
     if opts.dry_run {
         writeln!(out, "plan (dry run, nothing changed):")?;
         write!(out, "{}", outcome.plan)?;
-        let file = switchyard_model::naming::config_file(&key.app, &key.env);
-        let diff = unified_diff(
-            &to_yaml(&outcome.before).map_err(|e| Failure::Broken(e.into()))?,
-            &to_yaml(&outcome.after).map_err(|e| Failure::Broken(e.into()))?,
-            &format!("a/{file}"),
-            &format!("b/{file}"),
-        );
+        let diff = outcome_diff(outcome).map_err(|e| Failure::Broken(e.into()))?;
         if diff.is_empty() {
             writeln!(out, "the Traefik configuration does not change")?;
         } else {

@@ -111,7 +111,6 @@ fn policy_codes_belong_to_their_diagnostics() {
     );
 }
 
-
 #[test]
 fn garbage_and_other_versions_are_answered_not_panicked_on() {
     assert!(evaluate(b"\xff\xfe").starts_with(r#"{"error":"the input is not ABI v1 JSON"#));
