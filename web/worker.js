@@ -26,6 +26,7 @@ const calls = {
   example_spec: () => model.example_spec(),
   view: (spec, states, app, env) => model.view(spec, states, app, env),
   apply: (spec, states, app, env, request, now) => model.apply(spec, states, app, env, request, BigInt(now)),
+  describe_request: (request) => model.describe_request(request),
   render: (spec, states) => model.render(spec, states),
   load_inspect: async () => { await inspect(); return 'true'; },
   check_traefik: async (file, text) => (await inspect()).check_traefik(file, text),

@@ -231,7 +231,8 @@ async fn the_playground_runs_the_workflow_in_chromium() {
     let before = state(&page).await;
     click(&page, "complete").await;
     let result = page.text("#step-result").await;
-    assert!(result.contains("complete: refused") && result.contains("SY0212"), "{result}");
+    // Named in the model's words, as the CLI names the change.
+    assert!(result.contains("whoami/dev: complete the promotion: refused") && result.contains("SY0212"), "{result}");
     assert_eq!(state(&page).await, before);
 
     // The download link holds the configuration shown, under the file's name.
@@ -419,9 +420,11 @@ async fn who_answers_a_request_and_the_split_follows_the_share() {
     assert!(winner.starts_with("whoami_dev_"), "{native}");
     let answer = page.js("return {...document.getElementById('who-answer').dataset}").await;
     assert_eq!(answer, json!({ "router": winner, "version": "whoami/dev v1.2.0 (web), blue slot", "status": "200" }));
+    // The answer's text is the simulator's own: what `switchyard route` prints for the same request.
     let text = page.text("#who-answer").await;
-    assert!(text.contains(&format!("router    {winner} (priority ")), "{text}");
-    assert!(text.contains("version   whoami/dev v1.2.0 (web), blue slot"), "{text}");
+    assert_eq!(text, native["ok"]["text"].as_str().unwrap());
+    assert!(text.contains(&format!("\n  router   {winner} (priority ")), "{text}");
+    assert!(text.contains("\n  note: version whoami/dev v1.2.0 (web), blue slot\n"), "{text}");
     assert_eq!(bars(&page).await, [("whoami/dev v1.2.0 (web), blue slot".to_string(), 100)]);
     assert_eq!(native["ok"]["shares"][0]["count"], 100);
 
@@ -656,13 +659,16 @@ fn the_first_load_stays_within_its_budget_and_the_rest_is_reported() {
     assert_eq!(
         lazy,
         [
+            "check.js",
             "pkg/switchyard_inspect.js",
             "pkg/switchyard_inspect_bg.wasm",
             "policies.js",
             "policies/canary-25.wasm",
             "policies/switchyard-model.wasm",
             "policy-host.js",
-            "policy-worker.js"
+            "policy-worker.js",
+            "share.js",
+            "who.js"
         ]
     );
     let (first, total) = (sizes.initial().1, sizes.total().1);

@@ -1,14 +1,14 @@
 //! `validate` and `route` on files: reading Traefik configuration the way its file provider does (a file, or a
-//! directory and its subdirectories), telling switchyard specs apart, and the text the two commands print.
+//! directory and its subdirectories), telling switchyard specs apart, and the request `route` simulates (its
+//! answer's text is `switchyard_traefik`'s, shared with the playground).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use switchyard_model::Diagnostic;
 use switchyard_traefik::dynamic::{FileClass, classify};
-use switchyard_traefik::simulate::http::{Answer, HttpRequest};
+use switchyard_traefik::simulate::http::{HttpRequest, Part, RequestParts};
 
 /// What was read for a check.
 #[derive(Debug, Default)]
@@ -102,67 +102,14 @@ fn read_dir(root: &Path, dir: &Path, inputs: &mut Inputs) -> Result<()> {
     Ok(())
 }
 
-/// Parses `Name: value` (a header), `name=value` (a query parameter or a cookie).
-pub(crate) fn pairs(items: &[String], sep: char, what: &str) -> Result<Vec<(String, String)>> {
-    items
-        .iter()
-        .map(|item| match item.split_once(sep) {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
-            _ => bail!("{what} {item:?}: write it as NAME{sep}VALUE"),
-        })
-        .collect()
-}
-
-/// The human text of an answer and a split.
-pub(crate) fn describe(req: &HttpRequest, answer: &Answer, split: Option<(usize, &BTreeMap<String, u64>)>) -> String {
-    let mut out = String::new();
-    let scheme = if req.tls { "https" } else { "http" };
-    let ep = req.entry_point.as_deref().map(|e| format!(" on entry point {e}")).unwrap_or_default();
-    let _ = writeln!(out, "{} {scheme}://{}{}{ep}", req.request.method, req.request.host, req.request.path);
-    for name in &answer.broken {
-        let _ = writeln!(out, "  skipped router {name}: its rule does not parse (Traefik disables it)");
-    }
-    let Some(winner) = answer.candidates.first() else {
-        let _ = writeln!(out, "  no router matches: 404");
-        for note in &answer.notes {
-            let _ = writeln!(out, "  note: {note}");
-        }
-        return out;
-    };
-    let how = if winner.explicit { "explicit" } else { "the rule's length" };
-    let _ = writeln!(out, "  router   {} (priority {}, {how})", winner.router, winner.priority);
-    for other in answer.candidates.iter().skip(1) {
-        let _ = writeln!(out, "  also matches: {} (priority {})", other.router, other.priority);
-    }
-    if !answer.tied.is_empty() {
-        let _ = writeln!(
-            out,
-            "  TIE with {}: equal priorities are decided by provider order; give the routers explicit priorities",
-            answer.tied.join(", ")
-        );
-    }
-    let _ = writeln!(out, "  service  {}", answer.chain.join(" -> "));
-    match &answer.server {
-        Some(server) => {
-            let _ = writeln!(out, "  server   {server} ({})", answer.status);
-        }
-        None => {
-            let _ = writeln!(out, "  answer   {}", answer.status);
-        }
-    }
-    for note in &answer.notes {
-        let _ = writeln!(out, "  note: {note}");
-    }
-    if let Some((n, counts)) = split {
-        let _ = writeln!(out, "over {n} requests (counts per round are Traefik's; the order is not promised):");
-        let width = counts.keys().map(String::len).max().unwrap_or(0);
-        for (target, count) in counts {
-            #[allow(clippy::cast_precision_loss)]
-            let share = *count as f64 * 100.0 / n.max(1) as f64;
-            let _ = writeln!(out, "  {target:width$}  {count:>6}  {share:5.1}%");
-        }
-    }
-    out
+/// The request `switchyard route` simulates, from its options; the first part that cannot be read is the
+/// error, named by its option (`--header "X-Canary 1": write it as NAME:VALUE`).
+pub(crate) fn request(parts: &RequestParts<'_>) -> Result<HttpRequest> {
+    HttpRequest::from_parts(parts).map_err(|errors| match errors.first() {
+        Some(e) if matches!(e.part, Part::Header | Part::Query | Part::Cookie) => anyhow::anyhow!("--{e}"),
+        Some(e) => anyhow::anyhow!("{e}"),
+        None => anyhow::anyhow!("the request cannot be read"),
+    })
 }
 
 /// The down set from `--down` values.

@@ -256,9 +256,18 @@ fn build_policies(root: &Path, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The files loaded on demand (the validator and simulator's module, the Policies panel's code and modules):
-/// not part of the page's first load.
-pub const LAZY: &[&str] = &["pkg/switchyard_inspect", "policies/", "policies.js", "policy-host.js", "policy-worker.js"];
+/// The files loaded on demand (the validator and simulator's module and their panels' code, the Policies
+/// panel's code and modules, the share link's code): not part of the page's first load.
+pub const LAZY: &[&str] = &[
+    "pkg/switchyard_inspect",
+    "who.js",
+    "check.js",
+    "policies/",
+    "policies.js",
+    "policy-host.js",
+    "policy-worker.js",
+    "share.js",
+];
 
 /// Whether the page loads `name` (a path under the output directory) only on demand.
 pub fn on_demand(name: &str) -> bool {

@@ -18,6 +18,9 @@
 
 use std::collections::BTreeMap;
 
+mod answer_text;
+mod request;
+
 /// A service tree to pick from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
@@ -345,17 +348,19 @@ pub mod http {
     //! "Who answers?" for any Traefik v3 dynamic configuration: which router wins a request (Traefik's priority:
     //! the explicit one, else the rule's length in bytes; equal priorities are decided by provider order, which
     //! is reported as a tie, not guessed), which service it sends to, and the service tree below it for
-    //! [`super::Simulation`].
+    //! [`super::Simulation`]. A request is made from its parts by [`HttpRequest::from_parts`]; an answer reads
+    //! as text through [`Route::text`], as `switchyard route` prints it and the playground shows it.
 
     use std::collections::{BTreeMap, BTreeSet};
 
     use serde::Serialize;
 
+    pub use super::request::{Part, PartError, RequestParts};
     use super::{Child, Node, Server};
     use crate::dynamic::model::{DynamicConfig, Service};
     use crate::rules;
 
-    /// A request as the simulator sees it.
+    /// A request as the simulator sees it ([`HttpRequest::from_parts`] makes one from what a person writes).
     #[derive(Debug, Clone, Default)]
     pub struct HttpRequest {
         /// The entry point it arrives on; None: any.
@@ -699,7 +704,7 @@ pub mod http {
     }
 
     /// [`answer`] and, with `requests`, [`split`] through the winning router's service; `versions` maps
-    /// services to the versions they stand for ([`crate::view::version_services`]; empty for plain Traefik
+    /// services to the versions they stand for (`switchyard_model::view::version_services`; empty for plain Traefik
     /// files). The version of the answer is the one of the last service of the chain that has one.
     pub fn route(
         config: &DynamicConfig,

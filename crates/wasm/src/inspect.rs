@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use switchyard_diagnostics::Diagnostic;
 use switchyard_traefik::dynamic::{FileClass, classify, load};
-use switchyard_traefik::rules::Request;
 use switchyard_traefik::simulate::http;
 use switchyard_traefik::validate::validate_files;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -28,7 +27,7 @@ pub fn check_traefik(file: &str, text: &str) -> String {
 
 /// A request for [`route`], as the page's form has it: lines of `Name: value` headers, `name=value` cookies
 /// (separated by `;` or lines) and query parameters (by `&` or lines), down servers or services (by commas,
-/// spaces or lines). An empty `entry_point` is any.
+/// spaces or lines). An empty `entry_point` is any; an empty method or path is `GET` or `/`.
 #[derive(serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct RouteRequest {
@@ -66,31 +65,25 @@ impl Default for RouteRequest {
 /// At most this many simulated requests in one call: a form must not freeze the page.
 const MAX_REQUESTS: usize = 100_000;
 
-/// `NAME<sep>VALUE` items (blank ones skipped), trimmed, as `switchyard route` reads `--header`, `--query` and
-/// `--cookie`; a diagnostic for each item without a name.
-fn pairs(text: &str, separators: &[char], sep: char, what: &str, out: &mut Vec<Diagnostic>) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    for item in text.split(separators).map(str::trim).filter(|i| !i.is_empty()) {
-        match item.split_once(sep) {
-            Some((k, v)) if !k.trim().is_empty() => found.push((k.trim().to_string(), v.trim().to_string())),
-            _ => out.push(
-                Diagnostic::error("SY0904", format!("{what} {item:?}: write it as NAME{sep}VALUE"))
-                    .at(what.to_string()),
-            ),
-        }
-    }
-    found
+/// [`http::Route`] and its text.
+#[derive(serde::Serialize)]
+struct Routed {
+    #[serde(flatten)]
+    route: http::Route,
+    /// What `switchyard route` prints for the same request ([`http::Route::text`]).
+    text: String,
 }
 
 /// Who answers a request in a Traefik configuration, and how `requests` requests split:
-/// `{ ok: { answer, version, split, shares }, diagnostics }` ([`switchyard_traefik::simulate::http::Route`]),
-/// as `switchyard route --json` computes it. `config` is the file's text (named `file`: YAML or TOML by its
-/// extension), `versions_json` a JSON object from service names to the versions they stand for (the
-/// `versions` of [`view`]; `{}` for any other configuration), `request_json` a [`RouteRequest`]. A
-/// configuration Traefik would refuse gives its errors and no answer, as the CLI refuses it.
+/// `{ ok: { answer, version, split, shares, text }, diagnostics }` ([`switchyard_traefik::simulate::http::Route`]
+/// and its text), as `switchyard route` computes and prints it. `config` is the file's text (named `file`: YAML
+/// or TOML by its extension), `versions_json` a JSON object from service names to the versions they stand for
+/// (the `versions` of `view`; `{}` for any other configuration), `request_json` a [`RouteRequest`], read by
+/// [`http::HttpRequest::from_parts`] as the CLI reads its options. A configuration Traefik would refuse gives
+/// its errors and no answer, as the CLI refuses it.
 #[wasm_bindgen]
 pub fn route(file: &str, config: &str, versions_json: &str, request_json: &str) -> String {
-    let run = || -> Outcome<http::Route> {
+    let run = || -> Outcome<Routed> {
         let form: RouteRequest = serde_json::from_str(request_json)
             .map_err(|e| vec![Diagnostic::error("SY0902", format!("the request is not valid: {e}")).at("request")])?;
         let versions: BTreeMap<String, String> = match versions_json.trim() {
@@ -99,27 +92,27 @@ pub fn route(file: &str, config: &str, versions_json: &str, request_json: &str) 
                 vec![Diagnostic::error("SY0902", format!("the versions are not valid: {e}")).at("versions")]
             })?,
         };
-        let mut problems = Vec::new();
-        if form.host.trim().is_empty() {
-            problems.push(Diagnostic::error("SY0904", "the request needs a host").at("host"));
-        }
-        let mut request = Request::new(&form.method, form.host.trim(), &form.path);
-        for (name, value) in pairs(&form.headers, &['\n'], ':', "header", &mut problems) {
-            request = request.header(&name, &value);
-        }
-        for (name, value) in pairs(&form.query, &['&', '\n'], '=', "query", &mut problems) {
-            request = request.query(&name, &value);
-        }
-        let cookies = pairs(&form.cookies, &[';', '\n'], '=', "cookie", &mut problems).into_iter().collect();
-        match form.client_ip.trim() {
-            "" => {}
-            ip => match ip.parse() {
-                Ok(ip) => request = request.client_ip(ip),
-                Err(_) => problems.push(
-                    Diagnostic::error("SY0904", format!("client IP {ip:?} is not an IP address")).at("client_ip"),
-                ),
-            },
-        }
+        let headers: Vec<&str> = form.headers.split('\n').collect();
+        let query: Vec<&str> = form.query.split(['&', '\n']).collect();
+        let cookies: Vec<&str> = form.cookies.split([';', '\n']).collect();
+        let parts = http::RequestParts {
+            method: &form.method,
+            host: &form.host,
+            path: &form.path,
+            headers,
+            query,
+            cookies,
+            client_ip: Some(&form.client_ip),
+            entry_point: Some(&form.entry_point),
+            tls: form.tls,
+        };
+        let (req, mut problems) = match http::HttpRequest::from_parts(&parts) {
+            Ok(req) => (Some(req), Vec::new()),
+            Err(errors) => (
+                None,
+                errors.iter().map(|e| Diagnostic::error("SY0904", e.message.clone()).at(e.part.name())).collect(),
+            ),
+        };
         if form.requests.is_some_and(|n| n > MAX_REQUESTS) {
             problems
                 .push(Diagnostic::error("SY0904", format!("at most {MAX_REQUESTS} requests at a time")).at("requests"));
@@ -127,18 +120,15 @@ pub fn route(file: &str, config: &str, versions_json: &str, request_json: &str) 
         if matches!(classify(file), FileClass::IgnoredExtension) {
             problems.push(Diagnostic::error("SY0903", CHECK_NAMES).at("file"));
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let Some(req) = req.filter(|_| problems.is_empty()) else { return Err(problems) };
         let files = [(file.to_string(), config.to_string())];
         let loaded = load(&files);
         if loaded.has_errors() {
             return Err(loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect());
         }
-        let entry_point = Some(form.entry_point.trim()).filter(|e| !e.is_empty()).map(str::to_string);
-        let req = http::HttpRequest { entry_point, tls: form.tls, request, cookies };
         let down = form.down.split([',', ' ', '\n']).filter(|d| !d.is_empty()).map(str::to_string).collect();
-        Ok((http::route(&loaded.config, &req, form.requests, &down, &versions), Vec::new()))
+        let route = http::route(&loaded.config, &req, form.requests, &down, &versions);
+        Ok((Routed { text: route.text(&req), route }, Vec::new()))
     };
     respond(run())
 }
@@ -182,6 +172,10 @@ mod tests {
         );
         let tls: serde_json::Value = serde_json::from_str(&tls).unwrap();
         assert_eq!(tls["ok"]["version"], "whoami/dev v1.2.0 (web), blue slot");
+        // The text `switchyard route` prints for the same request.
+        let text = tls["ok"]["text"].as_str().unwrap();
+        assert!(text.starts_with("GET https://whoami.dev.example.com/\n  router   whoami_dev_prod_web "), "{text}");
+        assert!(text.contains("\n  note: version whoami/dev v1.2.0 (web), blue slot\nover 100 requests "), "{text}");
         assert_eq!(tls["ok"]["shares"][0]["count"], 100);
         let bad: serde_json::Value = serde_json::from_str(&super::route("x.json", "", "{}", "{}")).unwrap();
         assert_eq!(bad["ok"], serde_json::Value::Null);

@@ -6,7 +6,7 @@
 //!
 //! The playground loads two modules built from this crate, by feature, so the page's first load stays small:
 //! - `workflow` ([`workflow`]): the spec, the deployment state and the workflow's steps: `validate`, `render`,
-//!   `view`, `apply`, `example_spec` (loaded with the page);
+//!   `view`, `apply`, `describe_request`, `example_spec` (loaded with the page);
 //! - `inspect` ([`inspect`]): any Traefik dynamic configuration: `check_traefik` (the validator) and `route`
 //!   (the request simulator), loaded when a panel that needs them is first opened;
 //! - `policy` ([`policy`], built into the same module as `inspect`): the policies' input and the reading of
@@ -31,7 +31,7 @@ pub use inspect::{check_traefik, route};
 #[cfg(feature = "policy")]
 pub use policy::{policy_input, policy_verdict};
 #[cfg(feature = "workflow")]
-pub use workflow::{apply, example_spec, render, validate, view};
+pub use workflow::{apply, describe_request, example_spec, render, validate, view};
 
 /// Every answer: `ok` is null when the request could not be carried out, and `diagnostics` says why (or
 /// holds the warnings beside a result). Typed structs all the way, serialised once: going through

@@ -142,6 +142,18 @@ struct Applied<'a> {
     diff: String,
 }
 
+fn read_request(request_json: &str) -> Result<switchyard_model::Change, Vec<Diagnostic>> {
+    serde_json::from_str(request_json)
+        .map_err(|e| vec![Diagnostic::error("SY0902", format!("the request is not valid: {e}")).at("request")])
+}
+
+/// What a request (as [`apply`] takes it) does, in the model's words, as the CLI names a change and the state's
+/// history records it: `{ ok: "promote v1.3.0 at 10%", diagnostics }`.
+#[wasm_bindgen]
+pub fn describe_request(request_json: &str) -> String {
+    respond(read_request(request_json).map(|request| (request.describe(), Vec::new())))
+}
+
 /// Applies a request (`{"change": "promote", "version": "v1.3.0", "share": 10}`) to one environment:
 /// `{ ok: { changed, state, states, file, plan, undo, before, after, diff }, diagnostics }`: the new state,
 /// every state (the input with this one replaced, as the next call's `states_json`), the plan and its undo
@@ -151,8 +163,7 @@ pub fn apply(spec_yaml: &str, states_json: &str, app: &str, env: &str, request_j
     let run = || -> Result<(switchyard_model::Outcome, World), Vec<Diagnostic>> {
         let (spec, world) = (parse(spec_yaml), parse_world(states_json));
         let (spec, world) = (ok(&spec)?, ok(&world)?.clone());
-        let request: switchyard_model::Change = serde_json::from_str(request_json)
-            .map_err(|e| vec![Diagnostic::error("SY0902", format!("the request is not valid: {e}")).at("request")])?;
+        let request = read_request(request_json)?;
         let ctx = Context { now: Timestamp(now_unix), actor: Some("playground".into()) };
         let outcome = switchyard_model::apply(spec, &world, &EnvKey::new(app, env), &request, &ctx)
             .map_err(|e| vec![e.to_diagnostic()])?;
@@ -239,6 +250,12 @@ mod tests {
         assert_eq!(broken["diagnostics"][0]["code"], "SY0901");
         assert_eq!(broken["diagnostics"][0]["location"]["file"], "state.json");
         assert_eq!(broken["diagnostics"][0]["location"]["line"], 3);
+
+        let said: serde_json::Value =
+            serde_json::from_str(&super::describe_request(r#"{"change":"set_share","share":50}"#)).unwrap();
+        assert_eq!(said["ok"], "set the candidate's share to 50%");
+        let said: serde_json::Value = serde_json::from_str(&super::describe_request(r#"{"change":"x"}"#)).unwrap();
+        assert_eq!(said["diagnostics"][0]["code"], "SY0902");
 
         let bad: serde_json::Value = serde_json::from_str(&super::validate("apps: 3")).unwrap();
         assert_eq!(bad["ok"], serde_json::Value::Null);

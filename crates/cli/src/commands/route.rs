@@ -52,31 +52,26 @@ pub(crate) fn run(cli: &Cli, args: &RouteArgs, out: &mut dyn Write) -> Result<()
         let text = report::render_with(&errors, &|f| sources.get(f).map(String::as_str), false);
         return Err(Failure::Refused(format!("{text}Traefik would refuse this configuration; fix it first")));
     }
-    let mut request = switchyard_traefik::rules::Request::new(method, host, path);
-    for (name, value) in inspect::pairs(headers, ':', "--header")? {
-        request = request.header(&name, &value);
-    }
-    for (name, value) in inspect::pairs(query, '=', "--query")? {
-        request = request.query(&name, &value);
-    }
-    if let Some(ip) = client_ip {
-        request = request.client_ip(*ip);
-    }
-    let req = switchyard_traefik::simulate::http::HttpRequest {
-        entry_point: entry_point.clone(),
+    let client_ip = client_ip.map(|ip| ip.to_string());
+    let req = inspect::request(&switchyard_traefik::simulate::http::RequestParts {
+        method,
+        host,
+        path,
+        headers: headers.iter().map(String::as_str).collect(),
+        query: query.iter().map(String::as_str).collect(),
+        cookies: cookies.iter().map(String::as_str).collect(),
+        client_ip: client_ip.as_deref(),
+        entry_point: entry_point.as_deref(),
         tls: *tls,
-        request,
-        cookies: inspect::pairs(cookies, '=', "--cookie")?.into_iter().collect(),
-    };
+    })?;
     let down = inspect::down(down);
-    // The same function answers the playground's "Who answers?" panel.
+    // The same function answers the playground's "Who answers?" panel, and its text is the panel's.
     let route = switchyard_traefik::simulate::http::route(&loaded.config, &req, *requests, &down, &versions);
     if *json {
         let value = serde_json::json!({ "answer": route.answer, "version": route.version, "split": route.split });
         writeln!(out, "{}", serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?)?;
     } else {
-        let split = requests.zip(route.split.as_ref());
-        out.write_all(inspect::describe(&req, &route.answer, split).as_bytes())?;
+        out.write_all(route.text(&req).as_bytes())?;
     }
     Ok(())
 }
