@@ -80,11 +80,11 @@ pub(crate) fn read_user_files(spec: &Spec, spec_path: &Path) -> Vec<UserFile> {
         .collect()
 }
 
-/// The user's files of a spec, checked with what the spec names in them ([`traefik_files::check`]): errors
+/// The user's files of a spec, checked with what the spec names in them ([`traefik_files::diagnose`]): errors
 /// refuse (exit 1) before anything else happens, warnings are shown.
 pub(crate) fn load_user_files(spec: &ValidSpec, source: &Source, spec_path: &Path) -> Result<Vec<UserFile>, Failure> {
     let files = read_user_files(&spec.spec, spec_path);
-    let found = traefik_files::check(&spec.spec, &source.text, &source.file, &files);
+    let found = traefik_files::diagnose(&spec.spec, &source.text, &source.file, &files);
     let shown: Vec<Diagnostic> = found.into_iter().filter(|d| d.severity != Severity::Info).collect();
     if !shown.is_empty() {
         let sources = user_sources(source, &files);

@@ -112,7 +112,11 @@ pub struct Problem {
 /// environment's files the change writes, name and text: every configuration of its plan and of its undo; none
 /// for a change that writes no configuration). Returns the errors found (the same error once), each in the
 /// directory's file where it is; an error the directory already has gets a hint saying so.
-pub fn check(existing: &[(String, String)], shipment: &Shipment, configs: &[(String, String)]) -> Vec<Problem> {
+pub fn problems_after(
+    existing: &[(String, String)],
+    shipment: &Shipment,
+    configs: &[(String, String)],
+) -> Vec<Problem> {
     // The same configuration is checked once.
     let mut variants: Vec<&[(String, String)]> = Vec::new();
     for (i, config) in configs.iter().enumerate() {
@@ -211,23 +215,23 @@ mod tests {
         let configs = files(&[("switchyard_w_dev.yml", env)]);
         // The middleware's file is shipped with the change: fine.
         let s = shipment(&[user("m.yml", middleware)], &[]);
-        assert!(check(&[], &s, &configs).is_empty());
+        assert!(problems_after(&[], &s, &configs).is_empty());
         // Without it, the router would be disabled.
-        let errors = check(&[], &Shipment::default(), &configs);
+        let errors = problems_after(&[], &Shipment::default(), &configs);
         assert_eq!(errors.len(), 1, "{errors:#?}");
         assert_eq!(errors[0].diagnostic.code, "SY3202");
         assert_eq!(errors[0].text, env, "the text of the file it points into");
         // Removing the file that another environment's file still uses: refused, with the way out.
         let existing = files(&[("m.yml", middleware), (SHIPPED_LIST, "m.yml\n"), ("switchyard_w_prod.yml", env)]);
         let s = shipment(&[], &existing);
-        let errors = check(&existing, &s, &files(&[("switchyard_w_dev.yml", "{}\n")]));
+        let errors = problems_after(&existing, &s, &files(&[("switchyard_w_dev.yml", "{}\n")]));
         assert_eq!(errors.len(), 1, "{errors:#?}");
         let d = &errors[0].diagnostic;
         assert_eq!(d.location.as_ref().unwrap().file, "switchyard_w_prod.yml");
         assert!(d.hints.iter().any(|h| h.contains("switchyard repair --app w --env prod")), "{errors:#?}");
         // A problem the directory already has is said to be so.
         let broken = files(&[("theirs.yml", "http:\n  middlewares: {}\n")]);
-        let errors = check(&broken, &Shipment::default(), &[]);
+        let errors = problems_after(&broken, &Shipment::default(), &[]);
         assert!(!errors.is_empty());
         assert!(errors.iter().all(|p| p.diagnostic.hints.iter().any(|h| h.contains("already"))), "{errors:#?}");
     }

@@ -7,7 +7,7 @@ use crate::names::is_safe_traefik_name;
 use crate::traefik::RenderedConfig;
 
 /// Every violated invariant, in words; empty when the configuration is sound.
-pub fn check(config: &RenderedConfig) -> Vec<String> {
+pub fn violations(config: &RenderedConfig) -> Vec<String> {
     let mut problems = Vec::new();
     let mut rules: BTreeMap<(&str, u32), &str> = BTreeMap::new();
     for (name, router) in config.routers() {

@@ -225,7 +225,7 @@ pub fn render_env(spec: &ValidSpec, state: &EnvState) -> Result<Rendered, Render
     } else {
         RenderedConfig { http: Some(http) }
     };
-    if let Some(problem) = invariants::check(&config).into_iter().next() {
+    if let Some(problem) = invariants::violations(&config).into_iter().next() {
         return Err(RenderError::Invariant(problem));
     }
     Ok(Rendered { config, warnings })

@@ -92,7 +92,7 @@ impl Kind {
 /// (its values already validated by [`Spec::parse`](crate::Spec::parse)) whose text is `source`, located as
 /// `file`; `files` holds what the caller read for each declared file. Every problem at once: the spec's at its
 /// line and key path, the files' at their own file:line.
-pub fn check(spec: &Spec, source: &str, file: &str, files: &[UserFile]) -> Vec<Diagnostic> {
+pub fn diagnose(spec: &Spec, source: &str, file: &str, files: &[UserFile]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let files_path = KeyPath::root().key("traefik").key("files");
     let mut readable: Vec<(String, String)> = Vec::new();
@@ -273,7 +273,7 @@ mod tests {
 
     fn run(spec: &str, files: &[UserFile]) -> Vec<Diagnostic> {
         let parsed = crate::Spec::parse(spec, "spec/s.yaml").unwrap();
-        check(&parsed.spec, spec, "spec/s.yaml", files)
+        diagnose(&parsed.spec, spec, "spec/s.yaml", files)
     }
 
     #[test]
@@ -321,7 +321,7 @@ mod tests {
         let parsed = crate::Spec::parse(crate::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
         let declared: Vec<&str> = crate::EXAMPLE_FILES.iter().map(|(n, _)| *n).collect();
         assert_eq!(parsed.spec.traefik.files, declared);
-        let found = check(&parsed.spec, crate::EXAMPLE_SPEC, "switchyard.yaml", &files);
+        let found = diagnose(&parsed.spec, crate::EXAMPLE_SPEC, "switchyard.yaml", &files);
         assert!(found.iter().all(|d| d.severity == crate::Severity::Info), "{found:#?}");
     }
 

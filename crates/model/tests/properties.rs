@@ -109,7 +109,7 @@ fn check_world(spec: &ValidSpec, world: &World, validator: &jsonschema::Validato
         check_state(state).map_err(|e| format!("{key}: {e}"))?;
         let rendered = render::render_env(spec, state).map_err(|e| format!("{key}: render failed: {e}"))?;
         let config = &rendered.config;
-        let problems = invariants::check(config);
+        let problems = invariants::violations(config);
         if !problems.is_empty() {
             return Err(format!("{key}: invariants: {problems:?}"));
         }

@@ -1,6 +1,6 @@
 //! The model's own checks as a switchyard policy (ABI v1, `docs/policy-abi.md`): a core WebAssembly module
 //! with no imports that exports `memory`, `switchyard_alloc` and `switchyard_policy_v1`. What it checks is
-//! [`switchyard_model::policy::check`]; this crate is only the ABI.
+//! [`switchyard_model::policy::findings`]; this crate is only the ABI.
 //!
 //! Build: `cargo xtask policy-build` (wasm32-unknown-unknown, profile `policy`, `panic = "abort"` so a panic is
 //! a trap and std brings no imports) writes `target/policies/switchyard-model.wasm` and prints its sha256.

@@ -9,7 +9,7 @@ use switchyard_traefik::simulate::http;
 use switchyard_traefik::validate::validate_files;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::{Outcome, respond};
+use crate::{Reply, respond};
 
 /// Which Traefik configuration files are read, and in which format: the name Traefik's file provider would see.
 const CHECK_NAMES: &str = "the file name must end in .yml, .yaml or .toml: Traefik's file provider ignores other files";
@@ -83,7 +83,7 @@ struct Routed {
 /// its errors and no answer, as the CLI refuses it.
 #[wasm_bindgen]
 pub fn route(file: &str, config: &str, versions_json: &str, request_json: &str) -> String {
-    let run = || -> Outcome<Routed> {
+    let run = || -> Reply<Routed> {
         let form: RouteRequest = serde_json::from_str(request_json)
             .map_err(|e| vec![Diagnostic::error("SY0902", format!("the request is not valid: {e}")).at("request")])?;
         let versions: BTreeMap<String, String> = match versions_json.trim() {

@@ -37,19 +37,20 @@ pub use workflow::{apply, describe_request, example_spec, render, validate, view
 /// holds the warnings beside a result). Typed structs all the way, serialised once: going through
 /// `serde_json::Value` (`json!`) would put a second serialiser for every model type into the module.
 #[derive(Serialize)]
-struct Answer<T> {
+struct Envelope<T> {
     ok: Option<T>,
     diagnostics: Vec<Diagnostic>,
 }
 
-pub(crate) type Outcome<T> = Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>;
+/// What an adapter function computes: its result and warnings, or the diagnostics that stopped it.
+pub(crate) type Reply<T> = Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>;
 
-pub(crate) fn respond<T: Serialize>(outcome: Outcome<T>) -> String {
-    let answer = match outcome {
-        Ok((ok, diagnostics)) => Answer { ok: Some(ok), diagnostics },
-        Err(diagnostics) => Answer { ok: None, diagnostics },
+pub(crate) fn respond<T: Serialize>(reply: Reply<T>) -> String {
+    let envelope = match reply {
+        Ok((ok, diagnostics)) => Envelope { ok: Some(ok), diagnostics },
+        Err(diagnostics) => Envelope { ok: None, diagnostics },
     };
-    serde_json::to_string(&answer).unwrap_or_else(|e| {
+    serde_json::to_string(&envelope).unwrap_or_else(|e| {
         let message = serde_json::to_string(&e.to_string()).unwrap_or_else(|_| "\"\"".into());
         format!(r#"{{"ok":null,"diagnostics":[{{"code":"SY0900","severity":"error","message":{message}}}]}}"#)
     })

@@ -8,7 +8,7 @@ use switchyard_model::{Change, Context, Diagnostic, EnvKey, Timestamp};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::inputs::{ok, parse, parse_world};
-use crate::{Outcome, respond};
+use crate::{Reply, respond};
 
 /// The spec editor's file name, as `switchyard check` names the spec it reads.
 const SPEC_FILE: &str = "switchyard.yaml";
@@ -39,7 +39,7 @@ pub fn policy_input(
     request_json: &str,
     now_unix: u64,
 ) -> String {
-    let run = || -> Outcome<PolicyInput> {
+    let run = || -> Reply<PolicyInput> {
         let (spec, world) = (parse(spec_yaml), parse_world(states_json));
         let (spec, world) = (ok(&spec)?, ok(&world)?);
         let source = Source { file: SPEC_FILE.into(), text: spec_yaml.into() };
@@ -72,7 +72,7 @@ pub fn policy_verdict(name: &str, answer_json: &str) -> String {
         #[serde(default)]
         error: Option<String>,
     }
-    let run = || -> Outcome<Vec<Diagnostic>> {
+    let run = || -> Reply<Vec<Diagnostic>> {
         let host: HostAnswer = serde_json::from_str(answer_json)
             .map_err(|e| failure(format!("policy {name}: the host's answer is not JSON: {e}")))?;
         if let Some(error) = host.error {

@@ -11,7 +11,7 @@ use switchyard_model::{Context, Diagnostic, EnvKey, EnvState, Timestamp, World};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::inputs::{ok, parse, parse_world};
-use crate::{Outcome, respond};
+use crate::{Reply, respond};
 
 fn render_error(e: impl std::fmt::Display) -> Vec<Diagnostic> {
     vec![Diagnostic::error("SY0299", e.to_string())]
@@ -31,7 +31,7 @@ pub fn validate(spec_yaml: &str) -> String {
 /// `{ ok: "<yaml>", diagnostics }`.
 #[wasm_bindgen]
 pub fn render(spec_yaml: &str, states_json: &str) -> String {
-    let run = || -> Outcome<String> {
+    let run = || -> Reply<String> {
         let (spec, world) = (parse(spec_yaml), parse_world(states_json));
         let (spec, world) = (ok(&spec)?, ok(&world)?);
         let rendered = render_world(spec, world.values()).map_err(render_error)?;
@@ -103,7 +103,7 @@ pub fn view(spec_yaml: &str, states_json: &str, app: &str, env: &str) -> String 
             return respond(Ok((view, spec.warnings.clone())));
         }
     };
-    let run = || -> Outcome<View<'_>> {
+    let run = || -> Reply<View<'_>> {
         let mut diagnostics = spec.warnings.clone();
         let empty = EnvState::new(&key.app, &key.env);
         let state = world.get(&key);
@@ -174,7 +174,7 @@ pub fn apply(spec_yaml: &str, states_json: &str, app: &str, env: &str, request_j
         Err(d) => return respond::<()>(Err(d)),
     };
     world.insert(outcome.key.clone(), outcome.state.clone());
-    let show = || -> Outcome<Applied<'_>> {
+    let show = || -> Reply<Applied<'_>> {
         let file = naming::config_file(app, env);
         let (before, after) = (yaml(&outcome.before)?, yaml(&outcome.after)?);
         let diff = unified_diff(&before, &after, &format!("a/{file}"), &format!("b/{file}"));

@@ -165,7 +165,7 @@ pub(crate) fn guard(
     shipment: &Shipment,
     configs: Vec<(String, String)>,
 ) -> Result<(), Failure> {
-    let problems = directory::check(existing, shipment, &configs);
+    let problems = directory::problems_after(existing, shipment, &configs);
     if problems.is_empty() {
         return Ok(());
     }

@@ -33,7 +33,7 @@ pub(crate) fn run(cli: &Cli, args: &ValidateArgs, out: &mut dyn Write) -> Result
             Ok(spec) => {
                 diagnostics.extend(spec.warnings.iter().cloned());
                 let files = read_user_files(&spec.spec, Path::new(file));
-                diagnostics.extend(traefik_files::check(&spec.spec, text, file, &files));
+                diagnostics.extend(traefik_files::diagnose(&spec.spec, text, file, &files));
                 user_files.extend(files.into_iter().filter_map(|f| Some((f.path, f.text.ok()?))));
             }
             Err(d) => diagnostics.extend(d),

@@ -1,8 +1,20 @@
 //! Tests of the model's policy, with the straightforward reader of its input kept as the oracle the lazy one is
 //! compared with.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use switchyard_diagnostics::{Diagnostic, Severity};
+
+use super::lazy::parse;
 use super::*;
-use crate::state::{Slot, Split};
+use crate::render::render_env;
+use crate::spec::Spec;
+use crate::state::{EnvState, Slot, Split};
+use crate::traefik::RenderedConfig;
+use crate::valid_spec::ValidSpec;
 use crate::{Change, Context, EnvKey, World, apply};
 
 fn input(spec: &ValidSpec, states: Vec<EnvState>) -> String {
