@@ -195,7 +195,6 @@ pub static CODES: &[Code] = &[
     code("SY3109", Error, "SY31xx", "single-quoted string (a Go character literal): use backticks or double quotes"),
     code("SY3110", Error, "SY31xx", "unterminated string literal"),
     code("SY3111", Error, "SY31xx", "invalid escape sequence in a double-quoted string"),
-    code("SY3112", Error, "SY31xx", "a double-quoted string whose escapes do not form valid UTF-8 (refused here; Traefik would keep the bytes)"),
     code("SY3113", Error, "SY31xx", "nesting deeper than 64 parentheses or `!` (`rules::MAX_DEPTH`)"),
     code("SY3114", Error, "SY31xx", "empty rule"),
     code("SY3151", Warning, "SY31xx", "v2 placeholder (`{name}`, `{name:re}`) in `Host`/`Path`/`PathPrefix`: v3 matches it literally; use `HostRegexp`/`PathRegexp`"),

@@ -14,9 +14,10 @@
 //!   quotes, Go escapes). Every argument is non-empty; arity, `/` at the start of paths, ASCII hosts, compiling
 //!   regexps (Go RE2 syntax, see the `go_regex` submodule) and IPs/CIDRs are checked as Traefik checks them.
 //!
-//! Deliberate differences, all on inputs nobody writes by hand: nesting deeper than [`MAX_DEPTH`] parentheses or
-//! `!` is refused (Go allows far more); an interpreted string whose `\x`/octal escapes do not form valid UTF-8 is
-//! refused (Go keeps the raw bytes).
+//! Deliberate difference, on inputs nobody writes by hand: nesting deeper than [`MAX_DEPTH`] parentheses or `!`
+//! is refused (Go allows far more). Go's oddities are followed: `Host(`a`...)` (a variadic spread) is accepted,
+//! and an interpreted string whose `\x`/octal escapes do not form valid UTF-8 keeps its bytes (shown as U+FFFD):
+//! accepted where Traefik does not ask for ASCII, refused by the regexp matchers as Go's regexp refuses it.
 //!
 //! The modules: `lexer` and `unquote` (tokens and Go strings), `parser` (with `hints` for what does not parse),
 //! `display` (printing a rule back), `lint`, and `eval` (matching a request, for the simulator).
@@ -320,6 +321,25 @@ mod tests {
         parse(rule).expect_err(rule)
     }
 
+    /// What the real Traefik (3.7.15) was seen to accept and refuse, where this parser once disagreed; the
+    /// differential suite (`tests/tests/traefik_differential.rs`) checks the same against the binary.
+    #[test]
+    fn odd_rules_traefik_accepts_and_refuses() {
+        assert_eq!(p("Host(`a`...)").to_string(), "Host(`a`)");
+        assert_eq!(p("Header(`X`, `a`...,)").to_string(), "Header(`X`, `a`)");
+        assert_eq!(e("Header(`X`..., `a`)").code, "SY3101");
+        assert_eq!(e("Host(...)").code, "SY3101");
+        p("Path(\"/\\xff\")");
+        assert_eq!(e("PathRegexp(\"/\\xff\")").code, "SY3107");
+        assert_eq!(e("Host(\"\\xff\")").code, "SY3106");
+        p("ClientIP(`10.0.0.0/08`)");
+        p("ClientIP(`10.0.0.0/0032`)");
+        assert_eq!(e("ClientIP(`10.0.0.0/33`)").code, "SY3108");
+        assert_eq!(e("PathRegexp(`^/(?:a{1000}){1000}$`)").code, "SY3107");
+        assert_eq!(e("PathRegexp(`^/(?:(?:a{100}){100})$`)").code, "SY3107");
+        p("PathRegexp(`^/(?:a{10}){100}$`)");
+    }
+
     #[test]
     fn precedence_and_structure() {
         let rule = p("Host(`a`) || Host(`b`) && Path(`/c`)");
@@ -366,7 +386,7 @@ mod tests {
             ("Host(`1)", "SY3110", 6),
             ("Host(\"a\nb\")", "SY3110", 6),
             ("Host(\"\\q\")", "SY3111", 7),
-            ("Host(\"\\xff\")", "SY3112", 6),
+            ("Host(\"\\xff\")", "SY3106", 7),
             ("w(`1`)", "SY3102", 1),
             ("Host(`a`) && hostheader(`b`)", "SY3102", 14),
             ("Host(`a`, `b`)", "SY3103", 1),

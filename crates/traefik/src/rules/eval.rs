@@ -171,11 +171,14 @@ impl IpRange {
             return Err(None);
         };
         let addr: IpAddr = addr.parse().map_err(|_| Some("the part before `/` is not an IP address"))?;
-        let valid_bits = !bits.is_empty()
-            && bits.bytes().all(|b| b.is_ascii_digit())
-            && !(bits.len() > 1 && bits.starts_with('0'))
-            && bits.len() <= 3;
-        let prefix: u8 = if valid_bits { bits.parse().unwrap_or(u8::MAX) } else { u8::MAX };
+        // Go's `dtoi`: decimal digits, leading zeros allowed (`/08` is `/8`).
+        let valid_bits = !bits.is_empty() && bits.bytes().all(|b| b.is_ascii_digit());
+        let digits = bits.trim_start_matches('0');
+        let prefix: u8 = match (valid_bits, digits) {
+            (false, _) => u8::MAX,
+            (true, "") => 0,
+            (true, digits) => digits.parse().unwrap_or(u8::MAX),
+        };
         let max = if addr.is_ipv4() { 32 } else { 128 };
         if prefix > max {
             return Err(Some(if addr.is_ipv4() {

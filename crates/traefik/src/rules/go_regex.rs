@@ -5,7 +5,8 @@
 //! translator walks it with Go's grammar (`regexp/syntax/parse.go`) and writes an equivalent Rust pattern:
 //! - `{` that does not start a valid repetition (`{n}`, `{n,}`, `{n,m}`, no leading zeros) is a literal in Go
 //!   (so a v2 placeholder such as `{domain:[a-z]+}` compiles); Rust would refuse it. Counts above 1000 are
-//!   errors in Go.
+//!   errors in Go, and so are counted repetitions nested in one another whose counts multiply past 1000
+//!   (`(?:a{100}){100}`, Go's `repeatIsValid`).
 //! - Inside `[...]` Go has no nested classes and no `&&`, `--`, `~~` set operations: `[` `&` `-` `~` are plain
 //!   characters there, so every class member is written out escaped.
 //! - `\d`, `\s`, `\w`, `\b` are ASCII-only in Go; they become explicit ASCII classes (and `(?-u:\b)`).
@@ -85,6 +86,11 @@ struct Translator<'p> {
     out: Translated,
     /// Offset of the repetition operator just read, for Go's "invalid nested repetition operator".
     last_repeat: Option<usize>,
+    /// Go's check of nested counted repetitions (`repeatIsValid`): for each open group, the largest product of
+    /// the counts of nested `{n,m}` found in it so far (1 for none).
+    groups: Vec<u32>,
+    /// That product for the last atom read (None: no atom to repeat).
+    last_atom: Option<u32>,
 }
 
 impl<'p> Translator<'p> {
@@ -94,6 +100,16 @@ impl<'p> Translator<'p> {
             pos: 0,
             out: Translated { syntax: String::new(), lite: String::new(), map: Vec::new() },
             last_repeat: None,
+            groups: vec![1],
+            last_atom: None,
+        }
+    }
+
+    /// An atom whose nested counted repetitions multiply to `product` was read.
+    fn atom(&mut self, product: u32) {
+        self.last_atom = Some(product);
+        if let Some(top) = self.groups.last_mut() {
+            *top = (*top).max(product);
         }
     }
 
@@ -140,16 +156,40 @@ impl<'p> Translator<'p> {
             }
             self.last_repeat = None;
             match c {
-                '\\' => self.top_escape()?,
-                '[' => self.class()?,
-                '(' => self.group()?,
-                ')' | '|' | '^' | '$' | '.' => {
+                '\\' => {
+                    self.top_escape()?;
+                    self.atom(1);
+                }
+                '[' => {
+                    self.class()?;
+                    self.atom(1);
+                }
+                '(' => {
+                    if self.group()? {
+                        self.groups.push(1);
+                    }
+                    self.last_atom = None;
+                }
+                ')' => {
+                    self.bump();
+                    self.emit(start, ")");
+                    let inner = if self.groups.len() > 1 { self.groups.pop().unwrap_or(1) } else { 1 };
+                    self.atom(inner);
+                }
+                '|' => {
+                    self.bump();
+                    self.emit(start, "|");
+                    self.last_atom = None;
+                }
+                '^' | '$' | '.' => {
                     self.bump();
                     self.emit(start, &c.to_string());
+                    self.atom(1);
                 }
                 _ => {
                     self.bump();
                     self.literal(start, c);
+                    self.atom(1);
                 }
             }
         }
@@ -190,9 +230,16 @@ impl<'p> Translator<'p> {
         let Some(rest) = rest.strip_prefix('}') else { return Ok(None) };
         let end = self.pat.len() - rest.len();
         let invalid = min > MAX_REPEAT || max.is_some_and(|max| max > MAX_REPEAT || min > max);
-        if invalid {
+        // Go's repeatIsValid: a counted repetition of at least 2, with the counted repetitions nested in what it
+        // repeats, may not make more than 1000 copies of the innermost thing (`(?:a{100}){100}` is refused). The
+        // count that matters is the maximum (the minimum when unbounded); one of 0 stops the check.
+        let count = max.unwrap_or(min);
+        let product = if count == 0 { 1 } else { count.saturating_mul(self.last_atom.unwrap_or(1)) };
+        let checked = min >= 2 || max.is_some_and(|max| max >= 2);
+        if invalid || (self.last_repeat.is_none() && checked && count != 0 && product > MAX_REPEAT) {
             return Err(self.error(start, format!("invalid repeat count: `{}`", &self.pat[start..end])));
         }
+        self.atom(product);
         self.pos = end;
         Ok(Some(match max {
             None => format!("{{{min},}}"),
@@ -370,13 +417,14 @@ impl<'p> Translator<'p> {
         Ok(Escape::Unicode(format!(r"\{p}{{{query}}}")))
     }
 
-    /// `(`: a capture, a named capture, or a flag group.
-    fn group(&mut self) -> Result<(), GoRegexError> {
+    /// `(`: a capture, a named capture, or a flag group; whether it opened a group (a flag group such as `(?i)`
+    /// opens none).
+    fn group(&mut self) -> Result<bool, GoRegexError> {
         let start = self.pos;
         self.bump();
         if self.peek() != Some('?') {
             self.emit(start, "(");
-            return Ok(());
+            return Ok(true);
         }
         let rest = &self.pat[start..];
         let name_at = if rest.len() > 4 && rest[2..].starts_with("P<") {
@@ -398,7 +446,7 @@ impl<'p> Translator<'p> {
             // Names do not matter for matching; a plain group avoids Rust's stricter name rules.
             self.pos = start + end + 1;
             self.emit(start, "(");
-            return Ok(());
+            return Ok(true);
         }
         self.bump();
         // Go's flags: i m s U, one `-` that must be followed by at least one flag. Each flag's last setting wins.
@@ -431,7 +479,7 @@ impl<'p> Translator<'p> {
                         (_, false) => format!("(?{flags})"),
                     };
                     self.emit(start, &text);
-                    return Ok(());
+                    return Ok(c == ':');
                 }
                 _ => break,
             }
@@ -581,6 +629,24 @@ mod tests {
         assert_eq!(ok("a{2}b{2,}c{2,3}d{03}e{,3}"), r"a{2}b{2,}c{2,3}d\{03\}e\{\,3\}");
         assert_eq!(ok("http{secure:s?}"), r"http\{secure\:s?\}");
         assert_eq!(err("a{1001}").message, "invalid repeat count: `{1001}`");
+        // Nested counted repetitions multiply (Go's repeatIsValid), through groups and alternatives.
+        assert_eq!(err("^/(?:a{1000}){1000}$").message, "invalid repeat count: `{1000}`");
+        assert_eq!(err("^/(?:(?:a{100}){100})$").message, "invalid repeat count: `{100}`");
+        assert_eq!(err("(b|(a{10}){11}){10}").message, "invalid repeat count: `{10}`");
+        assert_eq!(err("(a{10,}){101}").message, "invalid repeat count: `{101}`");
+        for ok in [
+            "(?:a{10}){100}",
+            "(?:a{1000}){0}",
+            "(?:a{1000}){1}",
+            "(?:a{1000}){0,1}",
+            "(?:a{0}){1000}",
+            "(?:a{1000})+",
+            "(?:a*){1000}",
+            "(?i)a{1000}",
+            "(a{10})(b{100}){10}",
+        ] {
+            assert!(compile(ok).is_ok(), "{ok}");
+        }
         assert_eq!(err("a{3,2}").offset, 1);
         assert_eq!(err("a**").message, "invalid nested repetition operator: `**`");
         assert_eq!(err("a+?*").message, "invalid nested repetition operator: `+?*`");

@@ -15,6 +15,8 @@ pub(crate) enum Tok {
     And,
     Or,
     Not,
+    /// `...`: Go's variadic spread, allowed after a call's last argument (`Host(`a`...)`); Traefik ignores it.
+    Ellipsis,
     /// A line break where Go inserts a semicolon.
     Newline,
     Eof,
@@ -94,6 +96,7 @@ impl<'a> Lexer<'a> {
             '&' if bytes.get(start + 1) == Some(&b'&') => (Tok::And, start + 2),
             '|' if bytes.get(start + 1) == Some(&b'|') => (Tok::Or, start + 2),
             '!' if bytes.get(start + 1) != Some(&b'=') => (Tok::Not, start + 1),
+            '.' if self.src[start..].starts_with("...") => (Tok::Ellipsis, start + 3),
             '`' => self.raw_string(start)?,
             '"' => self.interpreted_string(start)?,
             '\'' => return Err(self.single_quoted(start)),

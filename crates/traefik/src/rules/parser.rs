@@ -241,7 +241,22 @@ impl Parser<'_> {
                 }
                 _ => return Err(self.bad_argument(name)),
             }
+            // Go's `f(a...)`: the spread ends the argument list (a comma may follow it, then `)`).
+            let spread = self.token.tok == Tok::Ellipsis;
+            if spread {
+                self.advance()?;
+            }
             match self.token.tok {
+                Tok::Comma if spread => {
+                    self.advance()?;
+                    if self.token.tok != Tok::RParen {
+                        let found = self.describe(&self.token);
+                        let message = format!("expected `)` after `...` in {name}, found {found}");
+                        let hints = vec!["`...` may only follow the last argument".to_string()];
+                        return Err(self.error("SY3101", (self.token.start, self.token.end), message, hints));
+                    }
+                    break;
+                }
                 Tok::Comma => {
                     self.advance()?;
                 }
@@ -378,6 +393,13 @@ impl Parser<'_> {
         let compiled = match kind.regexp_arg(args.len()) {
             Some(i) => {
                 let arg = &args[i];
+                if !literal_is_utf8(self.src, arg.span) {
+                    let message = format!(
+                        "the regexp given to {name} does not compile: invalid UTF-8 (its escapes make bytes that are \
+                         not UTF-8); write the characters themselves, or \\u escapes"
+                    );
+                    return Err(self.error("SY3107", arg.span, message, Vec::new()));
+                }
                 match go_regex::compile(&arg.value) {
                     Ok(regex) => Compiled::Regex(regex),
                     Err(err) => {

@@ -9,12 +9,47 @@ pub(crate) struct Unquote {
 }
 
 /// Reads the Go interpreted string literal starting at `src[start] == '"'`: its value and the end of the literal.
-/// With `map`, records for each byte of the value the offset in `src` it came from.
+/// With `map`, records for each byte of the value the offset in `src` it came from. Escapes that do not form
+/// valid UTF-8 (`"/\xff"`) are kept by Go as raw bytes, and Traefik accepts them where it does not check for
+/// ASCII; here each invalid sequence reads as U+FFFD ([`literal_is_utf8`] tells them apart).
 pub(crate) fn unquote_interpreted(
     src: &str,
     start: usize,
     mut map: Option<&mut Vec<usize>>,
 ) -> Result<(String, usize), Unquote> {
+    let (bytes, end) = unquote_bytes(src, start, map.as_deref_mut())?;
+    match String::from_utf8(bytes) {
+        Ok(value) => Ok((value, end)),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            if let Some(map) = map {
+                let byte_map = std::mem::take(map);
+                let mut at = 0;
+                for chunk in bytes.utf8_chunks() {
+                    map.extend_from_slice(&byte_map[at..at + chunk.valid().len()]);
+                    at += chunk.valid().len();
+                    if !chunk.invalid().is_empty() {
+                        map.extend(std::iter::repeat_n(byte_map[at], char::REPLACEMENT_CHARACTER.len_utf8()));
+                        at += chunk.invalid().len();
+                    }
+                }
+            }
+            Ok((String::from_utf8_lossy(&bytes).into_owned(), end))
+        }
+    }
+}
+
+/// Whether the literal at `span` (raw or interpreted) has a valid UTF-8 value: Go's regexp refuses a pattern
+/// that is not ("invalid UTF-8").
+pub(crate) fn literal_is_utf8(src: &str, span: (usize, usize)) -> bool {
+    if !src[span.0..].starts_with('"') {
+        return true;
+    }
+    unquote_bytes(src, span.0, None).is_ok_and(|(bytes, _)| std::str::from_utf8(&bytes).is_ok())
+}
+
+/// The bytes of the Go interpreted string literal starting at `src[start]`, and the end of the literal.
+fn unquote_bytes(src: &str, start: usize, mut map: Option<&mut Vec<usize>>) -> Result<(Vec<u8>, usize), Unquote> {
     let bytes = src.as_bytes();
     let mut out: Vec<u8> = Vec::new();
     let mut i = start + 1;
@@ -121,17 +156,7 @@ pub(crate) fn unquote_interpreted(
             }
         }
     }
-    match String::from_utf8(out) {
-        Ok(value) => Ok((value, i + 1)),
-        Err(_) => Err(Unquote {
-            code: "SY3112",
-            at: start,
-            end: i + 1,
-            message: "the escapes in this string do not form valid UTF-8; write the characters themselves, or \
-                      \\u escapes"
-                .to_string(),
-        }),
-    }
+    Ok((out, i + 1))
 }
 
 /// Byte offset in the rule of byte `value_at` of the value of the literal at `span`.
