@@ -6,6 +6,7 @@ pub mod browser;
 pub mod docker;
 pub mod load;
 pub mod registry;
+pub mod rule_gen;
 pub mod traefik;
 
 use std::path::PathBuf;

@@ -1,0 +1,152 @@
+//! switchyard against the real Traefik (3.7.15, run directly on 127.0.0.1 with the file provider; no Docker):
+//! the same inputs go to both, and their verdicts are compared case by case. Each section prints its numbers
+//! (cases, agreed, disagreed) and fails on any disagreement.
+//!
+//! - rules: Traefik's own corpora and thousands of generated rules (`switchyard_e2e::rule_gen`), many routers
+//!   per file; a router Traefik disables must be one whose rule switchyard refuses, and the other way round.
+//!   One difference is known and counted apart: switchyard refuses nesting deeper than 64 parentheses or `!`
+//!   (`rules::MAX_DEPTH`, its recursive parser's bound), where Traefik reads about 100,000 levels.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // a panic in a test is a failing test; the numbers are printed
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use switchyard_e2e::rule_gen;
+use switchyard_e2e::traefik::LocalTraefik;
+use switchyard_traefik::rules;
+
+/// `value` as a YAML double-quoted scalar: everything outside printable ASCII escaped, so the YAML reader hands
+/// Traefik exactly these characters.
+fn yaml_quoted(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What Traefik says of a router: None when enabled, else its error text.
+type Verdict = Option<String>;
+
+/// Loads one router per rule (`r0`, `r1`...) into a fresh Traefik and returns each router's verdict.
+fn traefik_verdicts(rules: &[String], dir: &Path) -> Vec<Verdict> {
+    let dynamic = dir.join("dynamic");
+    std::fs::create_dir_all(&dynamic).unwrap();
+    let mut yaml = String::from(
+        "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:9\n  routers:\n",
+    );
+    for (i, rule) in rules.iter().enumerate() {
+        yaml.push_str(&format!(
+            "    r{i}:\n      entryPoints: [web]\n      service: s\n      rule: {}\n",
+            yaml_quoted(rule)
+        ));
+    }
+    std::fs::write(dynamic.join("rules.yml"), yaml).unwrap();
+    let traefik = LocalTraefik::start(&dynamic, &["web"], &[], &dir.join("traefik.log"));
+    let start = Instant::now();
+    let routers = loop {
+        let raw = traefik.rawdata();
+        let mut routers = raw["routers"].as_object().cloned().unwrap_or_default();
+        routers.retain(|name, _| name.ends_with("@file"));
+        if routers.len() == rules.len() {
+            break routers;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "Traefik shows {} of {} routers:\n{}",
+            routers.len(),
+            rules.len(),
+            traefik.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    (0..rules.len())
+        .map(|i| {
+            let router = &routers[&format!("r{i}@file")];
+            match router["status"].as_str() {
+                Some("enabled") => None,
+                _ => Some(router["error"].to_string()),
+            }
+        })
+        .collect()
+}
+
+/// A section's tally, printed as one line.
+#[derive(Default)]
+struct Tally {
+    cases: usize,
+    disagreed: Vec<String>,
+    /// Disagreements on what switchyard deliberately does not do (counted, shown, not failed on).
+    known: usize,
+}
+
+impl Tally {
+    fn report(&self, section: &str) -> String {
+        let agreed = self.cases - self.disagreed.len() - self.known;
+        let known = match self.known {
+            0 => String::new(),
+            n => format!(" (and {n} known: nesting deeper than 64)"),
+        };
+        format!("{section}: {} cases, {agreed} agreed, {} disagreed{known}", self.cases, self.disagreed.len())
+    }
+}
+
+/// The lines of a reference corpus (`../shared/reference/traefik/rules_*.txt`).
+fn corpus(name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(switchyard_e2e::reference(name)).unwrap();
+    text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+}
+
+#[test]
+fn rules_agree_with_the_real_traefik() {
+    let started = Instant::now();
+    let mut cases: Vec<(String, &str)> = Vec::new();
+    cases.extend(corpus("rules_valid.txt").into_iter().map(|r| (r, "corpus")));
+    cases.extend(corpus("rules_invalid.txt").into_iter().map(|r| (r, "corpus")));
+    cases.extend(rule_gen::rules(0x5EED_2026, 10_000).into_iter().map(|r| (r, "generated")));
+    let rules: Vec<String> = cases.iter().map(|(r, _)| r.clone()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let verdicts = traefik_verdicts(&rules, dir.path());
+
+    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    let (mut refused, mut accepted) = (0, 0);
+    for ((rule, section), traefik) in cases.iter().zip(&verdicts) {
+        let tally = tallies.entry(section).or_default();
+        tally.cases += 1;
+        let ours = rules::parse(rule);
+        match (&ours, traefik) {
+            (Ok(_), None) => accepted += 1,
+            (Err(_), Some(_)) => refused += 1,
+            (Ok(_), Some(error)) => {
+                tally.disagreed.push(format!("{rule:?}: Traefik disables it ({error}); switchyard accepts it"))
+            }
+            // The one known difference (`rules::MAX_DEPTH`): Traefik reads up to about 100,000 levels.
+            (Err(e), None) if e.code == "SY3113" => tally.known += 1,
+            (Err(e), None) => {
+                tally.disagreed.push(format!("{rule:?}: Traefik accepts it; switchyard refuses it ({e})"))
+            }
+        }
+    }
+    let lines: Vec<String> = tallies.iter().map(|(section, t)| t.report(&format!("rules ({section})"))).collect();
+    println!(
+        "{}\n(Traefik accepted {accepted} and disabled {refused} where both agree; {:.1} s)",
+        lines.join("\n"),
+        started.elapsed().as_secs_f64()
+    );
+    let disagreed: Vec<&String> = tallies.values().flat_map(|t| &t.disagreed).collect();
+    assert!(
+        disagreed.is_empty(),
+        "{} disagreements:\n{}",
+        disagreed.len(),
+        disagreed.iter().map(|d| format!("- {d}")).collect::<Vec<_>>().join("\n")
+    );
+}
