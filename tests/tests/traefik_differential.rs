@@ -6,6 +6,8 @@
 //!   per file; a router Traefik disables must be one whose rule switchyard refuses, and the other way round.
 //!   One difference is known and counted apart: switchyard refuses nesting deeper than 64 parentheses or `!`
 //!   (`rules::MAX_DEPTH`, its recursive parser's bound), where Traefik reads about 100,000 levels.
+//! - the validator: a string for `entryPoints` is the list Traefik reads (no error); a file Traefik refuses
+//!   gives no finding drawn from the rest of it.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a panic in a test is a failing test; the numbers are printed
 
@@ -149,4 +151,77 @@ fn rules_agree_with_the_real_traefik() {
         disagreed.len(),
         disagreed.iter().map(|d| format!("- {d}")).collect::<Vec<_>>().join("\n")
     );
+}
+
+/// Starts Traefik on one file and returns its `@file` routers and services once it has read the file, or
+/// empty maps when it refused it (its log shows the error).
+fn traefik_reads(
+    name: &str,
+    text: &str,
+) -> (serde_json::Map<String, serde_json::Value>, serde_json::Map<String, serde_json::Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("dynamic");
+    std::fs::create_dir_all(&dynamic).unwrap();
+    std::fs::write(dynamic.join(name), text).unwrap();
+    let traefik = LocalTraefik::start(&dynamic, &["web", "websecure"], &[], &dir.path().join("traefik.log"));
+    let start = Instant::now();
+    loop {
+        let raw = traefik.rawdata();
+        let of_file = |section: &str| {
+            let mut all = raw[section].as_object().cloned().unwrap_or_default();
+            all.retain(|name, _| name.ends_with("@file"));
+            all
+        };
+        let (routers, services) = (of_file("routers"), of_file("services"));
+        if !routers.is_empty() || !services.is_empty() || traefik.log_text().contains("ERR") {
+            return (routers, services);
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "Traefik read nothing:\n{}", traefik.log_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const SERVICE: &str =
+    "  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:9\n";
+
+#[test]
+fn a_string_for_entry_points_is_a_list_to_both() {
+    for (written, expected) in [("websecure", &["websecure"][..]), ("web,websecure", &["web", "websecure"][..])] {
+        let text = format!(
+            "http:\n  routers:\n    r:\n      entryPoints: {written}\n      rule: Host(`a`)\n      service: s\n{SERVICE}"
+        );
+        let (routers, _) = traefik_reads("a.yml", &text);
+        let router = &routers["r@file"];
+        assert_eq!(router["status"], "enabled", "{router}");
+        assert_eq!(router["entryPoints"], serde_json::json!(expected), "{router}");
+
+        let files = [("a.yml".to_string(), text.clone())];
+        let found = switchyard_traefik::validate::validate_files(&files);
+        assert!(!switchyard_diagnostics::has_errors(&found), "{found:?}");
+        let loaded = switchyard_traefik::dynamic::load(&files);
+        let ours = loaded.config.http.as_ref().unwrap().routers.as_ref().unwrap()["r"].entry_points.clone().unwrap();
+        assert_eq!(ours, expected);
+    }
+}
+
+#[test]
+fn a_refused_file_gives_no_findings_drawn_from_it() {
+    // The router uses the service, but a YAML syntax error (an unclosed quote) cuts the file after the service:
+    // read in part, the service would seem used by nothing.
+    let text = format!("http:\n{SERVICE}  routers:\n    r:\n      rule: \"Host(`a`)\n      service: s\n");
+    let (routers, services) = traefik_reads("a.yml", &text);
+    assert!(routers.is_empty() && services.is_empty(), "Traefik read the file: {routers:?} {services:?}");
+
+    let found = switchyard_traefik::validate::validate_files(&[("a.yml".to_string(), text)]);
+    assert!(switchyard_diagnostics::has_errors(&found), "{found:?}");
+    assert!(found.iter().all(|d| d.code != "SY3210"), "a finding drawn from the refused file: {found:?}");
+
+    // A file Traefik refuses for its structure (an empty `middlewares` block): nothing of it runs, so no
+    // finding is drawn from the rest of it (its service, used by nothing, would otherwise be SY3210).
+    let text = format!("http:\n{SERVICE}  middlewares: {{}}\n");
+    let (routers, services) = traefik_reads("a.yml", &text);
+    assert!(routers.is_empty() && services.is_empty(), "Traefik read the file: {routers:?} {services:?}");
+    let found = switchyard_traefik::validate::validate_files(&[("a.yml".to_string(), text)]);
+    assert!(found.iter().any(|d| d.code == "SY3004" && d.is_error()), "{found:?}");
+    assert!(found.iter().all(|d| d.code != "SY3210"), "a finding drawn from the refused file: {found:?}");
 }

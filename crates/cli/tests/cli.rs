@@ -291,14 +291,14 @@ fn validate_reads_traefik_files_and_directories_and_reports_in_every_format() {
     fs::create_dir_all(dir.join("old")).unwrap();
     fs::write(
         dir.join("a.yml"),
-        "http:\n  routers:\n    web:\n      entryPoints: websecure\n      rule: Host(`a`)\n      service: s\n",
+        "http:\n  routers:\n    web:\n      priority: high\n      rule: Host(`a`)\n      service: s\n",
     )
     .unwrap();
     fs::write(dir.join("old/b.toml"), "[http.middlewares]\n").unwrap();
     fs::write(dir.join("README.txt"), "notes").unwrap();
     let text = env.expect(1, &["validate", "dyn"]);
-    assert!(text.contains("error[SY3003]: `entryPoints` must be a list"), "{text}");
-    assert!(text.contains("dyn/a.yml:4:20") && text.contains("4 |       entryPoints: websecure"), "{text}");
+    assert!(text.contains("error[SY3003]: `priority` must be"), "{text}");
+    assert!(text.contains("dyn/a.yml:4:17") && text.contains("4 |       priority: high"), "{text}");
     assert!(text.contains("warning[SY3021]") && text.contains("old/b.toml is in a subdirectory"), "{text}");
     assert!(text.contains("info[SY3020]") && text.contains("README.txt: ignored by Traefik"), "{text}");
     // The semantic checks: a missing service, a rule error at its column in the file.
@@ -322,7 +322,7 @@ fn validate_reads_traefik_files_and_directories_and_reports_in_every_format() {
         "{sarif}"
     );
     let gh = env.expect(1, &["validate", "dyn", "--format", "github"]);
-    assert!(gh.lines().any(|l| l.starts_with("::error file=dyn/a.yml,line=4,col=20,title=SY3003::")), "{gh}");
+    assert!(gh.lines().any(|l| l.starts_with("::error file=dyn/a.yml,line=4,col=17,title=SY3003::")), "{gh}");
 
     // A clean file passes; --deny-warnings turns a warning into a failure.
     fs::write(dir.join("a.yml"), "http:\n  routers:\n    web:\n      entryPoints: [websecure]\n      rule: Host(`a`)\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: \"http://s:80\"}]\n").unwrap();

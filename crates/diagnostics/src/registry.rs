@@ -169,7 +169,7 @@ pub static CODES: &[Code] = &[
     // Error for an unknown key; a warning for a static-configuration key at the top level.
     code("SY3002", Error, "SY30xx", "unknown key (with did-you-mean); at the top level Traefik ignores it silently, and static-configuration keys there are warnings"),
     // Error for a wrong type; a warning for an `allowEmpty` option given a value other than `true`, `false` or a mapping.
-    code("SY3003", Error, "SY30xx", "wrong type: a string where a list is wanted (`entryPoints: websecure`), a value Go refuses (`priority: high`, `passHostHeader: yes`, `interval: 10 s`), a bare value where a block is wanted; a warning for an `allowEmpty` option that is neither `true`, `false` nor a mapping (Traefik ignores it)"),
+    code("SY3003", Error, "SY30xx", "wrong type: a value Go refuses (`priority: high`, `passHostHeader: yes`, `interval: 10 s`), a bare value where a block is wanted; a warning for a string where a list of values is wanted (`entryPoints: web,websecure`: Traefik reads the list, split at commas) and for an `allowEmpty` option that is neither `true`, `false` nor a mapping (Traefik ignores it)"),
     // Error for an empty block Traefik refuses; a warning for a null value or an empty file.
     code("SY3004", Error, "SY30xx", "error: an empty block that is not `allowEmpty` (`middlewares: {}`, `http: {}`): Traefik refuses the file; warning: a null value (ignored by Traefik), an empty file"),
     code("SY3005", Warning, "SY30xx", "a v2 option that v3 still reads but deprecates or ignores (`ipWhiteList`, `headers.sslRedirect`, ...), with the replacement"),

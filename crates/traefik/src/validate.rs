@@ -46,8 +46,15 @@ mod urls;
 
 /// Loads `files` (name, contents) as Traefik's file provider reads a directory ([`dynamic::load()`]) and runs
 /// [`check`]: every diagnostic, structural and semantic, sorted by file (in Traefik's order), line and column.
+///
+/// When Traefik would refuse a file, the semantic checks do not run: Traefik applies nothing from the directory
+/// until that file is fixed, and findings drawn from a half-read file would be about a configuration that never
+/// runs (a service "used by no router" because the router's file was refused).
 pub fn validate_files(files: &[(String, String)]) -> Vec<Diagnostic> {
     let mut loaded = dynamic::load(files);
+    if loaded.files.iter().any(|f| !f.accepted) {
+        return std::mem::take(&mut loaded.diagnostics);
+    }
     let semantic = check(&loaded);
     let mut all = std::mem::take(&mut loaded.diagnostics);
     if !semantic.is_empty() {

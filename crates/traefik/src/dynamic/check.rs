@@ -3,8 +3,9 @@
 //!
 //! - a key Traefik does not know (SY3002, with a did-you-mean): paerser fails with "field not found" and the
 //!   file is refused. Unknown top-level keys are the exception: Traefik silently ignores them;
-//! - a value of the wrong shape or that the Go type refuses (SY3003): `entryPoints: websecure` where a list is
-//!   wanted, `priority: high`, `passHostHeader: yes`, `interval: 10 s`;
+//! - a value of the wrong shape or that the Go type refuses (SY3003): `priority: high`, `passHostHeader: yes`,
+//!   `interval: 10 s`; a string where a list of values is wanted (`entryPoints: web,websecure`) is a warning:
+//!   Traefik reads it as the list, split at commas;
 //! - an empty mapping (or a bare value) where a block is wanted (SY3004, error): paerser refuses the whole file
 //!   with "middlewares cannot be a standalone element"; fields tagged `allowEmpty` (`tls`, `healthCheck` of
 //!   weighted services, `sticky`, ...) are the exception. A null value is skipped by Traefik (SY3004, warning);
@@ -638,6 +639,24 @@ impl<'a> Checker<'a> {
                         Format::Yaml => "start each item with `- `",
                         Format::Toml => "write each item as an `[[...]]` array-of-tables entry",
                     });
+                }
+                self.push(d, node.line, node.column);
+            }
+            // Traefik reads a scalar where a list of scalars is wanted as that list, split at commas
+            // (`entryPoints: web,websecure` is two entry points): accepted, with a style warning.
+            Kind::Str(_) if is_scalar_ty(elem) => {
+                let text = node.scalar_text().unwrap_or_default();
+                let items: Vec<&str> = text.split(',').collect();
+                let mut d = Diagnostic::warning(
+                    "SY3003",
+                    format!(
+                        "{} is a list written as a string: Traefik reads `{text}` as the list [{}]",
+                        self.name(),
+                        items.join(", ")
+                    ),
+                );
+                if let Parent::Field(_, key) = parent {
+                    d = d.hint(self.list_hint(&key.name, node));
                 }
                 self.push(d, node.line, node.column);
             }
