@@ -7,7 +7,8 @@
 //!   One difference is known and counted apart: switchyard refuses nesting deeper than 64 parentheses or `!`
 //!   (`rules::MAX_DEPTH`, its recursive parser's bound), where Traefik reads about 100,000 levels.
 //! - the validator: a string for `entryPoints` is the list Traefik reads (no error); a file Traefik refuses
-//!   gives no finding drawn from the rest of it.
+//!   gives no finding drawn from the rest of it; a Go template that does not parse (in a comment too) refuses
+//!   the file, and one calling every function switchyard knows loads.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a panic in a test is a failing test; the numbers are printed
 
@@ -224,4 +225,37 @@ fn a_refused_file_gives_no_findings_drawn_from_it() {
     let found = switchyard_traefik::validate::validate_files(&[("a.yml".to_string(), text)]);
     assert!(found.iter().any(|d| d.code == "SY3004" && d.is_error()), "{found:?}");
     assert!(found.iter().all(|d| d.code != "SY3210"), "a finding drawn from the refused file: {found:?}");
+}
+
+#[test]
+fn a_template_that_does_not_parse_refuses_the_file_and_one_that_does_loads() {
+    let router = "http:\n  routers:\n    r:\n      rule: Host(`a`)\n      service: s\n";
+    // Every function switchyard knows, called in a block that never runs: Traefik parses the template (an
+    // unknown function would refuse the file) and loads the file.
+    let calls: String =
+        switchyard_traefik::dynamic::TEMPLATE_FUNCTIONS.iter().map(|f| format!("{{{{ {f} }}}}")).collect();
+    let known = format!("# {{{{ if false }}}}{calls}{{{{ end }}}}\n{router}{SERVICE}");
+    let (routers, _) = traefik_reads("a.yml", &known);
+    assert_eq!(routers["r@file"]["status"], "enabled", "{routers:?}");
+    let found = switchyard_traefik::validate::validate_files(&[("a.yml".to_string(), known)]);
+    assert!(!switchyard_diagnostics::has_errors(&found), "{found:?}");
+    assert!(found.iter().any(|d| d.code == "SY3007"), "{found:?}");
+
+    // A `{{` in a comment, a function Go does not know; a template inside a YAML double-quoted string whose
+    // quotes are escaped for YAML (Go's lexer reads the backslash); an action never closed.
+    for broken in [
+        format!("# see {{{{ in the docs }}}}\n{router}{SERVICE}"),
+        format!(
+            "http:\n  routers:\n    r:\n      rule: \"Host(`{{{{ env \\\"HOST\\\" }}}}`)\"\n      service: s\n{SERVICE}"
+        ),
+        format!("# {{{{ env \"HOST\"\n{router}{SERVICE}"),
+        // In later sprig releases, not in the one Traefik 3.7 is built with.
+        format!("# {{{{ sha512sum \"a\" }}}}\n{router}{SERVICE}"),
+    ] {
+        let (routers, services) = traefik_reads("a.yml", &broken);
+        assert!(routers.is_empty() && services.is_empty(), "Traefik read {broken:?}: {routers:?}");
+        let found = switchyard_traefik::validate::validate_files(&[("a.yml".to_string(), broken.clone())]);
+        let error = found.iter().find(|d| d.code == "SY3013").unwrap_or_else(|| panic!("{broken:?}: {found:?}"));
+        assert!(error.is_error() && error.message.contains("refuses the whole file"), "{error:?}");
+    }
 }

@@ -159,8 +159,13 @@ pub fn load(files: &[(String, String)]) -> Loaded<'_> {
         let (name, source) = &files[i];
         let mut diagnostics = Vec::new();
         // `contains` has a vectorised search for short needles; `find` does not.
-        if let Some(offset) = source.contains("{{").then(|| source.find("{{")).flatten() {
-            diagnostics.push(template_warning(name, source, offset));
+        if source.contains("{{")
+            && let Some((first, broken)) = super::template::check(source)
+        {
+            diagnostics.push(match broken {
+                Some(error) => template_error(name, source, &error),
+                None => template_warning(name, source, first),
+            });
         }
         let parsed = source::parse(source, name, format);
         let parse_failed = parsed.root.is_none();
@@ -203,10 +208,30 @@ pub fn load(files: &[(String, String)]) -> Loaded<'_> {
     loaded
 }
 
-fn template_warning(file: &str, source: &str, offset: usize) -> Diagnostic {
+/// The line and column (1-based, in characters) of byte `offset` of `source`.
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
+}
+
+fn template_error(file: &str, source: &str, error: &super::template::TemplateError) -> Diagnostic {
+    let (line, column) = line_column(source, error.offset);
+    let mut d = Diagnostic::error(
+        "SY3013",
+        format!(
+            "the file's Go template does not parse ({}): Traefik renders every file as a template before reading \
+             it, even its comments, and refuses the whole file",
+            error.message
+        ),
+    )
+    .hint("to keep a literal `{{`, write {{ \"{{\" }}");
+    d.location = Some(Location { file: file.to_string(), line, column });
+    d
+}
+
+fn template_warning(file: &str, source: &str, offset: usize) -> Diagnostic {
+    let (line, column) = line_column(source, offset);
     let mut d = Diagnostic::warning(
         "SY3007",
         "`{{` found: Traefik renders every file as a Go template before reading it, so the file is not read as \

@@ -25,8 +25,10 @@ pub mod load;
 pub mod model;
 pub mod schema;
 pub mod source;
+mod template;
 
 pub use load::{FileClass, Loaded, LoadedFile, Origin, classify, load};
 pub use model::DynamicConfig;
 pub use schema::Section;
 pub use source::{Format, Key, Kind, Node};
+pub use template::FUNCTIONS as TEMPLATE_FUNCTIONS;
