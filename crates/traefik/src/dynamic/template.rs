@@ -447,4 +447,21 @@ mod tests {
         }
         assert_eq!(check("no actions"), None);
     }
+
+    /// Any text is answered, never panicked on: pieces that stress the byte-level scanning (multi-byte
+    /// characters after backslashes and quotes, trim markers, comments) in pseudo-random orders.
+    #[test]
+    fn any_text_is_answered() {
+        const PIECES: [&str; 16] =
+            ["{{", "}}", "{{-", " -}}", "/*", "*/", "\"", "'", "`", "\\", "é", "€", "ü\\", " if ", " end ", "$x."];
+        let mut state: u64 = 0x2026;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..8 {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(PIECES[(state >> 33) as usize % PIECES.len()]);
+            }
+            let _ = check(&text);
+        }
+    }
 }
