@@ -9,6 +9,10 @@
 //! - the validator: a string for `entryPoints` is the list Traefik reads (no error); a file Traefik refuses
 //!   gives no finding drawn from the rest of it; a Go template that does not parse (in a comment too) refuses
 //!   the file, and one calling every function switchyard knows loads.
+//! - routing: requests sent as written (dot segments, escapes, headers, queries, methods, hosts with ports and
+//!   capitals, regexps, negations, explicit priorities and the rule's length) to backends that answer their
+//!   router's name: the router the simulator picks (or its 404, 400) is the one that answers. Set
+//!   `SHOW_ROUTING=1` to print every case.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a panic in a test is a failing test; the numbers are printed
 
@@ -258,4 +262,203 @@ fn a_template_that_does_not_parse_refuses_the_file_and_one_that_does_loads() {
         let error = found.iter().find(|d| d.code == "SY3013").unwrap_or_else(|| panic!("{broken:?}: {found:?}"));
         assert!(error.is_error() && error.message.contains("refuses the whole file"), "{error:?}");
     }
+}
+
+/// Backends on 127.0.0.1 that answer every request with their own name; stopped with the test process.
+fn named_backends(names: &[&str]) -> BTreeMap<String, u16> {
+    names
+        .iter()
+        .map(|name| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let body = name.to_string();
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { continue };
+                    let body = body.clone();
+                    std::thread::spawn(move || {
+                        use std::io::{Read, Write};
+                        let mut buf = [0u8; 4096];
+                        let _ = stream.read(&mut buf);
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                    });
+                }
+            });
+            (name.to_string(), port)
+        })
+        .collect()
+}
+
+/// One raw HTTP/1.1 request (`target` sent as written: dot segments and escapes reach Traefik untouched):
+/// the status and body.
+fn send(port: u16, method: &str, host: &str, target: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    let _ = stream.read_to_string(&mut raw);
+    let status = raw.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// A request of the routing corpus: method, `Host`, target as sent, headers.
+type RoutedRequest = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+#[test]
+fn routing_agrees_with_the_real_traefik() {
+    // Each router has its own service and backend, which answers with the router's name.
+    let routers: &[(&str, &str, Option<i64>)] = &[
+        ("host_a", "Host(`a.test`)", None),
+        ("host_a_api", "Host(`a.test`) && PathPrefix(`/api`)", None),
+        ("host_a_v1", "Host(`a.test`) && Path(`/api/v1`)", Some(1000)),
+        ("canary", "Host(`b.test`) && Header(`X-Canary`, `1`)", None),
+        ("b_default", "Host(`b.test`)", None),
+        ("post", "Host(`c.test`) && Method(`POST`)", None),
+        ("query_v2", "Host(`c.test`) && Query(`v`, `2`)", None),
+        ("c_default", "Host(`c.test`)", Some(1)),
+        ("subdomains", "HostRegexp(`^[a-z]+\\.d\\.test$`)", None),
+        ("items", "Host(`e.test`) && PathRegexp(`^/items/[0-9]+$`)", None),
+        ("spaced", "Host(`e.test`) && Path(`/a b`)", None),
+        ("local_clients", "Host(`f.test`) && ClientIP(`127.0.0.0/8`)", None),
+        ("other_clients", "Host(`f.test`) && ClientIP(`10.0.0.0/8`)", Some(9999)),
+        ("public", "Host(`g.test`) && !PathPrefix(`/private`)", None),
+        ("upper", "Host(`H.test`)", None),
+        ("fallback", "PathPrefix(`/fallback`)", Some(1)),
+        ("slash", "Host(`i.test`) && Path(`/a/b`)", None),
+        ("paren", "Host(`i.test`) && Path(`/a(b)`)", None),
+        ("cafe", "Host(`i.test`) && Path(`/café`)", None),
+        ("bang", "Host(`i.test`) && Path(`/a!b*`)", None),
+        ("quote", "Host(`i.test`) && Path(`/a'b`)", None),
+    ];
+    let names: Vec<&str> = routers.iter().map(|(name, _, _)| *name).collect();
+    let backends = named_backends(&names);
+    let mut yaml = String::from("http:\n  routers:\n");
+    for (name, rule, priority) in routers {
+        yaml.push_str(&format!(
+            "    {name}:\n      entryPoints: [web]\n      service: {name}\n      rule: {}\n",
+            yaml_quoted(rule)
+        ));
+        if let Some(priority) = priority {
+            yaml.push_str(&format!("      priority: {priority}\n"));
+        }
+    }
+    yaml.push_str("  services:\n");
+    for (name, port) in &backends {
+        yaml.push_str(&format!(
+            "    {name}:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:{port}\n"
+        ));
+    }
+    let requests: &[RoutedRequest] = &[
+        ("GET", "a.test", "/", &[]),
+        ("GET", "a.test", "/api", &[]),
+        ("GET", "a.test", "/api/v1", &[]),
+        ("GET", "a.test", "/api/v1/", &[]),
+        ("GET", "a.test", "/x/../api/v1", &[]),
+        ("GET", "a.test", "/api/./v1", &[]),
+        ("GET", "a.test", "//api//v1", &[]),
+        ("GET", "a.test", "/api/v1/..", &[]),
+        ("GET", "a.test", "/%2e%2e/api/v1", &[]),
+        ("GET", "a.test", "/ap%69/v1", &[]),
+        ("GET", "a.test:80", "/api", &[]),
+        ("GET", "A.TEST", "/", &[]),
+        ("GET", "a.test", "/api?x=1", &[]),
+        ("GET", "b.test", "/", &[]),
+        ("GET", "b.test", "/", &[("X-Canary", "1")]),
+        ("GET", "b.test", "/", &[("x-canary", "1")]),
+        ("GET", "b.test", "/", &[("X-Canary", "2")]),
+        ("POST", "c.test", "/", &[]),
+        ("GET", "c.test", "/?v=2", &[]),
+        ("GET", "c.test", "/?v=3", &[]),
+        ("GET", "c.test", "/?v=1&v=2", &[]),
+        ("post", "c.test", "/", &[]),
+        ("GET", "x.d.test", "/", &[]),
+        ("GET", "x.y.d.test", "/", &[]),
+        ("GET", "d.test", "/", &[]),
+        ("GET", "e.test", "/items/12", &[]),
+        ("GET", "e.test", "/items/12/", &[]),
+        ("GET", "e.test", "/items/x", &[]),
+        ("GET", "e.test", "/a%20b", &[]),
+        ("GET", "f.test", "/", &[]),
+        ("GET", "g.test", "/", &[]),
+        ("GET", "g.test", "/private/x", &[]),
+        ("GET", "g.test", "/public/../private/x", &[]),
+        ("GET", "h.test", "/", &[]),
+        ("GET", "nowhere.test", "/", &[]),
+        ("GET", "nowhere.test", "/fallback/x", &[]),
+        ("GET", "i.test", "/a/b", &[]),
+        ("GET", "i.test", "/a%2fb", &[]),
+        ("GET", "i.test", "/a%2Fb", &[]),
+        ("GET", "i.test", "/a(b)", &[]),
+        ("GET", "i.test", "/a%28b%29", &[]),
+        ("GET", "i.test", "/caf%C3%A9", &[]),
+        ("GET", "i.test", "/caf%c3%a9", &[]),
+        ("GET", "i.test", "/%zz", &[]),
+        ("GET", "i.test", "/a!b*", &[]),
+        ("GET", "i.test", "/a%21b%2A", &[]),
+        ("GET", "i.test", "/a'b", &[]),
+        ("GET", "i.test", "/a%27b", &[]),
+    ];
+
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("dynamic");
+    std::fs::create_dir_all(&dynamic).unwrap();
+    std::fs::write(dynamic.join("routes.yml"), &yaml).unwrap();
+    let traefik = LocalTraefik::start(&dynamic, &["web"], &[], &dir.path().join("traefik.log"));
+    let port = traefik.port("web");
+    let start = Instant::now();
+    while send(port, "GET", "a.test", "/", &[]).1 != "host_a" {
+        assert!(start.elapsed() < Duration::from_secs(30), "Traefik does not route:\n{}", traefik.log_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let files = [("routes.yml".to_string(), yaml.clone())];
+    let loaded = switchyard_traefik::dynamic::load(&files);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let mut tally = Tally::default();
+    for &(method, host, target, headers) in requests {
+        tally.cases += 1;
+        let (status, body) = send(port, method, host, target, headers);
+        let traefik_says = if status == 200 { body } else { status.to_string() };
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let header_lines: Vec<String> = headers.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+        let req = switchyard_traefik::simulate::http::HttpRequest::from_parts(
+            &switchyard_traefik::simulate::http::RequestParts {
+                method,
+                host,
+                path,
+                headers: header_lines.iter().map(String::as_str).collect(),
+                query: query.split('&').collect(),
+                client_ip: Some("127.0.0.1"),
+                entry_point: Some("web"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let answer = switchyard_traefik::simulate::http::answer(&loaded.config, &req, &Default::default());
+        let ours = match answer.candidates.first() {
+            Some(winner) if answer.status == 200 => winner.router.clone(),
+            _ => answer.status.to_string(),
+        };
+        if std::env::var_os("SHOW_ROUTING").is_some() {
+            println!("{method} {host}{target}: Traefik {traefik_says}, switchyard {ours}");
+        }
+        if ours != traefik_says {
+            tally
+                .disagreed
+                .push(format!("{method} {host}{target} {headers:?}: Traefik {traefik_says}, switchyard {ours}"));
+        }
+    }
+    println!("{}", tally.report("routing"));
+    assert!(tally.disagreed.is_empty(), "{}", tally.disagreed.join("\n"));
 }

@@ -10,8 +10,9 @@ use super::*;
 pub struct Request {
     /// The `Host` header (or URL authority), port allowed: `example.com:8443`, `[::1]:80`.
     pub host: String,
-    /// The routing path: Traefik matches the request's escaped path with only unreserved characters decoded
-    /// (`%20` becomes a space, `%2F` stays `%2F`).
+    /// The path the matchers compare: Go's `RawPath` when the path was not written in Go's default escaping
+    /// (after Traefik normalised and cleaned it), else the decoded path. The simulator computes it from the
+    /// path as written (`/x/../a%20b` is matched as `/a b`, `/a%2fb` as `/a%2Fb`).
     pub path: String,
     pub method: String,
     /// Header values by lower-cased name (names are compared case-insensitively anyway).

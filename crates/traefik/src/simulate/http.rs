@@ -47,7 +47,7 @@ pub struct Answer {
     /// The service chain the request walks, the answering load balancer last, and the server.
     pub chain: Vec<String>,
     pub server: Option<String>,
-    /// 200 (a server answers), 404 (no router, or a missing service), 502, 503.
+    /// 200 (a server answers), 400 (a path Go refuses), 404 (no router, or a missing service), 502, 503.
     pub status: u16,
     /// Things the simulator could not follow exactly.
     pub notes: Vec<String>,
@@ -177,6 +177,34 @@ fn build(config: &DynamicConfig, name: &str, down: &BTreeSet<String>, notes: &mu
 /// Who answers one request: the winning router, its service chain and server. A sticky cookie naming a
 /// child of a weighted service (its value is the child service's name) sends the request to that child.
 pub fn answer(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<String>) -> Answer {
+    // Go and Traefik's entry points decode, normalise and clean the path before any router sees it.
+    let Some(routed_path) = super::request::routing_path(&req.request.path) else {
+        return Answer {
+            candidates: Vec::new(),
+            broken: Vec::new(),
+            tied: Vec::new(),
+            chain: Vec::new(),
+            server: None,
+            status: 400,
+            notes: vec![
+                "the path holds a `%` that is not followed by two hex digits: Go's HTTP server answers \
+                         400 Bad Request before Traefik routes it"
+                    .to_string(),
+            ],
+        };
+    };
+    if routed_path == req.request.path {
+        return answer_as_routed(config, req, down);
+    }
+    let mut routed = req.clone();
+    routed.request.path = routed_path.clone();
+    let mut answer = answer_as_routed(config, &routed, down);
+    answer.notes.insert(0, format!("Traefik routes the path as `{routed_path}`"));
+    answer
+}
+
+/// [`answer`] for a request whose path is already as Traefik routes it.
+fn answer_as_routed(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<String>) -> Answer {
     let (candidates, broken) = candidates(config, req);
     let mut answer = Answer {
         candidates,

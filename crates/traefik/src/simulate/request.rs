@@ -120,6 +120,118 @@ impl HttpRequest {
     }
 }
 
+/// The path Traefik's matchers see for a request whose path is `written` (as sent, escapes included), or None
+/// when Go's HTTP server refuses it (a `%` not followed by two hex digits: 400 Bad Request). Go reads the path
+/// into a decoded `Path` and, when `written` is not the default escaping of it, a `RawPath`; Traefik's entry
+/// points then decode percent-escaped unreserved characters in the `RawPath` and capitalise the other escapes
+/// (`normalizePath`), clean it (`sanitizePath`: Go's `url.JoinPath()`, `path.Clean` keeping a trailing slash),
+/// and the matchers read the `RawPath` when there is one, else the decoded `Path`. So `/x/../api/v1`,
+/// `/api/./v1` and `/ap%69/v1` are all routed as `/api/v1`, `/a%20b` as `/a b`, and `/a%2fb` as `/a%2Fb`.
+pub(crate) fn routing_path(written: &str) -> Option<String> {
+    let path = unescape(written)?;
+    let raw = (escape(&path) != written).then(|| normalize(written));
+    let escaped = match raw {
+        Some(raw) if valid_encoded(&raw) && unescape(&raw).as_deref() == Some(&path[..]) => raw,
+        _ => escape(&path),
+    };
+    let cleaned = clean_path(&escaped);
+    let path = unescape(&cleaned)?;
+    Some(if escape(&path) != cleaned { cleaned } else { String::from_utf8_lossy(&path).into_owned() })
+}
+
+/// Go's `url.PathUnescape`: `%XX` decoded (any other `%` is an error), everything else as it is.
+fn unescape(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok().filter(|_| hex.bytes().all(|b| b.is_ascii_hexdigit()))?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Whether Go escapes byte `b` in a path (`shouldEscape(b, encodePath)`). The sub-delimiters `!`, `'`, `(`,
+/// `)` and `*` are not escaped by the Go Traefik 3.7 is built with: seen running, `/a%28b%29` and `/a%27b`
+/// keep their escapes (Traefik matches them as written, not as `/a(b)` or `/a'b`).
+fn should_escape(b: u8) -> bool {
+    !(b.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@!'()*".contains(&b))
+}
+
+/// Go's escaping of a path: what [`should_escape`] names as `%XX` (capitals).
+fn escape(path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path {
+        if should_escape(b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
+}
+
+/// Go's `validEncoded(s, encodePath)`: only characters a path may hold as written.
+fn valid_encoded(text: &str) -> bool {
+    text.bytes().all(|b| b"!$&'()*+,;=:@[]%".contains(&b) || !should_escape(b))
+}
+
+/// Traefik's `normalizePath` on a raw path: escaped unreserved characters decoded, other escapes capitalised.
+fn normalize(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| raw.get(i + 1..i + 3))
+            .flatten()
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(b) if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => out.push(char::from(b)),
+            Some(b) => out.push_str(&format!("%{b:02X}")),
+            None => {
+                let c = raw[i..].chars().next().unwrap_or('%');
+                out.push(c);
+                i += c.len_utf8();
+                continue;
+            }
+        }
+        i += 3;
+    }
+    out
+}
+
+/// Go's `path.Clean` keeping a trailing slash (`url.JoinPath()`): `.` and `..` segments resolved, repeated
+/// slashes merged. `%2e%2e` is not a dot segment here (normalisation decodes it first).
+fn clean_path(path: &str) -> String {
+    // A relative path is cleaned as if rooted, then the `/` is taken off again (Go's `JoinPath`).
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                kept.pop();
+            }
+            segment => kept.push(segment),
+        }
+    }
+    let mut cleaned = format!("/{}", kept.join("/"));
+    if !path.starts_with('/') {
+        cleaned.remove(0);
+    }
+    if path.ends_with('/') && !cleaned.ends_with('/') {
+        cleaned.push('/');
+    }
+    cleaned
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +257,39 @@ mod tests {
         assert_eq!(req.cookies["lb"], "green");
         assert_eq!(req.request.client_ip, Some("10.0.0.1".parse().unwrap()));
         assert_eq!((req.entry_point, req.tls), (None, true));
+    }
+
+    #[test]
+    fn paths_are_cleaned_as_traefik_cleans_them() {
+        for (written, routed) in [
+            ("/x/../api/v1", "/api/v1"),
+            ("/a//b/", "/a/b/"),
+            ("/a/./b/.", "/a/b"),
+            ("/..", "/"),
+            ("/../../a/", "/a/"),
+            ("/a/b/..", "/a"),
+            ("/%2e%2e/a", "/%2e%2e/a"),
+            ("/", "/"),
+            ("*", "*"),
+        ] {
+            assert_eq!(clean_path(written), routed, "{written}");
+        }
+        for (written, routed) in [
+            ("/x/../api/v1", Some("/api/v1")),
+            ("/%2e%2e/api/v1", Some("/api/v1")),
+            ("/ap%69/v1", Some("/api/v1")),
+            ("/a%20b", Some("/a b")),
+            ("/a b", Some("/a b")),
+            ("/a%2fb", Some("/a%2Fb")),
+            ("/a%2Fb/../c", Some("/c")),
+            ("/a(b)", Some("/a(b)")),
+            ("/a%28b%29", Some("/a%28b%29")),
+            ("/caf%C3%A9", Some("/café")),
+            ("/%zz", None),
+            ("/100%", None),
+        ] {
+            assert_eq!(routing_path(written).as_deref(), routed, "{written}");
+        }
     }
 
     #[test]
