@@ -13,6 +13,9 @@
 //!   capitals, regexps, negations, explicit priorities and the rule's length) to backends that answer their
 //!   router's name: the router the simulator picks (or its 404, 400) is the one that answers. Set
 //!   `SHOW_ROUTING=1` to print every case.
+//! - sticky cookies: every form of value (Traefik's SHA-256 form, the raw name or URL, FNV-1 in hex) for a
+//!   weighted child written with and without `@file` and for a load balancer's servers, and forms Traefik does
+//!   not take: a value pins the backend in Traefik exactly when the simulator says it does.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a panic in a test is a failing test; the numbers are printed
 
@@ -461,4 +464,100 @@ fn routing_agrees_with_the_real_traefik() {
     }
     println!("{}", tally.report("routing"));
     assert!(tally.disagreed.is_empty(), "{}", tally.disagreed.join("\n"));
+}
+
+#[test]
+fn sticky_cookies_agree_with_the_real_traefik() {
+    use switchyard_traefik::simulate::sticky::cookie_value;
+    let backends = named_backends(&["blue", "green", "p1", "p2"]);
+    let url = |name: &str| format!("http://127.0.0.1:{}", backends[name]);
+    let yaml = format!(
+        "http:\n  routers:\n    w:\n      entryPoints: [web]\n      rule: Host(`w.test`)\n      service: split\n    \
+         p:\n      entryPoints: [web]\n      rule: Host(`p.test`)\n      service: pool\n  services:\n    split:\n      \
+         weighted:\n        sticky:\n          cookie:\n            name: lb\n        services:\n          - name: blue\n          \
+         - name: green@file\n    blue:\n      loadBalancer:\n        servers:\n          - url: {}\n    green:\n      \
+         loadBalancer:\n        servers:\n          - url: {}\n    pool:\n      loadBalancer:\n        sticky:\n          \
+         cookie:\n            name: srv\n        servers:\n          - url: {}\n          - url: {}\n",
+        url("blue"),
+        url("green"),
+        url("p1"),
+        url("p2")
+    );
+    let fnv = |name: &str| format!("{:x}", fnv1(name));
+    // (host, cookie, value): every form Traefik might be sent, and names it must not take.
+    let cases: Vec<(&str, &str, String)> = vec![
+        ("w.test", "lb", cookie_value("blue")),
+        ("w.test", "lb", cookie_value("green@file")),
+        ("w.test", "lb", cookie_value("green")),
+        ("w.test", "lb", "blue".into()),
+        ("w.test", "lb", "green@file".into()),
+        ("w.test", "lb", "green".into()),
+        ("w.test", "lb", fnv("blue")),
+        ("w.test", "lb", fnv("green@file")),
+        ("w.test", "lb", "nothing".into()),
+        ("p.test", "srv", cookie_value(&url("p2"))),
+        ("p.test", "srv", url("p2")),
+        ("p.test", "srv", fnv(&url("p1"))),
+        ("p.test", "srv", cookie_value("p2")),
+        ("w.test", "lb", format!("{:x}", fnv1a("blue"))),
+        ("w.test", "lb", format!("{}", fnv1("blue"))),
+    ];
+
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("dynamic");
+    std::fs::create_dir_all(&dynamic).unwrap();
+    std::fs::write(dynamic.join("sticky.yml"), &yaml).unwrap();
+    let traefik = LocalTraefik::start(&dynamic, &["web"], &[], &dir.path().join("traefik.log"));
+    let port = traefik.port("web");
+    let start = Instant::now();
+    while send(port, "GET", "p.test", "/", &[]).0 != 200 {
+        assert!(start.elapsed() < Duration::from_secs(30), "Traefik does not route:\n{}", traefik.log_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let files = [("sticky.yml".to_string(), yaml.clone())];
+    let loaded = switchyard_traefik::dynamic::load(&files);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let mut tally = Tally::default();
+    for (host, cookie, value) in &cases {
+        tally.cases += 1;
+        // Pinned: six requests in a row reach one backend; without a pin, 1:1 round robin alternates.
+        let header = format!("{cookie}={value}");
+        let answers: std::collections::BTreeSet<String> =
+            (0..6).map(|_| send(port, "GET", host, "/", &[("Cookie", &header)]).1).collect();
+        let traefik_pins = (answers.len() == 1).then(|| answers.into_iter().next().unwrap());
+        let req = switchyard_traefik::simulate::http::HttpRequest::from_parts(
+            &switchyard_traefik::simulate::http::RequestParts {
+                host,
+                cookies: vec![&header],
+                entry_point: Some("web"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let answer = switchyard_traefik::simulate::http::answer(&loaded.config, &req, &Default::default());
+        let pinned = answer.notes.iter().any(|n| n.starts_with("sticky cookie"));
+        let ours = pinned.then(|| {
+            let server = answer.server.clone().unwrap_or_default();
+            backends
+                .iter()
+                .find(|(_, port)| server.ends_with(&format!(":{port}")))
+                .map(|(n, _)| n.clone())
+                .unwrap_or(server)
+        });
+        if ours != traefik_pins {
+            tally.disagreed.push(format!("{host} {header}: Traefik pins {traefik_pins:?}, switchyard {ours:?}"));
+        }
+    }
+    println!("{}", tally.report("sticky cookies"));
+    assert!(tally.disagreed.is_empty(), "{}", tally.disagreed.join("\n"));
+}
+
+/// FNV-1a 64-bit: not what Traefik accepts.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// FNV-1 64-bit, as older Traefik wrote sticky cookies.
+fn fnv1(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash: u64, b| hash.wrapping_mul(0x0000_0100_0000_01b3) ^ u64::from(b))
 }

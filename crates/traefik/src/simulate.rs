@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 mod answer_text;
 pub mod http;
 mod request;
+pub mod sticky;
 
 /// A service tree to pick from.
 #[derive(Debug, Clone, PartialEq)]

@@ -240,17 +240,31 @@ fn answer_as_routed(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<S
         });
         match node {
             Node::Weighted { ref service, ref children, .. } => {
-                let sticky = services(config)
-                    .and_then(|s| s.get(service.as_str()))
-                    .and_then(|s| s.weighted.as_ref())
+                let weighted = services(config).and_then(|s| s.get(service.as_str())).and_then(|s| s.weighted.as_ref());
+                let sticky = weighted
                     .and_then(|w| w.sticky.as_ref())
                     .and_then(|s| s.cookie.as_ref())
                     .map(|c| c.name.clone().unwrap_or_else(|| "_sticky".to_string()));
-                let pinned = sticky.and_then(|cookie| req.cookies.get(&cookie)).and_then(|value| {
-                    children.iter().find(|c| c.node.service() == value && c.weight > 0 && c.node.is_up())
-                });
+                // The children are in the order written; a cookie names one by its name as written.
+                let written: Vec<&str> = weighted
+                    .and_then(|w| w.services.as_deref())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| c.name.as_deref().unwrap_or_default())
+                    .collect();
+                let pinned = sticky.as_ref().and_then(|cookie| Some((cookie, req.cookies.get(cookie)?))).and_then(
+                    |(cookie, value)| {
+                        children.iter().zip(&written).find_map(|(child, name)| {
+                            let form = super::sticky::pins(value, name)?;
+                            (child.weight > 0 && child.node.is_up()).then(|| (child, sticky_note(cookie, name, form)))
+                        })
+                    },
+                );
                 let next = match pinned {
-                    Some(child) => child.node.clone(),
+                    Some((child, note)) => {
+                        answer.notes.push(note);
+                        child.node.clone()
+                    }
                     None => {
                         let mut sim = super::Simulation::new(node.clone());
                         let outcome = sim.send();
@@ -267,7 +281,35 @@ fn answer_as_routed(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<S
                 node = next;
             }
             Node::Failover { main, fallback, .. } => node = if main.is_up() { *main } else { *fallback },
-            Node::Servers { .. } | Node::Missing { .. } => {
+            Node::Servers { ref service, ref servers, .. } => {
+                let cookie = services(config)
+                    .and_then(|s| s.get(service.as_str()))
+                    .and_then(|s| s.load_balancer.as_ref())
+                    .and_then(|lb| lb.sticky.as_ref())
+                    .and_then(|s| s.cookie.as_ref())
+                    .map(|c| c.name.clone().unwrap_or_else(|| "_sticky".to_string()));
+                let pinned = cookie.as_ref().and_then(|cookie| Some((cookie, req.cookies.get(cookie)?))).and_then(
+                    |(cookie, value)| {
+                        servers.iter().find_map(|server| {
+                            let form = super::sticky::pins(value, &server.url)?;
+                            (server.up && server.weight > 0).then(|| (server, sticky_note(cookie, &server.url, form)))
+                        })
+                    },
+                );
+                if let Some((server, note)) = pinned {
+                    answer.notes.push(note);
+                    answer.server = Some(server.url.clone());
+                    answer.status = 200;
+                    return answer;
+                }
+                let outcome = super::Simulation::new(node.clone()).send();
+                answer.status = status(&outcome);
+                if let super::Ending::Server { url, .. } | super::Ending::BadGateway { url, .. } = outcome {
+                    answer.server = Some(url);
+                }
+                return answer;
+            }
+            Node::Missing { .. } => {
                 let outcome = super::Simulation::new(node.clone()).send();
                 answer.status = status(&outcome);
                 if let super::Ending::Server { url, .. } | super::Ending::BadGateway { url, .. } = outcome {
@@ -281,6 +323,17 @@ fn answer_as_routed(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<S
             return answer;
         }
     }
+}
+
+/// What a sticky cookie did, said in the answer.
+fn sticky_note(cookie: &str, target: &str, form: super::sticky::Form) -> String {
+    let how = match form {
+        super::sticky::Form::Hashed => String::new(),
+        super::sticky::Form::Raw | super::sticky::Form::Fnv => {
+            format!(" (Traefik then sets it to {}, its own form)", super::sticky::cookie_value(target))
+        }
+    };
+    format!("sticky cookie {cookie} pins {target}{how}")
 }
 
 fn status(outcome: &super::Ending) -> u16 {
