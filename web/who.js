@@ -12,7 +12,9 @@ export function createWho({ view, item }) {
     const shown = view();
     if (!shown) return;
     const req = form();
-    const { result } = await call('route', shown.file || 'rendered.yml', shown.config, JSON.stringify(shown.versions || {}), JSON.stringify(req));
+    // The user's own files the spec declares (the example's), which Traefik reads beside the generated one.
+    const files = JSON.stringify(shown.traefik_files || []);
+    const { result } = await call('route', shown.file || 'rendered.yml', shown.config, JSON.stringify(shown.versions || {}), JSON.stringify(req), files);
     show(result, item);
   });
   $('who-form').addEventListener('submit', (e) => {

@@ -30,7 +30,7 @@ const calls = {
   render: (spec, states) => model.render(spec, states),
   load_inspect: async () => { await inspect(); return 'true'; },
   check_traefik: async (file, text) => (await inspect()).check_traefik(file, text),
-  route: async (file, config, versions, request) => (await inspect()).route(file, config, versions, request),
+  route: async (file, config, versions, request, files) => (await inspect()).route(file, config, versions, request, files ?? ""),
   policy_input: async (spec, states, app, env, request, now) =>
     (await inspect()).policy_input(spec, states, app, env, request, BigInt(now)),
   policy_verdict: async (name, answer) => (await inspect()).policy_verdict(name, answer),

@@ -367,6 +367,7 @@ async fn native_route(page: &Browser) -> Value {
         view["config"].as_str().unwrap(),
         &versions,
         request.as_str().unwrap(),
+        &view["traefik_files"].to_string(),
     );
     serde_json::from_str(&answer).unwrap()
 }

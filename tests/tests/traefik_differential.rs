@@ -321,6 +321,8 @@ type RoutedRequest = (&'static str, &'static str, &'static str, &'static [(&'sta
 #[test]
 fn routing_agrees_with_the_real_traefik() {
     // Each router has its own service and backend, which answers with the router's name.
+    // Routers with middlewares: (router, middlewares); `ok` is defined, `nope` is not.
+    let guarded: &[(&str, &str)] = &[("guarded", "nope@file"), ("guarded_local", "nope"), ("headers", "ok@file")];
     let routers: &[(&str, &str, Option<i64>)] = &[
         ("host_a", "Host(`a.test`)", None),
         ("host_a_api", "Host(`a.test`) && PathPrefix(`/api`)", None),
@@ -342,6 +344,10 @@ fn routing_agrees_with_the_real_traefik() {
         ("paren", "Host(`i.test`) && Path(`/a(b)`)", None),
         ("cafe", "Host(`i.test`) && Path(`/café`)", None),
         ("bang", "Host(`i.test`) && Path(`/a!b*`)", None),
+        ("guarded", "Host(`j.test`)", Some(300)),
+        ("guarded_local", "Host(`j.test`)", Some(200)),
+        ("j_default", "Host(`j.test`)", Some(1)),
+        ("headers", "Host(`k.test`)", None),
         ("quote", "Host(`i.test`) && Path(`/a'b`)", None),
     ];
     let names: Vec<&str> = routers.iter().map(|(name, _, _)| *name).collect();
@@ -355,7 +361,11 @@ fn routing_agrees_with_the_real_traefik() {
         if let Some(priority) = priority {
             yaml.push_str(&format!("      priority: {priority}\n"));
         }
+        if let Some((_, middleware)) = guarded.iter().find(|(router, _)| router == name) {
+            yaml.push_str(&format!("      middlewares: [{middleware}]\n"));
+        }
     }
+    yaml.push_str("  middlewares:\n    ok:\n      headers:\n        customRequestHeaders:\n          X-A: \"1\"\n");
     yaml.push_str("  services:\n");
     for (name, port) in &backends {
         yaml.push_str(&format!(
@@ -410,6 +420,8 @@ fn routing_agrees_with_the_real_traefik() {
         ("GET", "i.test", "/a!b*", &[]),
         ("GET", "i.test", "/a%21b%2A", &[]),
         ("GET", "i.test", "/a'b", &[]),
+        ("GET", "j.test", "/", &[]),
+        ("GET", "k.test", "/", &[]),
         ("GET", "i.test", "/a%27b", &[]),
     ];
 

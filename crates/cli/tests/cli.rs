@@ -282,6 +282,17 @@ fn route_says_which_router_service_and_version_answer_and_how_requests_split() {
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["answer"]["candidates"][0]["router"], "whoami_dev_prod_web");
     assert_eq!(v["answer"]["status"], 200);
+    // Without the file that defines the middleware the environments name, Traefik disables their routers
+    // (shown on the real binary by the differential suite), and `route` says so instead of answering.
+    fs::remove_file(env.path().join("middlewares.yml")).unwrap();
+    let text = env.ok(&["route", "--host", "whoami.dev.example.com", "--tls"]);
+    assert!(
+        text.contains(
+            "skipped router whoami_dev_prod_web: its middleware `secure-headers@file` is defined in none of these \
+             files (Traefik disables it)"
+        ) && text.contains("no router matches: 404"),
+        "{text}"
+    );
 }
 
 #[test]

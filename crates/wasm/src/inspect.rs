@@ -79,10 +79,11 @@ struct Routed {
 /// and its text), as `switchyard route` computes and prints it. `config` is the file's text (named `file`: YAML
 /// or TOML by its extension), `versions_json` a JSON object from service names to the versions they stand for
 /// (the `versions` of `view`; `{}` for any other configuration), `request_json` a [`RouteRequest`], read by
-/// [`http::HttpRequest::from_parts`] as the CLI reads its options. A configuration Traefik would refuse gives
-/// its errors and no answer, as the CLI refuses it.
+/// [`http::HttpRequest::from_parts`] as the CLI reads its options, `files_json` the other files Traefik reads
+/// beside it as `[[name, text], ...]` (the `traefik_files` of `view`; empty for none). A configuration Traefik
+/// would refuse gives its errors and no answer, as the CLI refuses it.
 #[wasm_bindgen]
-pub fn route(file: &str, config: &str, versions_json: &str, request_json: &str) -> String {
+pub fn route(file: &str, config: &str, versions_json: &str, request_json: &str, files_json: &str) -> String {
     let run = || -> Reply<Routed> {
         let form: RouteRequest = serde_json::from_str(request_json)
             .map_err(|e| vec![Diagnostic::error("SY0902", format!("the request is not valid: {e}")).at("request")])?;
@@ -121,7 +122,12 @@ pub fn route(file: &str, config: &str, versions_json: &str, request_json: &str) 
             problems.push(Diagnostic::error("SY0903", CHECK_NAMES).at("file"));
         }
         let Some(req) = req.filter(|_| problems.is_empty()) else { return Err(problems) };
-        let files = [(file.to_string(), config.to_string())];
+        let mut files = vec![(file.to_string(), config.to_string())];
+        if !files_json.trim().is_empty() {
+            let others: Vec<(String, String)> = serde_json::from_str(files_json)
+                .map_err(|e| vec![Diagnostic::error("SY0902", format!("the files are not valid: {e}")).at("files")])?;
+            files.extend(others);
+        }
         let loaded = load(&files);
         if loaded.has_errors() {
             return Err(loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect());
@@ -159,6 +165,7 @@ mod tests {
             ok["config"].as_str().unwrap(),
             &ok["versions"].to_string(),
             r#"{"host":"whoami.dev.example.com","requests":100}"#,
+            &ok["traefik_files"].to_string(),
         );
         let r: serde_json::Value = serde_json::from_str(&r).unwrap();
         // The example's routers serve TLS only: over plain HTTP nothing matches, and the note says so.
@@ -169,6 +176,7 @@ mod tests {
             ok["config"].as_str().unwrap(),
             &ok["versions"].to_string(),
             r#"{"host":"whoami.dev.example.com","tls":true,"requests":100}"#,
+            &ok["traefik_files"].to_string(),
         );
         let tls: serde_json::Value = serde_json::from_str(&tls).unwrap();
         assert_eq!(tls["ok"]["version"], "whoami/dev v1.2.0 (web), blue slot");
@@ -177,7 +185,18 @@ mod tests {
         assert!(text.starts_with("GET https://whoami.dev.example.com/\n  router   whoami_dev_prod_web "), "{text}");
         assert!(text.contains("\n  note: version whoami/dev v1.2.0 (web), blue slot\nover 100 requests "), "{text}");
         assert_eq!(tls["ok"]["shares"][0]["count"], 100);
-        let bad: serde_json::Value = serde_json::from_str(&super::route("x.json", "", "{}", "{}")).unwrap();
+        // Without the example's file that defines the middleware its routers name, Traefik disables them.
+        let alone = super::route(
+            ok["file"].as_str().unwrap(),
+            ok["config"].as_str().unwrap(),
+            &ok["versions"].to_string(),
+            r#"{"host":"whoami.dev.example.com","tls":true}"#,
+            "",
+        );
+        let alone: serde_json::Value = serde_json::from_str(&alone).unwrap();
+        assert_eq!(alone["ok"]["answer"]["status"], 404);
+        assert_eq!(alone["ok"]["answer"]["disabled"][0]["router"], "whoami_dev_prod_web");
+        let bad: serde_json::Value = serde_json::from_str(&super::route("x.json", "", "{}", "{}", "")).unwrap();
         assert_eq!(bad["ok"], serde_json::Value::Null);
         let codes: Vec<&str> =
             bad["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();

@@ -62,11 +62,14 @@ struct View<'a> {
     /// Which version (and slot) each version service of `config` stands for ([`version_services`]), for `route`
     /// ([`crate::inspect`]).
     versions: BTreeMap<String, String>,
+    /// The user's own Traefik files the spec declares (`traefik.files`) that the page has (the example's), as
+    /// `[name, text]`: Traefik reads them beside `config`, so `route` takes them too.
+    traefik_files: Vec<(&'static str, &'static str)>,
 }
 
 /// What the playground shows for one environment, in one call (every keystroke runs it):
 /// `{ ok: { environments: [{app, env, created}], app, env, file, config, status, status_text, graph,
-/// versions }, diagnostics }`. `config` is the environment's Traefik file (YAML), `status` the model's status
+/// versions, traefik_files }, diagnostics }`. `config` is the environment's Traefik file (YAML), `status` the model's status
 /// (null until the environment is created), `graph` its [`switchyard_model::view::RoutingGraph`], `versions`
 /// what [`crate::inspect::route`] needs to name the versions behind services. An `app`/`env`
 /// the spec does not have selects the spec's first environment.
@@ -99,6 +102,7 @@ pub fn view(spec_yaml: &str, states_json: &str, app: &str, env: &str) -> String 
                 status_text: None,
                 graph: RoutingGraph::default(),
                 versions: BTreeMap::new(),
+                traefik_files: Vec::new(),
             };
             return respond(Ok((view, spec.warnings.clone())));
         }
@@ -123,6 +127,11 @@ pub fn view(spec_yaml: &str, states_json: &str, app: &str, env: &str) -> String 
             graph,
             // This environment's only: `route` runs on this environment's file (`config`).
             versions: version_services(state),
+            traefik_files: switchyard_model::EXAMPLE_FILES
+                .iter()
+                .filter(|(name, _)| spec.spec.traefik.files.iter().any(|declared| declared == name))
+                .copied()
+                .collect(),
         };
         Ok((view, diagnostics))
     };

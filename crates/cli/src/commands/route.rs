@@ -10,7 +10,7 @@ use crate::args::{Cli, RouteArgs, Target};
 use crate::commands::render::render_world;
 use crate::inspect;
 use crate::report;
-use crate::session::{Failure, backend, load_spec, session};
+use crate::session::{Failure, backend, load_spec, read_user_files, session};
 
 pub(crate) fn run(cli: &Cli, args: &RouteArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let RouteArgs {
@@ -34,7 +34,11 @@ pub(crate) fn run(cli: &Cli, args: &RouteArgs, out: &mut dyn Write) -> Result<()
         let world = backend(cli)?.load_world()?;
         versions = switchyard_model::view::version_services(world.values());
         let config = render_world(&s.spec, &world, &Target { app: None, env: None })?;
-        vec![("rendered.yml".to_string(), to_yaml(&config).map_err(|e| Failure::Broken(e.into()))?)]
+        let mut files = vec![("rendered.yml".to_string(), to_yaml(&config).map_err(|e| Failure::Broken(e.into()))?)];
+        // The user's own files Traefik reads beside switchyard's: the middlewares the environments name are
+        // defined there (a router naming one defined nowhere is disabled, and `route` says so).
+        files.extend(read_user_files(&s.spec.spec, &cli.spec).into_iter().filter_map(|f| Some((f.path, f.text.ok()?))));
+        files
     } else {
         let inputs = inspect::read(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
         if let Some((name, _)) = inputs.specs.first() {

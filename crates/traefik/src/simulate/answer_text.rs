@@ -39,6 +39,9 @@ fn answer_text(req: &HttpRequest, answer: &Answer) -> String {
     for name in &answer.broken {
         let _ = writeln!(out, "  skipped router {name}: its rule does not parse (Traefik disables it)");
     }
+    for skipped in &answer.disabled {
+        let _ = writeln!(out, "  skipped router {}: {} (Traefik disables it)", skipped.router, skipped.reason);
+    }
     let Some(winner) = answer.candidates.first() else {
         let _ = writeln!(out, "  no router matches: {}", answer.status);
         notes(&mut out, answer);

@@ -33,6 +33,17 @@ pub struct Candidate {
     /// The priority was set; else it is the rule's length.
     pub explicit: bool,
     pub service: String,
+    /// References to definitions of other providers, which these files cannot show (`auth@docker`): the
+    /// router answers only if they exist.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumes: Vec<String>,
+}
+
+/// A router whose rule matches but which Traefik disables, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disabled {
+    pub router: String,
+    pub reason: String,
 }
 
 /// What happens to one request.
@@ -44,6 +55,9 @@ pub struct Answer {
     pub tied: Vec<String>,
     /// Routers skipped because their rule does not parse (Traefik disables them).
     pub broken: Vec<String>,
+    /// Routers whose rule matches but which Traefik disables (a middleware defined nowhere).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disabled: Vec<Disabled>,
     /// The service chain the request walks, the answering load balancer last, and the server.
     pub chain: Vec<String>,
     pub server: Option<String>,
@@ -58,10 +72,13 @@ fn local(name: &str) -> &str {
     name.strip_suffix("@file").unwrap_or(name)
 }
 
-/// The routers that handle `req`, best first.
-pub fn candidates(config: &DynamicConfig, req: &HttpRequest) -> (Vec<Candidate>, Vec<String>) {
+/// The routers that handle `req`, best first; the routers skipped because their rule does not parse; those
+/// whose rule matches but which Traefik disables.
+pub fn candidates(config: &DynamicConfig, req: &HttpRequest) -> (Vec<Candidate>, Vec<String>, Vec<Disabled>) {
     let mut found = Vec::new();
     let mut broken = Vec::new();
+    let mut disabled = Vec::new();
+    let middlewares = config.http.as_ref().and_then(|h| h.middlewares.as_ref());
     let routers = config.http.as_ref().and_then(|h| h.routers.as_ref());
     for (name, router) in routers.into_iter().flatten() {
         if let (Some(ep), Some(eps)) = (&req.entry_point, &router.entry_points)
@@ -83,14 +100,39 @@ pub fn candidates(config: &DynamicConfig, req: &HttpRequest) -> (Vec<Candidate>,
         if !parsed.matches(&req.request) {
             continue;
         }
+        // A middleware of these files' provider that they do not define: Traefik disables the router (seen
+        // running). One of another provider may exist there: assumed, and said.
+        let mut assumes = Vec::new();
+        let mut missing = None;
+        for reference in router.middlewares.iter().flatten() {
+            match reference.split_once('@') {
+                None | Some((_, "file")) => {
+                    let local = reference.split_once('@').map_or(reference.as_str(), |(n, _)| n);
+                    if !middlewares.is_some_and(|m| m.contains_key(local)) {
+                        missing.get_or_insert_with(|| reference.clone());
+                    }
+                }
+                Some((_, provider)) => assumes.push(format!(
+                    "router {name} assumes middleware `{reference}` exists in provider {provider}: if it does not, \
+                     Traefik disables the router"
+                )),
+            }
+        }
+        if let Some(reference) = missing {
+            disabled.push(Disabled {
+                router: name.clone(),
+                reason: format!("its middleware `{reference}` is defined in none of these files"),
+            });
+            continue;
+        }
         let explicit = router.priority.is_some_and(|p| p != 0);
         let priority = router.priority.filter(|p| *p != 0).unwrap_or_else(|| rules::default_priority(rule));
         let service = router.service.clone().unwrap_or_default();
-        found.push(Candidate { router: name.clone(), priority, explicit, service });
+        found.push(Candidate { router: name.clone(), priority, explicit, service, assumes });
     }
     // Highest priority first; among equals, name order (Traefik: provider order, reported as a tie).
     found.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.router.cmp(&b.router)));
-    (found, broken)
+    (found, broken, disabled)
 }
 
 /// The service tree below `service`, with `down` naming servers (by URL) or services that do not answer.
@@ -182,6 +224,7 @@ pub fn answer(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<String>
         return Answer {
             candidates: Vec::new(),
             broken: Vec::new(),
+            disabled: Vec::new(),
             tied: Vec::new(),
             chain: Vec::new(),
             server: None,
@@ -205,11 +248,12 @@ pub fn answer(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<String>
 
 /// [`answer`] for a request whose path is already as Traefik routes it.
 fn answer_as_routed(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<String>) -> Answer {
-    let (candidates, broken) = candidates(config, req);
+    let (candidates, broken, disabled) = candidates(config, req);
     let mut answer = Answer {
         candidates,
         tied: Vec::new(),
         broken,
+        disabled,
         chain: Vec::new(),
         server: None,
         status: 404,
@@ -227,7 +271,7 @@ fn answer_as_routed(config: &DynamicConfig, req: &HttpRequest, down: &BTreeSet<S
     answer.tied =
         answer.candidates.iter().skip(1).filter(|c| c.priority == winner.priority).map(|c| c.router.clone()).collect();
     let (mut node, notes) = tree(config, &winner.service, down);
-    answer.notes = notes;
+    answer.notes = winner.assumes.iter().cloned().chain(notes).collect();
     // Walk the tree for one request, honouring sticky cookies on the way.
     let mut depth = 0;
     loop {
