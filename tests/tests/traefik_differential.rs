@@ -16,6 +16,8 @@
 //! - sticky cookies: every form of value (Traefik's SHA-256 form, the raw name or URL, FNV-1 in hex) for a
 //!   weighted child written with and without `@file` and for a load balancer's servers, and forms Traefik does
 //!   not take: a value pins the backend in Traefik exactly when the simulator says it does.
+//! - rendering: what switchyard writes (the benchmark's generator at 100 apps, the playground's example beside
+//!   its declared file) loads with no router, service or middleware disabled or warned about.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a panic in a test is a failing test; the numbers are printed
 
@@ -572,4 +574,89 @@ fn fnv1a(text: &str) -> u64 {
 /// FNV-1 64-bit, as older Traefik wrote sticky cookies.
 fn fnv1(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash: u64, b| hash.wrapping_mul(0x0000_0100_0000_01b3) ^ u64::from(b))
+}
+
+/// Loads `files` as one directory into a fresh Traefik and returns every `@file` router, service and middleware
+/// that is not enabled, with its status and errors, once Traefik shows at least `routers` routers.
+fn not_enabled(files: &[(String, String)], routers: usize) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("dynamic");
+    std::fs::create_dir_all(&dynamic).unwrap();
+    // Started on the empty directory (a start over thousands of files answers its ping only once they are
+    // read), then given the files, which its watcher picks up.
+    let traefik = LocalTraefik::start(&dynamic, &["web", "websecure"], &[], &dir.path().join("traefik.log"));
+    for (name, text) in files {
+        std::fs::write(dynamic.join(name), text).unwrap();
+    }
+    let start = Instant::now();
+    // `/api/overview` counts what is loaded and what has warnings or errors, cheaply at any size.
+    let overview = || -> serde_json::Value {
+        let r = switchyard_e2e::traefik::get(traefik.api_port, "127.0.0.1", "/api/overview", &[]).unwrap();
+        serde_json::from_str(&r.body).unwrap()
+    };
+    loop {
+        let o = overview();
+        let total = o["http"]["routers"]["total"].as_u64().unwrap_or(0) as usize;
+        // Traefik's own routers (api, dashboard, ping) are counted too.
+        if total >= routers {
+            let bad: u64 = ["routers", "services", "middlewares"]
+                .iter()
+                .map(|s| o["http"][s]["warnings"].as_u64().unwrap_or(0) + o["http"][s]["errors"].as_u64().unwrap_or(0))
+                .sum();
+            if bad == 0 {
+                return Vec::new();
+            }
+            let raw = traefik.rawdata();
+            return ["routers", "services", "middlewares"]
+                .iter()
+                .flat_map(|section| raw[section].as_object().cloned().unwrap_or_default())
+                .filter(|(name, v)| name.ends_with("@file") && v["status"] != "enabled")
+                .map(|(name, v)| format!("{name}: {} {}", v["status"], v["error"]))
+                .collect();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "Traefik shows {total} of {routers} routers:\n{}",
+            traefik.log_text()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn every_configuration_switchyard_writes_loads_with_every_definition_enabled() {
+    // The benchmark's configuration at 100 apps (300 environments, each with a promotion under way): the same
+    // generator as the 1,000-app benchmark, at a size Traefik loads in seconds (48,000 routers take it
+    // minutes, a reload after every batch of files its watcher sees).
+    let spec = switchyard_model::Spec::parse(
+        &switchyard_fixtures::spec_source(100, switchyard_fixtures::Layout::Flow),
+        "switchyard.yaml",
+    )
+    .unwrap();
+    let mut files = Vec::new();
+    let mut routers = 0;
+    for state in switchyard_fixtures::states(&spec) {
+        let rendered = switchyard_model::render::render_env(&spec, &state).unwrap();
+        routers += rendered.config.http.as_ref().map_or(0, |h| h.routers.len());
+        let name = switchyard_model::naming::config_file(&state.app, &state.env);
+        files.push((name, switchyard_model::render::to_yaml(&rendered.config).unwrap()));
+    }
+    let refused = not_enabled(&files, routers);
+    println!("rendering (benchmark): {} files, {routers} routers, {} not enabled", files.len(), refused.len());
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
+
+    // The playground's example, with a promotion under way, beside the user's file it declares.
+    let spec = switchyard_model::Spec::parse(switchyard_model::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
+    let mut files: Vec<(String, String)> =
+        switchyard_model::EXAMPLE_FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    let mut routers = 0;
+    for state in switchyard_fixtures::states(&spec) {
+        let rendered = switchyard_model::render::render_env(&spec, &state).unwrap();
+        routers += rendered.config.http.as_ref().map_or(0, |h| h.routers.len());
+        let name = switchyard_model::naming::config_file(&state.app, &state.env);
+        files.push((name, switchyard_model::render::to_yaml(&rendered.config).unwrap()));
+    }
+    let refused = not_enabled(&files, routers);
+    println!("rendering (example): {} files, {routers} routers, {} not enabled", files.len(), refused.len());
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
 }
