@@ -623,40 +623,30 @@ fn not_enabled(files: &[(String, String)], routers: usize) -> Vec<String> {
     }
 }
 
+/// Renders every environment of `spec` at the fixtures' state (a promotion under way) beside `beside` (the
+/// user's own files), loads them into the real Traefik and fails on any definition not enabled.
+fn loads_enabled(what: &str, spec: &str, beside: &[(&str, &str)]) {
+    let spec = switchyard_model::Spec::parse(spec, "switchyard.yaml").unwrap();
+    let mut files: Vec<(String, String)> = beside.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    let mut routers = 0;
+    for state in switchyard_fixtures::states(&spec) {
+        let rendered = switchyard_model::render::render_env(&spec, &state).unwrap();
+        routers += rendered.config.http.as_ref().map_or(0, |h| h.routers.len());
+        let name = switchyard_model::naming::config_file(&state.app, &state.env);
+        files.push((name, switchyard_model::render::to_yaml(&rendered.config).unwrap()));
+    }
+    let refused = not_enabled(&files, routers);
+    println!("rendering ({what}): {} files, {routers} routers, {} not enabled", files.len(), refused.len());
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
+}
+
 #[test]
 fn every_configuration_switchyard_writes_loads_with_every_definition_enabled() {
-    // The benchmark's configuration at 100 apps (300 environments, each with a promotion under way): the same
-    // generator as the 1,000-app benchmark, at a size Traefik loads in seconds (48,000 routers take it
-    // minutes, a reload after every batch of files its watcher sees).
-    let spec = switchyard_model::Spec::parse(
-        &switchyard_fixtures::spec_source(100, switchyard_fixtures::Layout::Flow),
-        "switchyard.yaml",
-    )
-    .unwrap();
-    let mut files = Vec::new();
-    let mut routers = 0;
-    for state in switchyard_fixtures::states(&spec) {
-        let rendered = switchyard_model::render::render_env(&spec, &state).unwrap();
-        routers += rendered.config.http.as_ref().map_or(0, |h| h.routers.len());
-        let name = switchyard_model::naming::config_file(&state.app, &state.env);
-        files.push((name, switchyard_model::render::to_yaml(&rendered.config).unwrap()));
-    }
-    let refused = not_enabled(&files, routers);
-    println!("rendering (benchmark): {} files, {routers} routers, {} not enabled", files.len(), refused.len());
-    assert!(refused.is_empty(), "{}", refused.join("\n"));
-
-    // The playground's example, with a promotion under way, beside the user's file it declares.
-    let spec = switchyard_model::Spec::parse(switchyard_model::EXAMPLE_SPEC, "switchyard.yaml").unwrap();
-    let mut files: Vec<(String, String)> =
-        switchyard_model::EXAMPLE_FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
-    let mut routers = 0;
-    for state in switchyard_fixtures::states(&spec) {
-        let rendered = switchyard_model::render::render_env(&spec, &state).unwrap();
-        routers += rendered.config.http.as_ref().map_or(0, |h| h.routers.len());
-        let name = switchyard_model::naming::config_file(&state.app, &state.env);
-        files.push((name, switchyard_model::render::to_yaml(&rendered.config).unwrap()));
-    }
-    let refused = not_enabled(&files, routers);
-    println!("rendering (example): {} files, {routers} routers, {} not enabled", files.len(), refused.len());
-    assert!(refused.is_empty(), "{}", refused.join("\n"));
+    // The benchmark's configuration at 100 apps (300 environments): the same generator as the 1,000-app
+    // benchmark, at a size Traefik loads in seconds (48,000 routers take it minutes, a reload after every batch
+    // of files its watcher sees).
+    let bench = switchyard_fixtures::spec_source(100, switchyard_fixtures::Layout::Flow);
+    loads_enabled("benchmark", &bench, &[]);
+    // The playground's example, beside the user's file it declares.
+    loads_enabled("example", switchyard_model::EXAMPLE_SPEC, switchyard_model::EXAMPLE_FILES);
 }
