@@ -196,16 +196,30 @@ const SERVICE: &str =
 
 #[test]
 fn a_string_for_entry_points_is_a_list_to_both() {
-    for (written, expected) in [("websecure", &["websecure"][..]), ("web,websecure", &["web", "websecure"][..])] {
-        let text = format!(
+    let yaml = |written: &str| {
+        format!(
             "http:\n  routers:\n    r:\n      entryPoints: {written}\n      rule: Host(`a`)\n      service: s\n{SERVICE}"
-        );
-        let (routers, _) = traefik_reads("a.yml", &text);
+        )
+    };
+    let toml = |written: &str| {
+        format!(
+            "[http.routers.r]\nentryPoints = \"{written}\"\nrule = \"Host(`a`)\"\nservice = \"s\"\n\
+             [http.services.s.loadBalancer]\n[[http.services.s.loadBalancer.servers]]\nurl = \"http://127.0.0.1:9\"\n"
+        )
+    };
+    let cases = [
+        ("a.yml", yaml("websecure"), &["websecure"][..]),
+        ("a.yml", yaml("web,websecure"), &["web", "websecure"][..]),
+        ("a.yml", yaml("web, websecure"), &["web", "websecure"][..]),
+        ("a.toml", toml("web,websecure"), &["web", "websecure"][..]),
+    ];
+    for (name, text, expected) in cases {
+        let (routers, _) = traefik_reads(name, &text);
         let router = &routers["r@file"];
         assert_eq!(router["status"], "enabled", "{router}");
         assert_eq!(router["entryPoints"], serde_json::json!(expected), "{router}");
 
-        let files = [("a.yml".to_string(), text.clone())];
+        let files = [(name.to_string(), text.clone())];
         let found = switchyard_traefik::validate::validate_files(&files);
         assert!(!switchyard_diagnostics::has_errors(&found), "{found:?}");
         let loaded = switchyard_traefik::dynamic::load(&files);

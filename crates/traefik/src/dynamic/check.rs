@@ -642,11 +642,11 @@ impl<'a> Checker<'a> {
                 }
                 self.push(d, node.line, node.column);
             }
-            // Traefik reads a scalar where a list of scalars is wanted as that list, split at commas
-            // (`entryPoints: web,websecure` is two entry points): accepted, with a style warning.
+            // Traefik reads a scalar where a list of scalars is wanted as that list, split at commas and trimmed
+            // (`entryPoints: web, websecure` is two entry points): accepted, with a style warning.
             Kind::Str(_) if is_scalar_ty(elem) => {
                 let text = node.scalar_text().unwrap_or_default();
-                let items: Vec<&str> = text.split(',').collect();
+                let items: Vec<&str> = text.split(',').map(str::trim).collect();
                 let mut d = Diagnostic::warning(
                     "SY3003",
                     format!(

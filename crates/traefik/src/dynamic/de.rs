@@ -159,10 +159,10 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match &self.0.kind {
             Kind::Seq(items) => visitor.visit_seq(Items(items.iter())),
-            // As Traefik reads it: a string where a list of scalars is wanted is that list, split at commas (the
-            // check allows it only for lists of scalars).
+            // As Traefik reads it: a string where a list of scalars is wanted is that list, split at commas, each
+            // item trimmed, empty ones kept (the check allows it only for lists of scalars).
             Kind::Str(text) => visitor.visit_seq(serde::de::value::SeqDeserializer::new(
-                text.split(',').map(str::to_string).collect::<Vec<_>>().into_iter(),
+                text.split(',').map(|item| item.trim().to_string()).collect::<Vec<_>>().into_iter(),
             )),
             _ => Err(Error(format!("expected a list, got {}", self.0.describe()))),
         }
