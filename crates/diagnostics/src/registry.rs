@@ -196,7 +196,7 @@ pub static CODES: &[Code] = &[
     code("SY3109", Error, "SY31xx", "single-quoted string (a Go character literal): use backticks or double quotes"),
     code("SY3110", Error, "SY31xx", "unterminated string literal"),
     code("SY3111", Error, "SY31xx", "invalid escape sequence in a double-quoted string"),
-    code("SY3113", Error, "SY31xx", "nesting deeper than 64 parentheses or `!` (`rules::MAX_DEPTH`)"),
+    code("SY3113", Warning, "SY31xx", "nesting deeper than 64 parentheses or `!` (`rules::MAX_DEPTH`): Traefik reads it; switchyard neither checks nor simulates it"),
     code("SY3114", Error, "SY31xx", "empty rule"),
     code("SY3151", Warning, "SY31xx", "v2 placeholder (`{name}`, `{name:re}`) in `Host`/`Path`/`PathPrefix`: v3 matches it literally; use `HostRegexp`/`PathRegexp`"),
     code("SY3152", Warning, "SY31xx", "v2 placeholder in a regexp matcher: in a Go regexp `{name:` is literal text"),

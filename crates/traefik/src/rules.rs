@@ -14,8 +14,9 @@
 //!   quotes, Go escapes). Every argument is non-empty; arity, `/` at the start of paths, ASCII hosts, compiling
 //!   regexps (Go RE2 syntax, see the `go_regex` submodule) and IPs/CIDRs are checked as Traefik checks them.
 //!
-//! Deliberate difference, on inputs nobody writes by hand: nesting deeper than [`MAX_DEPTH`] parentheses or `!`
-//! is refused (Go allows far more). Go's oddities are followed: `Host(`a`...)` (a variadic spread) is accepted,
+//! One limit, on inputs nobody writes by hand: nesting deeper than [`MAX_DEPTH`] parentheses or `!` is not read
+//! (Traefik reads about 100,000 levels): [`parse`] returns SY3113, a warning that says so, never a claim that
+//! Traefik disables the router ([`RuleError::traefik_accepts`]). Go's oddities are followed: `Host(`a`...)` (a variadic spread) is accepted,
 //! and an interpreted string whose `\x`/octal escapes do not form valid UTF-8 keeps its bytes (shown as U+FFFD):
 //! accepted where Traefik does not ask for ASCII, refused by the regexp matchers as Go's regexp refuses it.
 //!
@@ -263,9 +264,21 @@ pub struct RuleError {
 }
 
 impl RuleError {
-    /// As a diagnostic at key path `path` (e.g. `http.routers.web.rule`).
+    /// Whether Traefik accepts the rule all the same: only nesting deeper than [`MAX_DEPTH`] (SY3113), which
+    /// this parser does not read and Traefik does. Every other error is a rule Traefik disables.
+    pub fn traefik_accepts(&self) -> bool {
+        self.code == "SY3113"
+    }
+
+    /// As a diagnostic at key path `path` (e.g. `http.routers.web.rule`): an error, or a warning for a rule
+    /// Traefik accepts ([`RuleError::traefik_accepts`]).
     pub fn to_diagnostic(&self, path: &str) -> Diagnostic {
-        let mut diagnostic = Diagnostic::error(self.code, self.message.clone()).at(path);
+        let mut diagnostic = if self.traefik_accepts() {
+            Diagnostic::warning(self.code, self.message.clone())
+        } else {
+            Diagnostic::error(self.code, self.message.clone())
+        }
+        .at(path);
         diagnostic.hints = self.hints.clone();
         diagnostic
     }
@@ -441,8 +454,17 @@ mod tests {
         assert!(parse(&ok).is_ok());
         let deep = format!("{}Host(`a`){}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
         assert_eq!(e(&deep).code, "SY3113");
-        assert_eq!(e(&"!".repeat(100_000)).code, "SY3113");
-        assert_eq!(e(&"(!".repeat(100_000)).code, "SY3113");
+        assert!(e(&deep).traefik_accepts());
+        // Past the limit, what Traefik refuses is still found, without recursion.
+        for (inner, code) in [("Host(`a`", "SY3101"), ("Hots(`a`)", "SY3102"), ("Host(`a`) &&", "SY3101")] {
+            let rule = format!("{}{inner}{}", "!(".repeat(1000), ")".repeat(1000));
+            assert_eq!(e(&rule).code, code, "{inner}");
+        }
+        assert_eq!(e(&format!("{}Host(`a`)", "!".repeat(100_000))).code, "SY3113");
+        assert_eq!(e(&format!("{}Host(`a`){}", "(".repeat(100), ")".repeat(99))).code, "SY3101");
+        // No matcher at all, however deep: refused (found by the flat pass).
+        assert_eq!(e(&"!".repeat(100_000)).code, "SY3101");
+        assert_eq!(e(&"(!".repeat(100_000)).code, "SY3101");
         let long = vec!["Host(`example.com`)"; 5000].join(" || ");
         assert_eq!(p(&long).matchers().len(), 5000);
     }

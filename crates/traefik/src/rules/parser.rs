@@ -15,7 +15,12 @@ pub fn parse(rule: &str) -> Result<Rule, RuleError> {
         let message = "the rule is empty; write at least one matcher, such as Host(`example.com`)".to_string();
         return Err(parser.error("SY3114", (0, rule.len()), message, Vec::new()));
     }
-    let expr = parser.or()?;
+    let expr = match parser.or() {
+        // Too deep for this recursive parser: a flat pass still finds what makes Traefik disable the rule;
+        // without one, the rule is accepted unread (SY3113, a warning).
+        Err(deep) if deep.traefik_accepts() => return Err(flat_check(rule).err().unwrap_or(deep)),
+        other => other?,
+    };
     if parser.token.tok == Tok::Newline {
         // Go's parser takes one semicolon at the end; anything after it is an error at the line break.
         let newline = parser.advance()?;
@@ -29,6 +34,60 @@ pub fn parse(rule: &str) -> Result<Rule, RuleError> {
     match parser.semantic {
         Some(err) => Err(err),
         None => Ok(Rule { expr }),
+    }
+}
+
+/// The syntax of a rule checked without recursion, for rules nested deeper than [`MAX_DEPTH`]: operands
+/// (`!`s, then a matcher or `(`), operators between them, parentheses counted, each matcher checked as Traefik
+/// builds it, Go's line-break rule. It only says whether Traefik disables the rule (the first problem found).
+fn flat_check(rule: &str) -> Result<(), RuleError> {
+    let mut lexer = Lexer { src: rule, pos: 0, semicolon: false };
+    let token = lexer.next_token()?;
+    let mut p = Parser { src: rule, lexer, token, depth: 0, semantic: None };
+    let mut open: Vec<Token> = Vec::new();
+    loop {
+        // An operand: `!`s and `(`s, then a matcher.
+        loop {
+            match p.token.tok {
+                Tok::Not => {
+                    p.advance()?;
+                }
+                Tok::LParen => open.push(p.advance()?),
+                _ => break,
+            }
+        }
+        if p.token.tok != Tok::Ident {
+            let found = p.describe(&p.token);
+            let message = format!("expected a matcher, found {found}");
+            return Err(p.error("SY3101", (p.token.start, p.token.end), message, Vec::new()));
+        }
+        p.call()?;
+        while p.token.tok == Tok::RParen && !open.is_empty() {
+            open.pop();
+            p.advance()?;
+        }
+        match p.token.tok {
+            Tok::And | Tok::Or => {
+                p.advance()?;
+            }
+            Tok::Newline if open.is_empty() => {
+                let newline = p.advance()?;
+                if p.token.tok != Tok::Eof {
+                    return Err(p.newline_error(&newline));
+                }
+                break;
+            }
+            Tok::Eof if open.is_empty() => break,
+            _ => {
+                let found = p.describe(&p.token);
+                let message = format!("expected `&&`, `||` or `)`, found {found}");
+                return Err(p.error("SY3101", (p.token.start, p.token.end), message, Vec::new()));
+            }
+        }
+    }
+    match p.semantic {
+        Some(err) => Err(err),
+        None => Ok(()),
     }
 }
 
@@ -74,7 +133,10 @@ impl Parser<'_> {
     pub(crate) fn enter(&mut self, at: &Token) -> Result<(), RuleError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            let message = format!("more than {MAX_DEPTH} nested parentheses or `!`; simplify the rule");
+            let message = format!(
+                "more than {MAX_DEPTH} nested parentheses or `!`: Traefik reads the rule, but switchyard neither checks \
+                 nor simulates it; simplify it to have it checked"
+            );
             return Err(self.error("SY3113", (at.start, at.end), message, Vec::new()));
         }
         Ok(())

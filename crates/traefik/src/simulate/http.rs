@@ -78,6 +78,7 @@ pub fn candidates(config: &DynamicConfig, req: &HttpRequest) -> (Vec<Candidate>,
     let mut found = Vec::new();
     let mut broken = Vec::new();
     let mut disabled = Vec::new();
+    let mut unread = Vec::new();
     let middlewares = config.http.as_ref().and_then(|h| h.middlewares.as_ref());
     let routers = config.http.as_ref().and_then(|h| h.routers.as_ref());
     for (name, router) in routers.into_iter().flatten() {
@@ -92,6 +93,12 @@ pub fn candidates(config: &DynamicConfig, req: &HttpRequest) -> (Vec<Candidate>,
         let Some(rule) = router.rule.as_deref() else { continue };
         let parsed = match rules::parse(rule) {
             Ok(parsed) => parsed,
+            // Nested deeper than the parser reads: Traefik serves it, the simulator cannot tell whether it
+            // matches; said in the answer, never claimed disabled.
+            Err(e) if e.traefik_accepts() => {
+                unread.push(name.clone());
+                continue;
+            }
             Err(_) => {
                 broken.push(name.clone());
                 continue;
@@ -129,6 +136,17 @@ pub fn candidates(config: &DynamicConfig, req: &HttpRequest) -> (Vec<Candidate>,
         let priority = router.priority.filter(|p| *p != 0).unwrap_or_else(|| rules::default_priority(rule));
         let service = router.service.clone().unwrap_or_default();
         found.push(Candidate { router: name.clone(), priority, explicit, service, assumes });
+    }
+    // A router the simulator cannot read may win in Traefik: every candidate then carries the caveat.
+    if !unread.is_empty() {
+        let note = format!(
+            "router(s) {} nest their rule deeper than switchyard reads: Traefik serves them, and one may answer \
+             instead",
+            unread.join(", ")
+        );
+        for candidate in &mut found {
+            candidate.assumes.push(note.clone());
+        }
     }
     // Highest priority first; among equals, name order (Traefik: provider order, reported as a tie).
     found.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.router.cmp(&b.router)));

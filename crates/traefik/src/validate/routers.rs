@@ -36,6 +36,10 @@ impl<'l> Validator<'l> {
                 // A v2 rule is parsed by Traefik's v2 parser (SY3005 already flags `ruleSyntax`).
                 Some(_) if router.rule_syntax.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("v2")) => {}
                 Some(rule) => match rules::parse(rule) {
+                    Err(e) if e.traefik_accepts() => {
+                        let d = Diagnostic::warning(e.code, e.message.clone());
+                        self.rule_problem(d, S, name, rule, e.column);
+                    }
                     Err(e) => {
                         let mut d = Diagnostic::error(e.code, e.message.clone());
                         d.hints = e.hints.clone();
