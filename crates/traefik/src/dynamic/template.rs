@@ -277,7 +277,7 @@ fn parse(source: &str, first: usize) -> Result<(), TemplateError> {
     loop {
         let action = at;
         let end = action_end(source, action)?;
-        let words = words(source, action, end)?;
+        let words = words(source, action, end);
         let error = |message: String| TemplateError { offset: action, message };
         let keyword = words.first().map(String::as_str);
         match keyword {
@@ -363,10 +363,10 @@ fn action_end(source: &str, at: usize) -> Result<usize, TemplateError> {
 
 /// The bare identifiers of the action `source[at..end]` (not fields `.Name`, variables `$name` or strings),
 /// in order: a comment has none.
-fn words(source: &str, at: usize, end: usize) -> Result<Vec<String>, TemplateError> {
+fn words(source: &str, at: usize, end: usize) -> Vec<String> {
     let text = &source[at + 2..end - 2];
     if text.trim_start_matches('-').trim_start().starts_with("/*") {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let bytes = text.as_bytes();
     let mut words = Vec::new();
@@ -404,7 +404,7 @@ fn words(source: &str, at: usize, end: usize) -> Result<Vec<String>, TemplateErr
             _ => i += 1,
         }
     }
-    Ok(words)
+    words
 }
 
 #[cfg(test)]
