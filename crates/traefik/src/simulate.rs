@@ -1,6 +1,7 @@
 //! How Traefik spreads requests over a service tree: weighted round robin by earliest deadline first, as
-//! Traefik's source does it (v3.7, `pkg/server/service/loadbalancer/wrr`; the counts per round are checked
-//! against the real Traefik by `tests/tests/traffic.rs`):
+//! Traefik's source does it (v3.7, `pkg/server/service/loadbalancer/wrr`; the counts per round, nested services
+//! and health before and after the first probe are checked against the real Traefik by
+//! `tests/tests/traefik_differential.rs`):
 //!
 //! - each child starts at `deadline = 1/weight`; a pick takes the smallest deadline, moves the balancer's clock
 //!   to it, adds `1/weight` to that child, and returns the child if it is up; a child that is down is skipped,
@@ -90,6 +91,29 @@ impl Node {
             }
             Node::Failover { main, fallback, .. } => main.is_up() || fallback.is_up(),
             Node::Missing { .. } => false,
+        }
+    }
+
+    /// The tree as Traefik runs it before its first health probe: after every configuration reload it starts
+    /// each server as up and learns otherwise only from a probe, one `interval` later. Until then no health check
+    /// has taken anything out, so a server that does not answer is picked in its turn and its requests get 502.
+    #[must_use]
+    pub fn unprobed(&self) -> Node {
+        match self {
+            Node::Servers { service, servers, .. } => {
+                Node::Servers { service: service.clone(), servers: servers.clone(), health_check: false }
+            }
+            Node::Weighted { service, children, .. } => Node::Weighted {
+                service: service.clone(),
+                children: children.iter().map(|c| Child { weight: c.weight, node: c.node.unprobed() }).collect(),
+                health_check: false,
+            },
+            Node::Failover { service, main, fallback } => Node::Failover {
+                service: service.clone(),
+                main: Box::new(main.unprobed()),
+                fallback: Box::new(fallback.unprobed()),
+            },
+            Node::Missing { service } => Node::Missing { service: service.clone() },
         }
     }
 }
@@ -241,6 +265,17 @@ mod tests {
             Ending::BadGateway { .. } => '2',
             Ending::NotFound { .. } => '4',
         }
+    }
+
+    #[test]
+    fn before_the_first_probe_a_dead_server_is_picked_in_its_turn_and_fails_with_502() {
+        let tree = weighted(vec![(1, servers("A", true)), (1, servers("B", false))], true);
+        let after = Simulation::new(tree.clone()).run(4);
+        assert_eq!(after.values().sum::<u64>(), 4);
+        assert!(after.keys().all(|o| letter(o) == 'A'), "{after:?}");
+        let before = Simulation::new(tree.unprobed()).run(4);
+        let letters: Vec<(char, u64)> = before.iter().map(|(o, n)| (letter(o), *n)).collect();
+        assert_eq!(letters, [('A', 2), ('2', 2)]);
     }
 
     #[test]

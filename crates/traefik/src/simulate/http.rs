@@ -184,7 +184,7 @@ fn build(config: &DynamicConfig, name: &str, down: &BTreeSet<String>, notes: &mu
             .collect()
     };
     if let Some(lb) = &service.load_balancer {
-        let servers = lb
+        let servers: Vec<Server> = lb
             .servers
             .iter()
             .flatten()
@@ -193,6 +193,15 @@ fn build(config: &DynamicConfig, name: &str, down: &BTreeSet<String>, notes: &mu
                 Server { up: !down.contains(&url) && !down.contains(name), weight: s.weight.unwrap_or(1), url }
             })
             .collect();
+        if lb.health_check.is_some() {
+            for server in servers.iter().filter(|s: &&Server| !s.up) {
+                notes.push(format!(
+                    "{name}: {} is skipped once its health check fails; Traefik starts every server as up after a \
+                     reload and probes one `interval` later, so until then its requests get 502",
+                    server.url
+                ));
+            }
+        }
         if lb.strategy.as_deref().is_some_and(|s| s != "wrr") {
             notes.push(format!(
                 "{name}: strategy {} is simulated as weighted round robin",
