@@ -3,7 +3,10 @@
 //! (cases, agreed, disagreed) and fails on any disagreement.
 //!
 //! - rules: Traefik's own corpora and thousands of generated rules (`switchyard_e2e::rule_gen`), many routers
-//!   per file; a router Traefik disables must be one whose rule switchyard refuses, and the other way round.
+//!   per file; a router Traefik disables must be one whose rule switchyard refuses, and the other way round;
+//!   where Traefik's error gives a position (Go's parser: `1:23: missing ','`), switchyard's error covers it or
+//!   lies before it, never after (Go reads a rule as a Go expression, which allows more than the rule grammar:
+//!   `switchyard_real_traefik::rules::compare`, which the `rule_differential` fuzz target uses too).
 //!   Switchyard does not read nesting deeper than 64 parentheses or `!` (`rules::MAX_DEPTH`, its recursive
 //!   parser's bound; Traefik reads about 100,000 levels): it accepts such a rule with a warning that it is not
 //!   checked, which agrees with Traefik's verdict, and the count of such rules is shown apart.
@@ -11,9 +14,15 @@
 //!   gives no finding drawn from the rest of it; a Go template that does not parse (in a comment too) refuses
 //!   the file, and one calling every function switchyard knows loads.
 //! - routing: requests sent as written (dot segments, escapes, headers, queries, methods, hosts with ports and
-//!   capitals, regexps, negations, explicit priorities and the rule's length) to backends that answer their
-//!   router's name: the router the simulator picks (or its 404, 400) is the one that answers. Set
-//!   `SHOW_ROUTING=1` to print every case.
+//!   capitals, regexps, negations, explicit priorities and the rule's length; clients at other loopback
+//!   addresses for ClientIP; TLS through `openssl s_client` to routers with and without `tls` on one entry
+//!   point) to backends that answer their router's name: the router the simulator picks (or its 404, 400) is
+//!   the one that answers. Set `SHOW_ROUTING=1` to print every case (and every count of the next two sections).
+//! - round robin: whole rounds of requests through weighted services (weights written, unset, 0; nested three
+//!   deep) and load balancers with server weights: each backend's count is the simulator's.
+//! - health: the same services with servers that answer nothing, before the first probe (probed hourly: the
+//!   simulator's `Node::unprobed`, their requests get 502) and after it (probed every 300 ms, read once Traefik
+//!   shows them DOWN: skipped, 503 when nothing is left).
 //! - sticky cookies: every form of value (Traefik's SHA-256 form, the raw name or URL, FNV-1 in hex) for a
 //!   weighted child written with and without `@file` and for a load balancer's servers, and forms Traefik does
 //!   not take: a value pins the backend in Traefik exactly when the simulator says it does.
@@ -23,75 +32,11 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a panic in a test is a failing test; the numbers are printed
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use switchyard_e2e::rule_gen;
 use switchyard_e2e::traefik::LocalTraefik;
-use switchyard_traefik::rules;
-
-/// `value` as a YAML double-quoted scalar: everything outside printable ASCII escaped, so the YAML reader hands
-/// Traefik exactly these characters.
-fn yaml_quoted(value: &str) -> String {
-    let mut out = String::from("\"");
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            ' '..='~' => out.push(c),
-            c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push_str(&format!("\\U{:08X}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// What Traefik says of a router: None when enabled, else its error text.
-type Verdict = Option<String>;
-
-/// Loads one router per rule (`r0`, `r1`...) into a fresh Traefik and returns each router's verdict.
-fn traefik_verdicts(rules: &[String], dir: &Path) -> Vec<Verdict> {
-    let dynamic = dir.join("dynamic");
-    std::fs::create_dir_all(&dynamic).unwrap();
-    let mut yaml = String::from(
-        "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:9\n  routers:\n",
-    );
-    for (i, rule) in rules.iter().enumerate() {
-        yaml.push_str(&format!(
-            "    r{i}:\n      entryPoints: [web]\n      service: s\n      rule: {}\n",
-            yaml_quoted(rule)
-        ));
-    }
-    std::fs::write(dynamic.join("rules.yml"), yaml).unwrap();
-    let traefik = LocalTraefik::start(&dynamic, &["web"], &[], &dir.join("traefik.log"));
-    let start = Instant::now();
-    let routers = loop {
-        let raw = traefik.rawdata();
-        let mut routers = raw["routers"].as_object().cloned().unwrap_or_default();
-        routers.retain(|name, _| name.ends_with("@file"));
-        if routers.len() == rules.len() {
-            break routers;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "Traefik shows {} of {} routers:\n{}",
-            routers.len(),
-            rules.len(),
-            traefik.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    (0..rules.len())
-        .map(|i| {
-            let router = &routers[&format!("r{i}@file")];
-            match router["status"].as_str() {
-                Some("enabled") => None,
-                _ => Some(router["error"].to_string()),
-            }
-        })
-        .collect()
-}
+use switchyard_real_traefik::rules::{Agreement, RuleJudge, compare, yaml_quoted};
 
 /// A section's tally, printed as one line.
 #[derive(Default)]
@@ -126,41 +71,50 @@ fn rules_agree_with_the_real_traefik() {
     cases.extend(corpus("rules_valid.txt").into_iter().map(|r| (r, "corpus")));
     cases.extend(corpus("rules_invalid.txt").into_iter().map(|r| (r, "corpus")));
     cases.extend(rule_gen::rules(0x5EED_2026, 10_000).into_iter().map(|r| (r, "generated")));
-    let rules: Vec<String> = cases.iter().map(|(r, _)| r.clone()).collect();
+    let rules: Vec<&str> = cases.iter().map(|(r, _)| r.as_str()).collect();
     let dir = tempfile::tempdir().unwrap();
-    let verdicts = traefik_verdicts(&rules, dir.path());
+    let mut judge = RuleJudge::start(dir.path());
+    let verdicts = judge.verdicts(&rules, Duration::from_secs(120));
 
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
-    let (mut refused, mut accepted) = (0, 0);
+    let (mut refused, mut accepted, mut earlier, mut positioned) = (0, 0, 0, 0);
     for ((rule, section), traefik) in cases.iter().zip(&verdicts) {
         let tally = tallies.entry(section).or_default();
         tally.cases += 1;
-        let ours = rules::parse(rule);
-        match (&ours, traefik) {
-            (Ok(_), None) => accepted += 1,
+        match compare(rule, traefik) {
+            Agreement::Accepted => accepted += 1,
             // Accepted with a warning that switchyard does not read it, as `validate` reports it.
-            (Err(e), None) if e.traefik_accepts() => {
+            Agreement::AcceptedUnread => {
                 accepted += 1;
                 tally.unread += 1;
             }
-            (Err(e), Some(error)) if e.traefik_accepts() => {
-                tally.disagreed.push(format!("{rule:?}: Traefik disables it ({error}); switchyard accepts it unread"))
+            Agreement::Refused => refused += 1,
+            Agreement::RefusedEarlier => {
+                refused += 1;
+                earlier += 1;
             }
-            (Err(_), Some(_)) => refused += 1,
-            (Ok(_), Some(error)) => {
-                tally.disagreed.push(format!("{rule:?}: Traefik disables it ({error}); switchyard accepts it"))
-            }
-            (Err(e), None) => {
-                tally.disagreed.push(format!("{rule:?}: Traefik accepts it; switchyard refuses it ({e})"))
-            }
+            Agreement::Disagreed(why) => tally.disagreed.push(why),
+        }
+        if traefik.as_deref().is_some_and(|error| switchyard_real_traefik::rules::go_position(rule, error).is_some()) {
+            positioned += 1;
         }
     }
     let lines: Vec<String> = tallies.iter().map(|(section, t)| t.report(&format!("rules ({section})"))).collect();
     println!(
-        "{}\n(Traefik accepted {accepted} and disabled {refused} where both agree; {:.1} s)",
+        "{}\n(Traefik accepted {accepted} and disabled {refused} where both agree; {positioned} of Traefik's errors \
+         give a position: switchyard's error covers it for {}, and lies before it for {earlier}, where the rule \
+         grammar fails before a Go expression does; {:.1} s)",
         lines.join("\n"),
+        positioned - earlier,
         started.elapsed().as_secs_f64()
     );
+    // The README's example of an error switchyard finds before Go's parser does: the lone `&` (byte 8), where
+    // Traefik's error points at the `&&` after it (byte 10).
+    let example = "Query() & && Path(`/`)";
+    let verdict = judge.verdicts(&[example], Duration::from_secs(30)).remove(0);
+    assert_eq!(compare(example, &verdict), Agreement::RefusedEarlier, "{verdict:?}");
+    let at = verdict.as_deref().and_then(|error| switchyard_real_traefik::rules::go_position(example, error));
+    assert_eq!((at, switchyard_traefik::rules::parse(example).unwrap_err().span.0), (Some(10), 8), "{verdict:?}");
     let disagreed: Vec<&String> = tallies.values().flat_map(|t| &t.disagreed).collect();
     assert!(
         disagreed.is_empty(),
@@ -319,26 +273,69 @@ fn named_backends(names: &[&str]) -> BTreeMap<String, u16> {
         .collect()
 }
 
-/// One raw HTTP/1.1 request (`target` sent as written: dot segments and escapes reach Traefik untouched):
-/// the status and body.
-fn send(port: u16, method: &str, host: &str, target: &str, headers: &[(&str, &str)]) -> (u16, String) {
+/// One raw HTTP/1.1 request (`target` sent as written: dot segments and escapes reach Traefik untouched)
+/// from the loopback address `from` (Traefik's `ClientIP` sees it), over TLS with `Host` as the server name
+/// when `tls` (through `openssl s_client`, a real TLS client): the status and body.
+fn send(port: u16, request: &Routed<'_>) -> (u16, String) {
     use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
+    let mut text =
+        format!("{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", request.method, request.target, request.host);
+    for (name, value) in request.headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
     }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = String::new();
-    let _ = stream.read_to_string(&mut raw);
+    text.push_str("\r\n");
+    let raw = if request.tls {
+        let server_name = request.host.split(':').next().unwrap_or_default();
+        let mut child = std::process::Command::new("openssl")
+            .args(["s_client", "-quiet", "-ign_eof", "-connect", &format!("127.0.0.1:{port}")])
+            .args(["-servername", server_name])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl is installed (cargo xtask ci installs it)");
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    } else {
+        let from: std::net::IpAddr = request.from.parse().unwrap();
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.bind(&std::net::SocketAddr::new(from, 0).into()).unwrap();
+        socket.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into()).unwrap();
+        let mut stream: std::net::TcpStream = socket.into();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.write_all(text.as_bytes()).unwrap();
+        let mut raw = String::new();
+        let _ = stream.read_to_string(&mut raw);
+        raw
+    };
     let status = raw.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     (status, body)
 }
 
-/// A request of the routing corpus: method, `Host`, target as sent, headers.
+/// A request of the routing corpus.
+#[derive(Debug, Clone, Copy)]
+struct Routed<'a> {
+    method: &'a str,
+    /// The `Host` header (and the TLS server name).
+    host: &'a str,
+    /// The target as sent.
+    target: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    /// The client's address (on loopback).
+    from: &'a str,
+    /// Sent over TLS, to the entry point `websecure`; else to `web`.
+    tls: bool,
+}
+
+impl<'a> Routed<'a> {
+    /// Plain HTTP from 127.0.0.1.
+    fn plain(method: &'a str, host: &'a str, target: &'a str, headers: &'a [(&'a str, &'a str)]) -> Routed<'a> {
+        Routed { method, host, target, headers, from: "127.0.0.1", tls: false }
+    }
+}
+
+/// A request of the routing corpus as written: method, `Host`, target as sent, headers.
 type RoutedRequest = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
 
 #[test]
@@ -372,8 +369,19 @@ fn routing_agrees_with_the_real_traefik() {
         ("j_default", "Host(`j.test`)", Some(1)),
         ("headers", "Host(`k.test`)", None),
         ("quote", "Host(`i.test`) && Path(`/a'b`)", None),
+        ("client_two", "Host(`f.test`) && ClientIP(`127.0.0.2`)", Some(5000)),
+        ("client_range", "Host(`f.test`) && ClientIP(`127.0.0.4/30`, `127.0.0.200`)", Some(4000)),
+        ("not_client_three", "Host(`m.test`) && !ClientIP(`127.0.0.3`)", None),
     ];
-    let names: Vec<&str> = routers.iter().map(|(name, _, _)| *name).collect();
+    // Routers on the entry point `websecure`, with `tls: {}` when marked: (name, rule, tls).
+    let secure: &[(&str, &str, bool)] = &[
+        ("s_tls", "Host(`s.test`)", true),
+        ("s_plain", "Host(`s.test`)", false),
+        ("t_tls_api", "Host(`t.test`) && PathPrefix(`/api`)", true),
+        ("u_plain_only", "Host(`u.test`)", false),
+    ];
+    let names: Vec<&str> =
+        routers.iter().map(|(name, _, _)| *name).chain(secure.iter().map(|(name, _, _)| *name)).collect();
     let backends = named_backends(&names);
     let mut yaml = String::from("http:\n  routers:\n");
     for (name, rule, priority) in routers {
@@ -386,6 +394,15 @@ fn routing_agrees_with_the_real_traefik() {
         }
         if let Some((_, middleware)) = guarded.iter().find(|(router, _)| router == name) {
             yaml.push_str(&format!("      middlewares: [{middleware}]\n"));
+        }
+    }
+    for (name, rule, tls) in secure {
+        yaml.push_str(&format!(
+            "    {name}:\n      entryPoints: [websecure]\n      service: {name}\n      rule: {}\n",
+            yaml_quoted(rule)
+        ));
+        if *tls {
+            yaml.push_str("      tls: {}\n");
         }
     }
     yaml.push_str("  middlewares:\n    ok:\n      headers:\n        customRequestHeaders:\n          X-A: \"1\"\n");
@@ -447,15 +464,45 @@ fn routing_agrees_with_the_real_traefik() {
         ("GET", "k.test", "/", &[]),
         ("GET", "i.test", "/a%27b", &[]),
     ];
+    let mut cases: Vec<Routed<'_>> =
+        requests.iter().map(|&(m, h, t, headers)| Routed::plain(m, h, t, headers)).collect();
+    // Other clients on loopback: Traefik's ClientIP sees the connection's source address.
+    for (from, host) in [
+        ("127.0.0.2", "f.test"),
+        ("127.0.0.5", "f.test"),
+        ("127.0.0.7", "f.test"),
+        ("127.0.0.8", "f.test"),
+        ("127.0.0.200", "f.test"),
+        ("127.0.0.201", "f.test"),
+        ("127.0.0.3", "m.test"),
+        ("127.0.0.4", "m.test"),
+    ] {
+        cases.push(Routed { from, ..Routed::plain("GET", host, "/", &[]) });
+    }
+    // TLS on `websecure` (Traefik's default certificate; SNI is the host): routers with `tls` answer TLS
+    // requests, the others plain HTTP on the same entry point.
+    for (host, target, tls) in [
+        ("s.test", "/", true),
+        ("s.test", "/", false),
+        ("t.test", "/api/x", true),
+        ("t.test", "/api/x", false),
+        ("t.test", "/", true),
+        ("u.test", "/", true),
+        ("u.test", "/", false),
+        ("a.test", "/", true),
+        ("S.TEST", "/", true),
+    ] {
+        cases.push(Routed { tls, ..Routed::plain("GET", host, target, &[]) });
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let dynamic = dir.path().join("dynamic");
     std::fs::create_dir_all(&dynamic).unwrap();
     std::fs::write(dynamic.join("routes.yml"), &yaml).unwrap();
-    let traefik = LocalTraefik::start(&dynamic, &["web"], &[], &dir.path().join("traefik.log"));
+    let traefik = LocalTraefik::start(&dynamic, &["web", "websecure"], &[], &dir.path().join("traefik.log"));
     let port = traefik.port("web");
     let start = Instant::now();
-    while send(port, "GET", "a.test", "/", &[]).1 != "host_a" {
+    while send(port, &Routed::plain("GET", "a.test", "/", &[])).1 != "host_a" {
         assert!(start.elapsed() < Duration::from_secs(30), "Traefik does not route:\n{}", traefik.log_text());
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -464,9 +511,11 @@ fn routing_agrees_with_the_real_traefik() {
     let loaded = switchyard_traefik::dynamic::load(&files);
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     let mut tally = Tally::default();
-    for &(method, host, target, headers) in requests {
+    for case in &cases {
+        let Routed { method, host, target, headers, from, tls } = *case;
         tally.cases += 1;
-        let (status, body) = send(port, method, host, target, headers);
+        let entry_point = if tls { "websecure" } else { "web" };
+        let (status, body) = send(traefik.port(entry_point), case);
         let traefik_says = if status == 200 { body } else { status.to_string() };
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let header_lines: Vec<String> = headers.iter().map(|(n, v)| format!("{n}: {v}")).collect();
@@ -477,8 +526,9 @@ fn routing_agrees_with_the_real_traefik() {
                 path,
                 headers: header_lines.iter().map(String::as_str).collect(),
                 query: query.split('&').collect(),
-                client_ip: Some("127.0.0.1"),
-                entry_point: Some("web"),
+                client_ip: Some(from),
+                entry_point: Some(entry_point),
+                tls,
                 ..Default::default()
             },
         )
@@ -488,13 +538,12 @@ fn routing_agrees_with_the_real_traefik() {
             Some(winner) if answer.status == 200 => winner.router.clone(),
             _ => answer.status.to_string(),
         };
+        let sent = format!("{method} {}://{host}{target} {headers:?} from {from}", if tls { "https" } else { "http" });
         if std::env::var_os("SHOW_ROUTING").is_some() {
-            println!("{method} {host}{target}: Traefik {traefik_says}, switchyard {ours}");
+            println!("{sent}: Traefik {traefik_says}, switchyard {ours}");
         }
         if ours != traefik_says {
-            tally
-                .disagreed
-                .push(format!("{method} {host}{target} {headers:?}: Traefik {traefik_says}, switchyard {ours}"));
+            tally.disagreed.push(format!("{sent}: Traefik {traefik_says}, switchyard {ours}"));
         }
     }
     println!("{}", tally.report("routing"));
@@ -545,7 +594,7 @@ fn sticky_cookies_agree_with_the_real_traefik() {
     let traefik = LocalTraefik::start(&dynamic, &["web"], &[], &dir.path().join("traefik.log"));
     let port = traefik.port("web");
     let start = Instant::now();
-    while send(port, "GET", "p.test", "/", &[]).0 != 200 {
+    while send(port, &Routed::plain("GET", "p.test", "/", &[])).0 != 200 {
         assert!(start.elapsed() < Duration::from_secs(30), "Traefik does not route:\n{}", traefik.log_text());
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -558,7 +607,7 @@ fn sticky_cookies_agree_with_the_real_traefik() {
         // Pinned: six requests in a row reach one backend; without a pin, 1:1 round robin alternates.
         let header = format!("{cookie}={value}");
         let answers: std::collections::BTreeSet<String> =
-            (0..6).map(|_| send(port, "GET", host, "/", &[("Cookie", &header)]).1).collect();
+            (0..6).map(|_| send(port, &Routed::plain("GET", host, "/", &[("Cookie", header.as_str())])).1).collect();
         let traefik_pins = (answers.len() == 1).then(|| answers.into_iter().next().unwrap());
         let req = switchyard_traefik::simulate::http::HttpRequest::from_parts(
             &switchyard_traefik::simulate::http::RequestParts {
@@ -670,4 +719,265 @@ fn every_configuration_switchyard_writes_loads_with_every_definition_enabled() {
     loads_enabled("benchmark", &bench, &[]);
     // The playground's example, beside the user's file it declares.
     loads_enabled("example", switchyard_model::EXAMPLE_SPEC, switchyard_model::EXAMPLE_FILES);
+}
+
+/// A `loadBalancer` service in the YAML of a `services:` block: its servers (URL, weight) and, with an
+/// `interval`, an active health check of `/health`.
+fn load_balancer(name: &str, servers: &[(&str, Option<i64>)], interval: Option<&str>) -> String {
+    let mut yaml = format!("    {name}:\n      loadBalancer:\n");
+    if let Some(interval) = interval {
+        yaml.push_str(&format!(
+            "        healthCheck:\n          path: /health\n          interval: {interval}\n          timeout: 200ms\n"
+        ));
+    }
+    yaml.push_str("        servers:\n");
+    for (url, weight) in servers {
+        yaml.push_str(&format!("          - url: {url}\n"));
+        if let Some(weight) = weight {
+            yaml.push_str(&format!("            weight: {weight}\n"));
+        }
+    }
+    yaml
+}
+
+/// A `weighted` service in the YAML of a `services:` block, with `healthCheck: {}` when `health`.
+fn weighted(name: &str, children: &[(&str, Option<i64>)], health: bool) -> String {
+    let mut yaml = format!("    {name}:\n      weighted:\n");
+    if health {
+        yaml.push_str("        healthCheck: {}\n");
+    }
+    yaml.push_str("        services:\n");
+    for (child, weight) in children {
+        yaml.push_str(&format!("          - name: {child}\n"));
+        if let Some(weight) = weight {
+            yaml.push_str(&format!("            weight: {weight}\n"));
+        }
+    }
+    yaml
+}
+
+/// Loads `services` with one router per name of `routed` (`Host(`NAME.test`)`, to the service NAME) and a
+/// router `ready.test` to the service `ready`, and returns the running Traefik once `ready.test` answers, with
+/// switchyard's reading of the same file.
+fn serve(
+    dir: &std::path::Path,
+    routed: &[&str],
+    services: &str,
+) -> (LocalTraefik, switchyard_traefik::dynamic::model::DynamicConfig) {
+    let mut yaml = String::from("http:\n  routers:\n");
+    for name in routed.iter().chain(&["ready"]) {
+        yaml.push_str(&format!(
+            "    {name}:\n      entryPoints: [web]\n      rule: Host(`{name}.test`)\n      service: {name}\n"
+        ));
+    }
+    yaml.push_str("  services:\n");
+    yaml.push_str(services);
+    let dynamic = dir.join("dynamic");
+    std::fs::create_dir_all(&dynamic).unwrap();
+    std::fs::write(dynamic.join("services.yml"), &yaml).unwrap();
+    let files = [("services.yml".to_string(), yaml)];
+    let loaded = switchyard_traefik::dynamic::load(&files);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let traefik = LocalTraefik::start(&dynamic, &["web"], &[], &dir.join("traefik.log"));
+    let start = Instant::now();
+    while send(traefik.port("web"), &Routed::plain("GET", "ready.test", "/", &[])).0 != 200 {
+        assert!(start.elapsed() < Duration::from_secs(30), "Traefik does not route:\n{}", traefik.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (traefik, loaded.config)
+}
+
+/// `n` requests to `NAME.test`, counted by what answered: the backend's name, or the status.
+fn traefik_counts(traefik: &LocalTraefik, name: &str, n: usize) -> BTreeMap<String, u64> {
+    let host = format!("{name}.test");
+    let mut counts = BTreeMap::new();
+    for _ in 0..n {
+        let (status, body) = send(traefik.port("web"), &Routed::plain("GET", &host, "/", &[]));
+        *counts.entry(if status == 200 { body } else { status.to_string() }).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The simulator's `n` requests through `root`, counted as [`traefik_counts`] counts them: a server by the
+/// name of the backend on its port, a failure by its status.
+fn simulated_counts(
+    root: switchyard_traefik::simulate::Node,
+    n: usize,
+    backends: &BTreeMap<String, u16>,
+) -> BTreeMap<String, u64> {
+    use switchyard_traefik::simulate::{Ending, Simulation};
+    let mut counts = BTreeMap::new();
+    for (ending, count) in Simulation::new(root).run(n) {
+        let key = match ending {
+            Ending::Server { url, .. } => backends
+                .iter()
+                .find(|(_, port)| url.ends_with(&format!(":{port}")))
+                .map_or(url, |(name, _)| name.clone()),
+            Ending::BadGateway { .. } => "502".into(),
+            Ending::Unavailable { .. } => "503".into(),
+            Ending::NotFound { .. } => "404".into(),
+        };
+        *counts.entry(key).or_insert(0) += count;
+    }
+    counts
+}
+
+#[test]
+fn round_robin_counts_agree_with_the_real_traefik() {
+    let backends = named_backends(&["a", "b", "c", "d"]);
+    let url: BTreeMap<&str, String> =
+        backends.iter().map(|(name, port)| (name.as_str(), format!("http://127.0.0.1:{port}"))).collect();
+    let mut services: String =
+        ["a", "b", "c", "d"].iter().map(|leaf| load_balancer(leaf, &[(&url[leaf], None)], None)).collect();
+    services.push_str(&load_balancer("ready", &[(&url["a"], None)], None));
+    // (routed service, requests): whole rounds at every level, where Traefik promises the counts.
+    let cases: &[(&str, usize)] = &[
+        ("w_1_1", 6),
+        ("w_3_1", 8),
+        ("w_11_3", 28),
+        ("w_2_0_1", 6),
+        ("w_unset_2", 6),
+        ("w_5_3_2", 20),
+        ("nested", 18),
+        ("deep", 12),
+        ("lb_weights", 12),
+        ("lb_plain", 6),
+        ("w_of_lb", 8),
+    ];
+    for def in [
+        weighted("w_1_1", &[("a", Some(1)), ("b", Some(1))], false),
+        weighted("w_3_1", &[("a", Some(3)), ("b", Some(1))], false),
+        weighted("w_11_3", &[("a", Some(11)), ("b", Some(3))], false),
+        weighted("w_2_0_1", &[("a", Some(2)), ("b", Some(0)), ("c", Some(1))], false),
+        weighted("w_unset_2", &[("a", None), ("b", Some(2))], false),
+        weighted("w_5_3_2", &[("a", Some(5)), ("b", Some(3)), ("c", Some(2))], false),
+        weighted("nested", &[("nested_in", Some(2)), ("c", Some(1))], false),
+        weighted("nested_in", &[("a", Some(1)), ("b", Some(3))], false),
+        weighted("deep", &[("deep_mid", Some(1)), ("d", Some(1))], false),
+        weighted("deep_mid", &[("deep_in@file", Some(1)), ("c", Some(2))], false),
+        weighted("deep_in", &[("a", Some(1)), ("b", Some(1))], false),
+        load_balancer("lb_weights", &[(&url["a"], Some(2)), (&url["b"], Some(1)), (&url["c"], Some(3))], None),
+        load_balancer("lb_plain", &[(&url["a"], None), (&url["b"], None), (&url["c"], None)], None),
+        weighted("w_of_lb", &[("w_of_lb_pool", Some(1)), ("d", Some(1))], false),
+        load_balancer("w_of_lb_pool", &[(&url["a"], Some(1)), (&url["b"], Some(3))], None),
+    ] {
+        services.push_str(&def);
+    }
+    let routed: Vec<&str> = cases.iter().map(|(name, _)| *name).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (traefik, config) = serve(dir.path(), &routed, &services);
+    let mut tally = Tally::default();
+    for &(name, n) in cases {
+        tally.cases += 1;
+        let theirs = traefik_counts(&traefik, name, n);
+        let (root, _) = switchyard_traefik::simulate::http::tree(&config, name, &Default::default());
+        let ours = simulated_counts(root, n, &backends);
+        if std::env::var_os("SHOW_ROUTING").is_some() {
+            println!("{name} x{n}: Traefik {theirs:?}, switchyard {ours:?}");
+        }
+        if ours != theirs {
+            tally.disagreed.push(format!("{name} x{n}: Traefik {theirs:?}, switchyard {ours:?}"));
+        }
+    }
+    println!("{}", tally.report("round robin counts"));
+    assert!(tally.disagreed.is_empty(), "{}", tally.disagreed.join("\n"));
+}
+
+#[test]
+fn health_before_and_after_the_first_probe_agrees_with_the_real_traefik() {
+    let backends = named_backends(&["up1", "up2"]);
+    let url = |name: &str| format!("http://127.0.0.1:{}", backends[name]);
+    // Servers that answer nothing: ports that were free a moment ago.
+    let dead1 = format!("http://127.0.0.1:{}", switchyard_e2e::traefik::free_port());
+    let dead2 = format!("http://127.0.0.1:{}", switchyard_e2e::traefik::free_port());
+    let down: std::collections::BTreeSet<String> = [dead1.clone(), dead2.clone()].into();
+    // The same shapes twice: probed every 300 ms (`after`: read once Traefik shows the dead servers down), and
+    // every hour (`before`: read before the first probe).
+    let mut services = load_balancer("ready", &[(&url("up1"), None)], None);
+    let mut cases: Vec<(String, usize, &str)> = Vec::new();
+    for (phase, interval) in [("before", "1h"), ("after", "300ms")] {
+        let lb = |name: &str, servers: &[(&str, Option<i64>)]| {
+            load_balancer(&format!("{name}_{phase}"), servers, Some(interval))
+        };
+        let at = |name: &str| format!("{name}_{phase}");
+        for def in [
+            lb("pool", &[(&url("up1"), None), (&dead1, None)]),
+            lb("pool_weights", &[(&url("up1"), Some(3)), (&dead1, Some(1))]),
+            lb("pool_dead", &[(&dead1, None), (&dead2, None)]),
+            weighted(&at("split"), &[(&at("split_up"), Some(1)), (&at("split_dead"), Some(1))], true),
+            lb("split_up", &[(&url("up2"), None)]),
+            lb("split_dead", &[(&dead2, None)]),
+            weighted(&at("unchecked"), &[(&at("unchecked_up"), Some(1)), (&at("unchecked_dead"), Some(1))], false),
+            lb("unchecked_up", &[(&url("up2"), None)]),
+            lb("unchecked_dead", &[(&dead2, None)]),
+            weighted(&at("all_dead"), &[(&at("all_dead_a"), Some(1)), (&at("all_dead_b"), Some(2))], true),
+            lb("all_dead_a", &[(&dead1, None)]),
+            lb("all_dead_b", &[(&dead2, None)]),
+            weighted(&at("nested"), &[(&at("nested_in"), Some(3)), (&at("nested_up"), Some(1))], true),
+            weighted(&at("nested_in"), &[(&at("nested_dead"), Some(1))], true),
+            lb("nested_dead", &[(&dead1, None)]),
+            lb("nested_up", &[(&url("up1"), None)]),
+        ] {
+            services.push_str(&def);
+        }
+        for (name, n) in [
+            ("pool", 4),
+            ("pool_weights", 8),
+            ("pool_dead", 4),
+            ("split", 4),
+            ("unchecked", 4),
+            ("all_dead", 3),
+            ("nested", 8),
+        ] {
+            cases.push((at(name), n, phase));
+        }
+    }
+    let routed: Vec<&str> = cases.iter().map(|(name, _, _)| name.as_str()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (traefik, config) = serve(dir.path(), &routed, &services);
+    // `before` first: its probe is an hour away.
+    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut compare = |name: &str, n: usize, phase: &'static str| {
+        let tally = tallies.entry(phase).or_default();
+        tally.cases += 1;
+        let theirs = traefik_counts(&traefik, name, n);
+        let (root, _) = switchyard_traefik::simulate::http::tree(&config, name, &down);
+        let root = if phase == "before" { root.unprobed() } else { root };
+        let ours = simulated_counts(root, n, &backends);
+        if std::env::var_os("SHOW_ROUTING").is_some() {
+            println!("{name} x{n}: Traefik {theirs:?}, switchyard {ours:?}");
+        }
+        if ours != theirs {
+            tally.disagreed.push(format!("{name} x{n}: Traefik {theirs:?}, switchyard {ours:?}"));
+        }
+    };
+    for (name, n, phase) in cases.iter().filter(|c| c.2 == "before") {
+        compare(name, *n, phase);
+    }
+    // Every probed server with no answer shown DOWN by Traefik: the first probes have run.
+    let start = Instant::now();
+    loop {
+        let raw = traefik.rawdata();
+        let statuses: Vec<(String, String)> = raw["services"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(name, _)| name.ends_with("_after@file"))
+            .flat_map(|(_, s)| s["serverStatus"].as_object().cloned().unwrap_or_default())
+            .map(|(url, status)| (url, status.as_str().unwrap_or_default().to_string()))
+            .collect();
+        if !statuses.is_empty() && statuses.iter().all(|(url, status)| (status == "DOWN") == down.contains(url)) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no probe ran: {statuses:?}\n{}", traefik.log_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for (name, n, phase) in cases.iter().filter(|c| c.2 == "after") {
+        compare(name, *n, phase);
+    }
+    for (phase, tally) in &tallies {
+        println!("{}", tally.report(&format!("health ({phase} the first probe)")));
+    }
+    let disagreed: Vec<&String> = tallies.values().flat_map(|t| &t.disagreed).collect();
+    assert!(disagreed.is_empty(), "{disagreed:?}");
 }
