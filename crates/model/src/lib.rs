@@ -19,6 +19,9 @@
 //! 4. **View** ([`view`]): configuration diffs, an environment's status, and its routing as a graph (hosts,
 //!    routers, services, slots, versions, with the weighted shares) for the playground's picture.
 //!
+//! 5. **Analyse** ([`analysis`]): while a rollout holds a step, the counters Traefik keeps for the candidate's
+//!    and the live slot's services become figures (requests, errors, p95) and a verdict: go on, hold, roll back.
+//!
 //! Beside them, the Traefik in front: [`proxy`] computes its static configuration; [`traefik_files`] checks
 //! the user's own dynamic files (`traefik.files`) and what the environments name in them, and [`directory`]
 //! checks Traefik's provider directory as a change will leave it, before anything is written.
@@ -29,6 +32,7 @@
 //! [`traefik_files`], [`directory`] and [`policy`] build on). [`served`] compares what a running Traefik serves
 //! (its API's `/api/rawdata`) with what an environment's state renders.
 
+pub mod analysis;
 pub mod directory;
 pub mod hosts;
 pub mod invariants;
