@@ -981,3 +981,34 @@ fn health_before_and_after_the_first_probe_agrees_with_the_real_traefik() {
     let disagreed: Vec<&String> = tallies.values().flat_map(|t| &t.disagreed).collect();
     assert!(disagreed.is_empty(), "{disagreed:?}");
 }
+
+#[test]
+fn service_counters_read_what_traefik_counts() {
+    let backends = named_backends(&["ok"]);
+    let dead = format!("http://127.0.0.1:{}", switchyard_e2e::traefik::free_port());
+    let mut services = load_balancer("ready", &[(&format!("http://127.0.0.1:{}", backends["ok"]), None)], None);
+    services.push_str(&load_balancer("good", &[(&format!("http://127.0.0.1:{}", backends["ok"]), None)], None));
+    services.push_str(&load_balancer("bad", &[(&dead, None)], None));
+    let dir = tempfile::tempdir().unwrap();
+    let (traefik, _) = serve(dir.path(), &["good", "bad"], &services);
+    let port = traefik.port("web");
+    for _ in 0..5 {
+        assert_eq!(send(port, &Routed::plain("GET", "good.test", "/", &[])).0, 200);
+    }
+    send(port, &Routed::plain("POST", "good.test", "/", &[]));
+    for _ in 0..3 {
+        assert_eq!(send(port, &Routed::plain("GET", "bad.test", "/", &[])).0, 502);
+    }
+    let text = switchyard_e2e::traefik::get(traefik.api_port, "127.0.0.1", "/metrics", &[]).unwrap().body;
+    let counters = switchyard_traefik::metrics::service_counters(&text).unwrap();
+    let of = |service: &str, code: u16| counters.requests.get(&(service.to_string(), code)).copied();
+    // Summed over methods: five GETs and a POST.
+    assert_eq!((of("good@file", 200), of("bad@file", 502)), (Some(6.0), Some(3.0)), "{text}");
+    // Every request in the +Inf bucket, Traefik's default bounds (0.1, 0.3, 1.2, 5 s) below it.
+    let bucket = |service: &str, le: Option<u64>| counters.buckets.get(&(service.to_string(), le)).copied();
+    assert_eq!(bucket("good@file", None), Some(6.0), "{text}");
+    let bounds: Vec<Option<u64>> =
+        counters.buckets.keys().filter(|(service, _)| service == "good@file").map(|(_, le)| *le).collect();
+    assert_eq!(bounds, [None, Some(100_000), Some(300_000), Some(1_200_000), Some(5_000_000)], "{text}");
+    println!("metrics: Traefik's service counters read as counted (6 answers, 3 failures, 5 buckets)");
+}

@@ -10,8 +10,11 @@
 //! 3. [`validate`] adds the semantic checks: rules, references between definitions, priorities and overlaps,
 //!    blue/green hazards.
 //! 4. [`simulate`] tells which router, service and server answer a request, and how requests split.
+//!
+//! Beside them, [`metrics`] reads what Traefik counts per service (its Prometheus text) for a rollout's analysis.
 
 pub mod dynamic;
+pub mod metrics;
 pub mod rules;
 pub mod simulate;
 pub mod validate;
