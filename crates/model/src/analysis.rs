@@ -13,10 +13,11 @@
 //! the value after the fall counts in full. A series first seen after the window's first reading started at
 //! zero (Traefik creates a series at its first request, so a first `500` is never lost).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use switchyard_traefik::metrics::ServiceCounters;
 
 use crate::time::Duration;
 
@@ -35,6 +36,24 @@ pub enum Series {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Reading {
     pub series: BTreeMap<Series, f64>,
+}
+
+impl Reading {
+    /// The series of `services` (Traefik's names, with their provider: `app_v2@file`) in what Traefik's
+    /// metrics text counts ([`switchyard_traefik::metrics::service_counters`]).
+    pub fn of(counters: &ServiceCounters, services: &BTreeSet<String>) -> Reading {
+        let requests = counters
+            .requests
+            .iter()
+            .filter(|((service, _), _)| services.contains(service))
+            .map(|((service, code), v)| (Series::Requests { service: service.clone(), code: *code }, *v));
+        let buckets = counters
+            .buckets
+            .iter()
+            .filter(|((service, _), _)| services.contains(service))
+            .map(|((service, le), v)| (Series::Bucket { service: service.clone(), le_micros: *le }, *v));
+        Reading { series: requests.chain(buckets).collect() }
+    }
 }
 
 /// The thresholds a step must meet.
@@ -321,6 +340,19 @@ mod tests {
         assert!((f.error_percent.unwrap() - 100.0 / 11.0).abs() < 1e-9);
         let none = figures(&[]);
         assert_eq!((none.requests, none.error_percent, none.p95_ms), (0, None, None));
+    }
+
+    #[test]
+    fn a_reading_takes_the_slots_services_out_of_traefiks_counters() {
+        let text = "traefik_service_requests_total{code=\"200\",service=\"v2@file\"} 7\n\
+                    traefik_service_requests_total{code=\"200\",service=\"v1@file\"} 70\n\
+                    traefik_service_request_duration_seconds_bucket{service=\"v2@file\",le=\"+Inf\"} 7\n";
+        let counters = switchyard_traefik::metrics::service_counters(text).unwrap();
+        let r = Reading::of(&counters, &BTreeSet::from(["v2@file".to_string()]));
+        assert_eq!(
+            r.series.into_iter().collect::<Vec<_>>(),
+            [(requests("v2@file", 200), 7.0), (bucket("v2@file", None), 7.0)]
+        );
     }
 
     #[test]
