@@ -48,6 +48,18 @@ struct Tally {
 }
 
 impl Tally {
+    /// Counts a case, and records it when switchyard's answer is not Traefik's. `SHOW_ROUTING=1` prints each.
+    fn check<T: PartialEq + std::fmt::Debug>(&mut self, case: &str, traefik: &T, ours: &T) {
+        self.cases += 1;
+        let line = format!("{case}: Traefik {traefik:?}, switchyard {ours:?}");
+        if std::env::var_os("SHOW_ROUTING").is_some() {
+            println!("{line}");
+        }
+        if traefik != ours {
+            self.disagreed.push(line);
+        }
+    }
+
     fn report(&self, section: &str) -> String {
         let agreed = self.cases - self.disagreed.len();
         let unread = match self.unread {
@@ -513,7 +525,6 @@ fn routing_agrees_with_the_real_traefik() {
     let mut tally = Tally::default();
     for case in &cases {
         let Routed { method, host, target, headers, from, tls } = *case;
-        tally.cases += 1;
         let entry_point = if tls { "websecure" } else { "web" };
         let (status, body) = send(traefik.port(entry_point), case);
         let traefik_says = if status == 200 { body } else { status.to_string() };
@@ -539,12 +550,7 @@ fn routing_agrees_with_the_real_traefik() {
             _ => answer.status.to_string(),
         };
         let sent = format!("{method} {}://{host}{target} {headers:?} from {from}", if tls { "https" } else { "http" });
-        if std::env::var_os("SHOW_ROUTING").is_some() {
-            println!("{sent}: Traefik {traefik_says}, switchyard {ours}");
-        }
-        if ours != traefik_says {
-            tally.disagreed.push(format!("{sent}: Traefik {traefik_says}, switchyard {ours}"));
-        }
+        tally.check(&sent, &traefik_says, &ours);
     }
     println!("{}", tally.report("routing"));
     assert!(tally.disagreed.is_empty(), "{}", tally.disagreed.join("\n"));
@@ -868,16 +874,10 @@ fn round_robin_counts_agree_with_the_real_traefik() {
     let (traefik, config) = serve(dir.path(), &routed, &services);
     let mut tally = Tally::default();
     for &(name, n) in cases {
-        tally.cases += 1;
         let theirs = traefik_counts(&traefik, name, n);
         let (root, _) = switchyard_traefik::simulate::http::tree(&config, name, &Default::default());
         let ours = simulated_counts(root, n, &backends);
-        if std::env::var_os("SHOW_ROUTING").is_some() {
-            println!("{name} x{n}: Traefik {theirs:?}, switchyard {ours:?}");
-        }
-        if ours != theirs {
-            tally.disagreed.push(format!("{name} x{n}: Traefik {theirs:?}, switchyard {ours:?}"));
-        }
+        tally.check(&format!("{name} x{n}"), &theirs, &ours);
     }
     println!("{}", tally.report("round robin counts"));
     assert!(tally.disagreed.is_empty(), "{}", tally.disagreed.join("\n"));
@@ -939,17 +939,11 @@ fn health_before_and_after_the_first_probe_agrees_with_the_real_traefik() {
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut compare = |name: &str, n: usize, phase: &'static str| {
         let tally = tallies.entry(phase).or_default();
-        tally.cases += 1;
         let theirs = traefik_counts(&traefik, name, n);
         let (root, _) = switchyard_traefik::simulate::http::tree(&config, name, &down);
         let root = if phase == "before" { root.unprobed() } else { root };
         let ours = simulated_counts(root, n, &backends);
-        if std::env::var_os("SHOW_ROUTING").is_some() {
-            println!("{name} x{n}: Traefik {theirs:?}, switchyard {ours:?}");
-        }
-        if ours != theirs {
-            tally.disagreed.push(format!("{name} x{n}: Traefik {theirs:?}, switchyard {ours:?}"));
-        }
+        tally.check(&format!("{name} x{n}"), &theirs, &ours);
     };
     for (name, n, phase) in cases.iter().filter(|c| c.2 == "before") {
         compare(name, *n, phase);
