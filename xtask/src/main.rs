@@ -32,7 +32,7 @@ cargo xtask <task>
               each figure beside the reference measured in the same run, as a ratio
   fuzz [SECS] [TARGET]
               run the fuzz targets (rule_differential: the rule parser against the real Traefik;
-              rule_parser, dynamic_config, spec_parse) with cargo-fuzz, installed if missing, for SECS
+              rule_parser, dynamic_config, spec_parse, metrics) with cargo-fuzz, installed if missing, for SECS
               seconds each, or the time CI gives each (60 s for rule_differential, 20 s for the others);
               uses a nightly toolchain when one is installed, else the stable one
 ";
@@ -373,9 +373,10 @@ fn tests(args: &[&str]) -> Result<(u64, u64)> {
 const CARGO_FUZZ: &str = "0.13.2";
 
 /// The fuzz targets, each with the time it gets in CI's bounded run (seconds): every parser that reads user
-/// input (the spec, Traefik configuration, router rules), and the rule parser against the real Traefik.
+/// input (the spec, Traefik configuration, router rules) or Traefik's output (its metrics), and the rule parser
+/// against the real Traefik.
 const FUZZ_TARGETS: &[(&str, u32)] =
-    &[("rule_differential", 60), ("rule_parser", 20), ("dynamic_config", 20), ("spec_parse", 20)];
+    &[("rule_differential", 60), ("rule_parser", 20), ("dynamic_config", 20), ("spec_parse", 20), ("metrics", 20)];
 
 /// `cargo xtask fuzz [SECS] [TARGET]`: each target (or the one named) for SECS seconds, or for its CI time.
 fn fuzz(args: &[String]) -> Result<()> {
