@@ -7,7 +7,6 @@
 mod common;
 
 use switchyard_model::{Diagnostic, Severity};
-use switchyard_traefik::dynamic;
 use switchyard_traefik::validate::validate_files;
 
 fn render(diagnostics: &[Diagnostic]) -> String {
@@ -32,7 +31,7 @@ fn every_rendered_configuration_is_clean() {
         for config in &run.configs {
             let yaml = switchyard_model::render::to_yaml(config).expect("renders");
             let generated = ("switchyard_app_env.yml".to_string(), yaml);
-            let middlewares = user_middlewares(&generated);
+            let middlewares = common::user_middlewares(&generated);
             let d = validate_files(&[generated.clone(), middlewares]);
             let mut bad: Vec<&Diagnostic> = d.iter().filter(|d| d.severity != Severity::Info).collect();
             // An environment with nothing left is written as `{}` on purpose, to withdraw its routers; the load
@@ -47,42 +46,4 @@ fn every_rendered_configuration_is_clean() {
         }
     }
     assert!(count > 20, "only {count} configurations");
-}
-
-/// A file defining every `name@file` middleware and TLS options the generated file names, as a user would.
-fn user_middlewares(generated: &(String, String)) -> (String, String) {
-    let loaded = dynamic::load(std::slice::from_ref(generated));
-    let mut names: Vec<&str> = loaded
-        .config
-        .http
-        .iter()
-        .flat_map(|h| h.routers.iter().flatten())
-        .flat_map(|(_, r)| r.middlewares.iter().flatten())
-        .filter_map(|m| m.strip_suffix("@file"))
-        .collect();
-    names.sort();
-    names.dedup();
-    let mut text = String::from("http:\n  middlewares:\n");
-    for name in names {
-        text.push_str(&format!("    {name}:\n      headers: {{frameDeny: true}}\n"));
-    }
-    if text.ends_with("middlewares:\n") {
-        text = String::from("# nothing\nhttp:\n  middlewares:\n    unused: {compress: {}}\n");
-    }
-    let mut options: Vec<&str> = loaded
-        .config
-        .http
-        .iter()
-        .flat_map(|h| h.routers.iter().flatten())
-        .filter_map(|(_, r)| r.tls.as_ref()?.options.as_deref()?.strip_suffix("@file"))
-        .collect();
-    options.sort();
-    options.dedup();
-    if !options.is_empty() {
-        text.push_str("tls:\n  options:\n");
-        for name in options {
-            text.push_str(&format!("    {name}: {{minVersion: VersionTLS12}}\n"));
-        }
-    }
-    ("middlewares.yml".to_string(), text)
 }

@@ -74,6 +74,8 @@ pub(crate) struct Run {
     pub(crate) text: String,
     /// Every configuration rendered along the way (each outcome's `after`) and at the end.
     pub(crate) configs: Vec<RenderedConfig>,
+    /// How many of `configs`, the last ones, are the environments as the fixture leaves them (one each).
+    pub(crate) environments: usize,
 }
 
 /// Runs a fixture whose spec must be valid.
@@ -132,7 +134,8 @@ pub(crate) fn run(fixture: &Fixture, name: &str) -> Run {
             writeln!(text, "## rendered {key} ({})\n{yaml}", switchyard_model::naming::config_file(&key.app, &key.env));
         configs.push(rendered.config);
     }
-    Run { text, configs }
+    let environments = world.len();
+    Run { text, configs, environments }
 }
 
 pub(crate) fn join(diagnostics: &[Diagnostic]) -> String {
@@ -156,4 +159,42 @@ pub(crate) fn schema_errors(validator: &jsonschema::Validator, config: &Rendered
     let json = render::to_json(config).expect("renders as JSON");
     let value: serde_json::Value = serde_json::from_str(&json).expect("to_json gives JSON");
     validator.iter_errors(&value).map(|e| format!("{}: {e}", e.instance_path())).collect()
+}
+
+/// A file defining every `name@file` middleware and TLS options the generated file names, as a user would.
+pub(crate) fn user_middlewares(generated: &(String, String)) -> (String, String) {
+    let loaded = switchyard_traefik::dynamic::load(std::slice::from_ref(generated));
+    let mut names: Vec<&str> = loaded
+        .config
+        .http
+        .iter()
+        .flat_map(|h| h.routers.iter().flatten())
+        .flat_map(|(_, r)| r.middlewares.iter().flatten())
+        .filter_map(|m| m.strip_suffix("@file"))
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut text = String::from("http:\n  middlewares:\n");
+    for name in names {
+        text.push_str(&format!("    {name}:\n      headers: {{frameDeny: true}}\n"));
+    }
+    if text.ends_with("middlewares:\n") {
+        text = String::from("# nothing\nhttp:\n  middlewares:\n    unused: {compress: {}}\n");
+    }
+    let mut options: Vec<&str> = loaded
+        .config
+        .http
+        .iter()
+        .flat_map(|h| h.routers.iter().flatten())
+        .filter_map(|(_, r)| r.tls.as_ref()?.options.as_deref()?.strip_suffix("@file"))
+        .collect();
+    options.sort();
+    options.dedup();
+    if !options.is_empty() {
+        text.push_str("tls:\n  options:\n");
+        for name in options {
+            text.push_str(&format!("    {name}: {{minVersion: VersionTLS12}}\n"));
+        }
+    }
+    ("middlewares.yml".to_string(), text)
 }
