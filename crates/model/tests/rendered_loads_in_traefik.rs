@@ -18,16 +18,8 @@ use switchyard_real_traefik::LocalTraefik;
 
 #[test]
 fn every_configuration_rendered_for_the_fixtures_loads_with_every_definition_enabled() {
-    let dir = common::manifest_dir().join("tests/inputs");
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
     let (mut fixtures, mut loads, mut routers) = (0, 0, 0);
-    for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
-        if name.starts_with("err_") || !name.ends_with(".yaml") {
-            continue;
-        }
-        let fixture = common::Fixture::load(&path);
+    for (name, fixture) in common::workflow_fixtures() {
         let run = common::run(&fixture, &name);
         // Traefik as `install` starts it for this spec (its entry points and certificate resolvers).
         let spec = fixture.parse().unwrap();
@@ -42,7 +34,7 @@ fn every_configuration_rendered_for_the_fixtures_loads_with_every_definition_ena
         fixtures += 1;
     }
     println!("fixtures in the real Traefik: {fixtures} fixtures, {loads} loads, {routers} routers, every one enabled");
-    assert!(fixtures > 0, "no fixture under {}", dir.display());
+    assert!(fixtures > 0, "no workflow fixture under tests/inputs");
 }
 
 /// Loads `configs` (a file each, and the user's file for each) into a fresh Traefik started with `args`;

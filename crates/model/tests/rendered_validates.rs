@@ -17,16 +17,8 @@ fn render(diagnostics: &[Diagnostic]) -> String {
 /// file where the user defines the `@file` middlewares the spec names (switchyard does not write them).
 #[test]
 fn every_rendered_configuration_is_clean() {
-    let dir = common::manifest_dir().join("tests/inputs");
     let mut count = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("inputs").map(|e| e.expect("entry").path()).collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
-        if name.starts_with("err_") || !name.ends_with(".yaml") {
-            continue;
-        }
-        let fixture = common::Fixture::load(&path);
+    for (name, fixture) in common::workflow_fixtures() {
         let run = common::run(&fixture, &name);
         for config in &run.configs {
             let yaml = switchyard_model::render::to_yaml(config).expect("renders");

@@ -198,3 +198,19 @@ pub(crate) fn user_middlewares(generated: &(String, String)) -> (String, String)
     }
     ("middlewares.yml".to_string(), text)
 }
+
+/// The workflow fixtures under `tests/inputs` (not the `err_` ones, whose specs are refused), in name order:
+/// each file's name and the fixture.
+pub(crate) fn workflow_fixtures() -> Vec<(String, Fixture)> {
+    let dir = manifest_dir().join("tests/inputs");
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(&dir).expect("inputs").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    entries
+        .into_iter()
+        .filter_map(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+            (!name.starts_with("err_") && name.ends_with(".yaml")).then(|| (name, Fixture::load(&path)))
+        })
+        .collect()
+}
