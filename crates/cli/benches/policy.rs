@@ -189,6 +189,8 @@ fn breakdown(
     Host::new(Limits::default(), Some(cache.path())).unwrap().load(file).unwrap();
     let mut times: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut time = |what: &'static str, started: Instant| times.entry(what).or_default().push(started.elapsed());
+    // Fuel: the WebAssembly instructions the evaluation ran, the same on every machine (time is not).
+    let mut fuel = 0;
     for _ in 0..runs {
         let started = Instant::now();
         let _ = Engine::new(&policy::engine_config()).unwrap();
@@ -216,6 +218,7 @@ fn breakdown(
         let started = Instant::now();
         let packed = entry.call(&mut store, (ptr, input.len() as i32)).unwrap() as u64;
         time("6 guest: evaluate a change", started);
+        fuel = u64::MAX - store.get_fuel().unwrap();
         let started = Instant::now();
         let answer = &memory.data(&store)[(packed >> 32) as usize..][..(packed & 0xffff_ffff) as usize];
         let answer: switchyard_model::policy::Answer = serde_json::from_slice(answer).unwrap();
@@ -257,7 +260,7 @@ fn breakdown(
         std::hint::black_box(switchyard_traefik::validate::validate_files(&files));
         time("f native: validate the rendered file", started);
     }
-    println!("where a warm evaluation of a change goes (medians of {runs}):");
+    println!("where a warm evaluation of a change goes (medians of {runs}; the guest's evaluation ran {:.1} M instructions of fuel):", fuel as f64 / 1e6);
     for (what, t) in times {
         println!("  {:48} {}", &what[2..], ms(median(t)));
     }
