@@ -123,7 +123,7 @@ fn verdict(t: &Thresholds, c: &Figures, window_over: bool) -> Verdict {
             "{} of {} requests failed ({}), over the {max_percent}% allowed",
             c.errors,
             c.requests,
-            percent(c.error_percent.unwrap_or(0.0))
+            percent_text(c.error_percent.unwrap_or(0.0))
         );
         if c.requests < t.min_requests {
             let _ = write!(why, " even if the next {} all succeed", t.min_requests - c.requests);
@@ -134,7 +134,7 @@ fn verdict(t: &Thresholds, c: &Figures, window_over: bool) -> Verdict {
     if let (Some(max), Some(p95), true) = (t.max_p95, c.p95_ms, enough)
         && p95 > max.as_millis() as f64
     {
-        reasons.push(format!("p95 latency {} is over the {max} allowed", millis(p95)));
+        reasons.push(format!("p95 latency {} is over the {max} allowed", millis_text(p95)));
     }
     if !reasons.is_empty() {
         return Verdict::RollBack(reasons);
@@ -150,12 +150,12 @@ fn verdict(t: &Thresholds, c: &Figures, window_over: bool) -> Verdict {
 }
 
 /// A percentage as people read it: `2.5%`, `0.25%`.
-fn percent(p: f64) -> String {
+pub fn percent_text(p: f64) -> String {
     let text = format!("{p:.2}");
     format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
-fn millis(ms: f64) -> String {
+pub fn millis_text(ms: f64) -> String {
     if ms >= 1000.0 { format!("{:.2}s", ms / 1000.0) } else { format!("{ms:.0}ms") }
 }
 
@@ -357,10 +357,10 @@ mod tests {
 
     #[test]
     fn percentages_read_as_people_write_them() {
-        assert_eq!(percent(10.0), "10%");
-        assert_eq!(percent(2.5), "2.5%");
-        assert_eq!(percent(0.25), "0.25%");
-        assert_eq!(millis(95.0), "95ms");
-        assert_eq!(millis(1118.18), "1.12s");
+        assert_eq!(percent_text(10.0), "10%");
+        assert_eq!(percent_text(2.5), "2.5%");
+        assert_eq!(percent_text(0.25), "0.25%");
+        assert_eq!(millis_text(95.0), "95ms");
+        assert_eq!(millis_text(1118.18), "1.12s");
     }
 }

@@ -33,6 +33,7 @@
 //! (its API's `/api/rawdata`) with what an environment's state renders.
 
 pub mod analysis;
+mod change_read;
 pub mod directory;
 pub mod hosts;
 pub mod invariants;
@@ -42,6 +43,7 @@ pub mod plan;
 pub mod policy;
 pub mod proxy;
 pub mod render;
+pub mod rollout;
 pub mod served;
 pub mod spec;
 pub mod state;

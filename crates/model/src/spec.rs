@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::names;
+use crate::rollout::Rollout;
 use crate::time::Duration;
 use switchyard_diagnostics::{Diagnostic, KeyPath};
 
@@ -253,6 +254,10 @@ pub struct Environment {
     /// Hostname templates for this environment, over the app's.
     #[serde(default, skip_serializing_if = "HostTemplates::is_empty")]
     pub hosts: HostTemplates,
+    /// Promote in steps, each watched through Traefik's metrics, rolling back by itself when the candidate
+    /// fails: `promote VERSION` then walks the steps (`promote --share N` still moves at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Rollout>,
 }
 
 fn default_entry_points() -> Vec<String> {
@@ -683,6 +688,11 @@ impl Environment {
                 )
                 .at(p.key("retention").key("older_than").path()),
             );
+        }
+        if let Some(rollout) = &self.rollout {
+            for (key, problem, fix) in rollout.problems() {
+                out.push(Diagnostic::error("SY0139", problem).at(p.key("rollout").key(key).path()).hint(fix));
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rollout::Progress;
 use crate::time::Timestamp;
 
 /// The state file format version.
@@ -142,6 +143,9 @@ pub struct EnvState {
     pub split: Option<Split>,
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// A rollout under way: the promotion's share raised in steps, each watched before the next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Progress>,
 }
 
 impl EnvState {
@@ -156,6 +160,7 @@ impl EnvState {
             live: None,
             split: None,
             history: Vec::new(),
+            rollout: None,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::names;
 use crate::naming;
 use crate::plan::{Plan, Probe, Step};
 use crate::render::{RenderError, render_env};
+use crate::rollout::{Phase, Progress, Rollout};
 use crate::state::{
     Deployment, Endpoint, EnvKey, EnvState, HISTORY_LEN, HealthStatus, HistoryEntry, Slot, Split, World,
 };
@@ -30,7 +31,7 @@ pub struct Context {
 
 /// A requested change to one app in one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "change", rename_all = "snake_case", try_from = "crate::change_read::ChangeFields")]
 #[non_exhaustive]
 pub enum Change {
     /// Create the environment: an empty state and its (empty) configuration file.
@@ -47,6 +48,14 @@ pub enum Change {
     Complete,
     /// The previous slot takes all traffic at once; nothing is redeployed.
     Rollback,
+    /// Promote a version in steps (see [`crate::rollout`]): its first step's share now, the rest by
+    /// [`Change::NextStep`] once each step passed.
+    StartRollout { version: String, rollout: Rollout },
+    /// The rollout of `version` passed its current step (`passed`: why, in words): on to the next share, the
+    /// bake, or done.
+    NextStep { version: String, passed: String },
+    /// The rollout of `version` failed (`reason`: why, in words): all traffic back to the live slot at once.
+    AbortRollout { version: String, reason: String },
     /// Remove a version no slot holds.
     Retire { version: String },
     /// Remove versions by the environment's retention policy.
@@ -63,6 +72,12 @@ impl Change {
             Change::SetShare { share } => format!("set the candidate's share to {share}%"),
             Change::Complete => "complete the promotion".into(),
             Change::Rollback => "roll back".into(),
+            Change::StartRollout { version, rollout } => {
+                let steps: Vec<String> = rollout.steps.iter().map(|s| format!("{s}%")).collect();
+                format!("start a rollout of {version}: {}, {} a step", steps.join(", "), rollout.step_time)
+            }
+            Change::NextStep { version, passed } => format!("rollout of {version}: {passed}"),
+            Change::AbortRollout { version, reason } => format!("roll back the rollout of {version}: {reason}"),
             Change::Retire { version } => format!("retire {version}"),
             Change::Cleanup => "clean up by retention".into(),
         }
@@ -99,6 +114,12 @@ pub enum TransitionError {
     NoPromotion { key: EnvKey },
     #[error("there is nothing to roll back to in {key}: {reason}")]
     NothingToRollBack { key: EnvKey, reason: String },
+    #[error("no rollout of {version} is under way in {key}")]
+    NoRollout { key: EnvKey, version: String, under_way: Option<String> },
+    #[error("a rollout of {version} is under way in {key}")]
+    RolloutUnderWay { key: EnvKey, version: String },
+    #[error("the rollout cannot run: {problem}")]
+    InvalidRollout { problem: String, fix: String },
     #[error("{version} is held by the {slot} slot in {key}; it cannot be removed")]
     VersionInSlot { key: EnvKey, version: String, slot: Slot },
     #[error(transparent)]
@@ -123,6 +144,9 @@ impl TransitionError {
             TransitionError::NoPromotion { .. } => "SY0212",
             TransitionError::NothingToRollBack { .. } => "SY0213",
             TransitionError::VersionInSlot { .. } => "SY0214",
+            TransitionError::NoRollout { .. } => "SY0215",
+            TransitionError::RolloutUnderWay { .. } => "SY0216",
+            TransitionError::InvalidRollout { .. } => "SY0217",
             TransitionError::Render(_) => "SY0299",
         }
     }
@@ -159,6 +183,14 @@ impl TransitionError {
             TransitionError::NoPromotion { .. } => "start one with `promote VERSION --share N`".into(),
             TransitionError::NothingToRollBack { .. } => "promote a version into the idle slot first".into(),
             TransitionError::VersionInSlot { .. } => "promote another version into that slot first".into(),
+            TransitionError::NoRollout { under_way: Some(other), .. } => {
+                format!("the rollout under way is of {other}; `switchyard status` shows it")
+            }
+            TransitionError::NoRollout { .. } => "start one with `promote VERSION` and a rollout".into(),
+            TransitionError::RolloutUnderWay { .. } => {
+                "take it on with `switchyard rollout resume`, or stop it with `switchyard rollout abort`".into()
+            }
+            TransitionError::InvalidRollout { fix, .. } => fix.clone(),
             TransitionError::Render(_) => return None,
         })
     }
@@ -317,13 +349,31 @@ impl Transition<'_> {
                 d.health.observed_at = Some(now);
                 Ok(changed)
             }
-            Change::Promote { version, share } => self.promote(version, *share),
-            Change::SetShare { share } => self.set_share(*share),
+            Change::Promote { version, share } => {
+                self.stop_rollout("another promotion is asked for by hand");
+                self.promote(version, *share)
+            }
+            Change::SetShare { share } => {
+                self.stop_rollout("its share is set by hand");
+                self.set_share(*share)
+            }
             Change::Complete => {
+                self.stop_rollout("it is completed by hand");
                 let split = self.new.split.ok_or_else(|| TransitionError::NoPromotion { key: self.key.clone() })?;
                 self.complete(split)
             }
-            Change::Rollback => self.rollback(),
+            Change::Rollback => {
+                self.stop_rollout("rolled back by hand");
+                self.rollback()
+            }
+            Change::StartRollout { version, rollout } => self.start_rollout(version, rollout),
+            Change::NextStep { version, passed } => self.next_step(version, passed),
+            Change::AbortRollout { version, reason } => {
+                self.rollout_of(version)?;
+                self.new.rollout = None;
+                self.diagnostics.push(Diagnostic::warning("SY0227", format!("rolling back {version}: {reason}")));
+                self.rollback()
+            }
             Change::Retire { version } => {
                 self.remove_versions(std::slice::from_ref(version), "retire")?;
                 Ok(true)
@@ -462,6 +512,75 @@ impl Transition<'_> {
         }
         self.write_config(&format!("shift production traffic: {}", self.new.traffic_summary()))?;
         Ok(true)
+    }
+
+    fn start_rollout(&mut self, version: &str, rollout: &Rollout) -> Result<bool, TransitionError> {
+        if let Some((_, problem, fix)) = rollout.problems().into_iter().next() {
+            return Err(TransitionError::InvalidRollout { problem, fix });
+        }
+        if let Some(progress) = &self.old.rollout {
+            if progress.version == version && progress.rollout == *rollout {
+                self.diagnostics.push(Diagnostic::info(
+                    "SY0226",
+                    format!("the rollout of {version} is under way: {}", progress.describe()),
+                ));
+                return Ok(false);
+            }
+            return Err(TransitionError::RolloutUnderWay { key: self.key.clone(), version: progress.version.clone() });
+        }
+        let first = rollout.steps[0];
+        let had_live = self.old.live.is_some();
+        if !self.promote(version, first)? {
+            return Ok(false);
+        }
+        let progress =
+            Progress { version: version.into(), rollout: rollout.clone(), step: 0, since: self.ctx.now, last: None };
+        // With nothing live there is nothing to compare with or go back to: the promotion is all there is.
+        if had_live && (first < 100 || progress.next().is_some()) {
+            self.new.rollout = Some(progress);
+        }
+        Ok(true)
+    }
+
+    /// The rollout under way, when it is of `version`.
+    fn rollout_of(&self, version: &str) -> Result<&Progress, TransitionError> {
+        match &self.old.rollout {
+            Some(p) if p.version == version => Ok(p),
+            other => Err(TransitionError::NoRollout {
+                key: self.key.clone(),
+                version: version.into(),
+                under_way: other.as_ref().map(|p| p.version.clone()),
+            }),
+        }
+    }
+
+    fn next_step(&mut self, version: &str, passed: &str) -> Result<bool, TransitionError> {
+        let mut progress = self.rollout_of(version)?.clone();
+        match progress.next() {
+            Some(Phase::Step { index, share }) => {
+                self.set_share(share)?;
+                progress.step = index;
+            }
+            Some(Phase::Bake) => progress.step = progress.rollout.steps.len(),
+            None => {
+                self.new.rollout = None;
+                return Ok(true);
+            }
+        }
+        progress.since = self.ctx.now;
+        progress.last = Some(passed.into());
+        self.new.rollout = Some(progress);
+        Ok(true)
+    }
+
+    /// A change by hand ends the rollout under way: from then on, the user moves the traffic.
+    fn stop_rollout(&mut self, why: &str) {
+        if let Some(progress) = self.new.rollout.take() {
+            self.diagnostics.push(Diagnostic::info(
+                "SY0228",
+                format!("the rollout of {} stops at {}: {why}", progress.version, progress.describe()),
+            ));
+        }
     }
 
     fn set_share(&mut self, share: u8) -> Result<bool, TransitionError> {

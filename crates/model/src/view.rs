@@ -310,6 +310,19 @@ pub struct EnvStatus {
     pub slots: Vec<SlotStatus>,
     pub versions: Vec<VersionStatus>,
     pub last_change: Option<crate::state::HistoryEntry>,
+    /// A rollout under way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RolloutStatus {
+    pub version: String,
+    /// Where it stands, in words: `step 2 of 4 (25%)`.
+    pub at: String,
+    pub since: crate::time::Timestamp,
+    /// The last step's decision.
+    pub last: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -386,6 +399,12 @@ pub fn status(spec: &ValidSpec, state: &EnvState) -> Result<EnvStatus, RenderErr
         slots,
         versions,
         last_change: state.history.last().cloned(),
+        rollout: state.rollout.as_ref().map(|p| RolloutStatus {
+            version: p.version.clone(),
+            at: p.describe(),
+            since: p.since,
+            last: p.last.clone(),
+        }),
     })
 }
 
@@ -401,6 +420,17 @@ impl std::fmt::Display for EnvStatus {
             for url in &self.production_urls {
                 writeln!(f, "    {url}")?;
             }
+        }
+        if let Some(r) = &self.rollout {
+            writeln!(f, "  rollout of {}: at {} since {}", r.version, r.at, r.since)?;
+            if let Some(last) = &r.last {
+                writeln!(f, "    last decision: {last}")?;
+            }
+            writeln!(
+                f,
+                "    traffic stays at this step until the rollout's driver goes on; if it was interrupted, \
+                 `switchyard rollout resume` takes it on and `switchyard rollout abort` rolls it back"
+            )?;
         }
         for s in &self.slots {
             let live = if self.live == Some(s.slot) { " (live)" } else { "" };

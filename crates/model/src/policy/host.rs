@@ -20,6 +20,11 @@ pub fn change_of(request: &Change, key: &EnvKey, repair: bool) -> ChangeInput {
         Change::SetShare { share } => ("shift", None, Some(*share)),
         Change::Complete => ("complete", None, None),
         Change::Rollback => ("rollback", None, None),
+        Change::StartRollout { version, rollout } => ("promote", Some(version.clone()), rollout.steps.first().copied()),
+        // The share is the step's the change moves to (none when it moves to the bake or ends the rollout): the
+        // state before it names the rollout and its steps.
+        Change::NextStep { version, .. } => ("rollout-step", Some(version.clone()), None),
+        Change::AbortRollout { version, .. } => ("rollout-abort", Some(version.clone()), None),
         Change::Retire { version } => ("retire", Some(version.clone()), None),
         Change::Cleanup => ("cleanup", None, None),
     };

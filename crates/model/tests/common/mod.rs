@@ -113,6 +113,9 @@ pub(crate) fn run(fixture: &Fixture, name: &str) -> Run {
             Ok(out) => {
                 let _ = writeln!(text, "changed: {}, revision {}", out.changed, out.state.revision);
                 let _ = writeln!(text, "traffic: {}", out.state.traffic_summary());
+                if let Some(p) = &out.state.rollout {
+                    let _ = writeln!(text, "rollout of {}: {} since {}", p.version, p.describe(), p.since);
+                }
                 let _ = write!(text, "{}", out.plan);
                 for d in &out.diagnostics {
                     let _ = writeln!(text, "{d}");
