@@ -260,7 +260,10 @@ fn breakdown(
         std::hint::black_box(switchyard_traefik::validate::validate_files(&files));
         time("f native: validate the rendered file", started);
     }
-    println!("where a warm evaluation of a change goes (medians of {runs}; the guest's evaluation ran {:.1} M instructions of fuel):", fuel as f64 / 1e6);
+    println!(
+        "where a warm evaluation of a change goes (medians of {runs}; the guest's evaluation ran {:.1} M instructions of fuel):",
+        fuel as f64 / 1e6
+    );
     for (what, t) in times {
         println!("  {:48} {}", &what[2..], ms(median(t)));
     }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use switchyard_model::Change;
+use switchyard_model::rollout::{Percent, Rollout};
 
 use crate::gate::Gate;
 use crate::policy;
@@ -111,6 +112,64 @@ impl PolicyOpts {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RolloutAction {
+    Resume,
+    Abort,
+}
+
+/// A rollout's options on `promote`, over the environment's `rollout` (see the spec's documentation).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct RolloutArgs {
+    /// The candidate's shares, rising to 100, e.g. 10,25,50,100.
+    #[arg(long, value_delimiter = ',', value_parser = parse_share, conflicts_with = "share")]
+    pub(crate) steps: Option<Vec<u8>>,
+    /// How long each step is watched, e.g. 1m.
+    #[arg(long, value_name = "DURATION", value_parser = switchyard_model::Duration::parse, conflicts_with = "share")]
+    pub(crate) step_time: Option<switchyard_model::Duration>,
+    /// How long the candidate is watched with all traffic at the end (0s: not at all).
+    #[arg(long, value_name = "DURATION", value_parser = switchyard_model::Duration::parse, conflicts_with = "share")]
+    pub(crate) bake: Option<switchyard_model::Duration>,
+    /// The highest share of server errors (500 to 599) the candidate may answer, e.g. 1%.
+    #[arg(long, value_name = "PERCENT", value_parser = Percent::parse, conflicts_with = "share")]
+    pub(crate) max_error_rate: Option<Percent>,
+    /// The highest p95 latency the candidate may show, e.g. 300ms.
+    #[arg(long, value_name = "DURATION", value_parser = switchyard_model::Duration::parse, conflicts_with = "share")]
+    pub(crate) max_p95: Option<switchyard_model::Duration>,
+    /// The requests the candidate must answer in a step before it can pass.
+    #[arg(long, value_name = "N", conflicts_with = "share")]
+    pub(crate) min_requests: Option<u32>,
+    /// Local backend: where your Traefik answers its API and metrics, e.g. http://127.0.0.1:8080; else
+    /// $SWITCHYARD_TRAEFIK_API.
+    #[arg(long, value_name = "URL")]
+    pub(crate) traefik_api: Option<String>,
+}
+
+impl RolloutArgs {
+    /// The rollout these options ask for over the environment's (`base`); `None` when neither asks for one.
+    pub(crate) fn rollout(&self, base: Option<&Rollout>) -> Option<Rollout> {
+        let any = self.steps.is_some()
+            || self.step_time.is_some()
+            || self.bake.is_some()
+            || self.max_error_rate.is_some()
+            || self.max_p95.is_some()
+            || self.min_requests.is_some();
+        if base.is_none() && !any {
+            return None;
+        }
+        let mut r = base.cloned().unwrap_or_default();
+        if let Some(steps) = &self.steps {
+            r.steps.clone_from(steps);
+        }
+        r.step_time = self.step_time.unwrap_or(r.step_time);
+        r.bake = self.bake.unwrap_or(r.bake);
+        r.max_error_rate = self.max_error_rate.unwrap_or(r.max_error_rate);
+        r.max_p95 = self.max_p95.or(r.max_p95);
+        r.min_requests = self.min_requests.unwrap_or(r.min_requests);
+        Some(r)
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum Observed {
     Healthy,
@@ -161,13 +220,30 @@ pub(crate) enum Command {
         #[command(flatten)]
         opts: ChangeOpts,
     },
-    /// Put a version into the idle slot with a share of production traffic, once it is healthy.
+    /// Put a version into the idle slot with a share of production traffic, once it is healthy. With a rollout
+    /// (the environment's `rollout`, or any of the rollout options), walk its steps: each step's share is held
+    /// for its step time while Traefik's metrics of the candidate are read, then the next; a candidate that
+    /// fails its thresholds is rolled back at once (exit 1). `--share N` moves at once, rollout or not.
     Promote {
         #[arg(value_name = "VERSION")]
         name: String,
-        /// Percent of production traffic, 1 to 100 (100 switches completely).
-        #[arg(long, default_value = "100", value_parser = parse_share)]
-        share: u8,
+        /// Percent of production traffic, 1 to 100 (100 switches completely); without a rollout, 100.
+        #[arg(long, value_parser = parse_share)]
+        share: Option<u8>,
+        #[command(flatten)]
+        rollout: RolloutArgs,
+        #[command(flatten)]
+        opts: ChangeOpts,
+    },
+    /// Take on a rollout that was interrupted (`resume`: from the step its traffic is at, the step watched
+    /// afresh) or stop it (`abort`: all traffic back to the live slot at once).
+    Rollout {
+        #[arg(value_enum)]
+        action: RolloutAction,
+        /// Local backend: where your Traefik answers its API and metrics, e.g. http://127.0.0.1:8080; else
+        /// $SWITCHYARD_TRAEFIK_API.
+        #[arg(long, value_name = "URL")]
+        traefik_api: Option<String>,
         #[command(flatten)]
         opts: ChangeOpts,
     },

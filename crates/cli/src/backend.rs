@@ -92,6 +92,10 @@ pub(crate) trait Backend {
     fn traefik(&mut self) -> Result<Option<TraefikView>> {
         Ok(None)
     }
+    /// Traefik's Prometheus metrics (its `/metrics` text), for a rollout's analysis.
+    fn metrics(&mut self) -> Result<String> {
+        anyhow::bail!("this backend does not know where Traefik's metrics are")
+    }
     /// What is on the host for an environment beside its state: Traefik's file, the lock, an unfinished journal.
     fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<HostView>;
     /// The files of Traefik's provider directory that its check reads (name relative to the directory, text),

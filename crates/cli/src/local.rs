@@ -123,6 +123,16 @@ impl Backend for LocalBackend {
         Ok(Some(TraefikView { source: api.rawdata_url(), rawdata: api.rawdata()?, provider_failure: None }))
     }
 
+    fn metrics(&mut self) -> Result<String> {
+        match &self.traefik_api {
+            Some(api) => api.metrics(),
+            None => anyhow::bail!(
+                "a rollout reads Traefik's metrics: give your Traefik's API with --traefik-api URL (or \
+                 $SWITCHYARD_TRAEFIK_API), with --metrics.prometheus on its entry point"
+            ),
+        }
+    }
+
     fn step(
         &mut self,
         step: &Step,

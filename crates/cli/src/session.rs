@@ -202,6 +202,19 @@ pub(crate) fn refuse_diagnostic(d: &Diagnostic) -> Failure {
 }
 
 /// A session for `spec`: the clock and the actor the global options give.
+/// The session of a command that changes something: the spec with its source and the user's files read, the
+/// policies opened; and the environment `opts` names.
+pub(crate) fn change_session(cli: &Cli, opts: &crate::args::ChangeOpts) -> Result<(Session, EnvKey), Failure> {
+    let (spec, source) = load_spec_with_source(&cli.spec)?;
+    let files = load_user_files(&spec, &source, &cli.spec)?;
+    let mut s = session(cli, spec)?;
+    s.source = Some(source);
+    s.files = files;
+    s.gate = opts.policy.gate()?;
+    let key = resolve(&s.spec, &opts.target)?;
+    Ok((s, key))
+}
+
 pub(crate) fn session(cli: &Cli, spec: ValidSpec) -> Result<Session, Failure> {
     Ok(Session {
         spec,

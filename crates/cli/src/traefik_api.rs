@@ -50,7 +50,16 @@ impl ApiUrl {
 
     /// Traefik's `/api/rawdata` answer.
     pub(crate) fn rawdata(&self) -> Result<String> {
-        let url = self.rawdata_url();
+        self.get("/api/rawdata", "application/json", "is the API enabled (--api.insecure) on that entry point?")
+    }
+
+    /// Traefik's Prometheus metrics (on the same entry point as its API unless told otherwise).
+    pub(crate) fn metrics(&self) -> Result<String> {
+        self.get("/metrics", "text/plain", "are Prometheus metrics on (--metrics.prometheus) on that entry point?")
+    }
+
+    fn get(&self, path: &str, accept: &str, hint: &str) -> Result<String> {
+        let url = format!("http://{}{}{path}", self.authority, self.prefix);
         let fail = || format!("could not ask Traefik's API at {url}");
         let address = self
             .authority
@@ -62,10 +71,8 @@ impl ApiUrl {
         let mut stream = TcpStream::connect_timeout(&address, TIMEOUT).with_context(fail)?;
         stream.set_write_timeout(Some(TIMEOUT)).with_context(fail)?;
         // HTTP/1.0: the answer ends when the connection closes, never chunked.
-        let request = format!(
-            "GET {}/api/rawdata HTTP/1.0\r\nHost: {}\r\nAccept: application/json\r\n\r\n",
-            self.prefix, self.authority
-        );
+        let request =
+            format!("GET {}{path} HTTP/1.0\r\nHost: {}\r\nAccept: {accept}\r\n\r\n", self.prefix, self.authority);
         stream.write_all(request.as_bytes()).with_context(fail)?;
         // Bounded as a whole, not only per read: a Traefik that trickles its answer must not hold status.
         let deadline = Instant::now() + TIMEOUT;
@@ -97,10 +104,7 @@ impl ApiUrl {
         let body = String::from_utf8_lossy(&raw[split + 4..]).into_owned();
         if status.split_whitespace().nth(1) != Some("200") {
             let first = body.lines().next().unwrap_or_default();
-            bail!(
-                "{}: it answered {status:?} ({first}); is the API enabled (--api.insecure) on that entry point?",
-                fail()
-            );
+            bail!("{}: it answered {status:?} ({first}); {hint}", fail());
         }
         Ok(body)
     }

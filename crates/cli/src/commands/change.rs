@@ -15,22 +15,26 @@ use switchyard_model::{Change, Context, EnvKey, Outcome, Timestamp, World};
 use crate::args::{ChangeOpts, Cli};
 use crate::backend::{Backend, run_plan};
 use crate::report;
-use crate::session::{
-    Failure, Session, backend, load_spec_with_source, load_user_files, refuse, refuse_diagnostic, resolve, session,
-};
+use crate::session::{Failure, Session, backend, change_session, refuse, refuse_diagnostic};
 use crate::store::{self, LockHolder};
 
 /// Carries out `request` on the environment `opts` names.
 pub(crate) fn run(cli: &Cli, opts: &ChangeOpts, request: Change, out: &mut dyn Write) -> Result<(), Failure> {
-    let (spec, source) = load_spec_with_source(&cli.spec)?;
-    let files = load_user_files(&spec, &source, &cli.spec)?;
-    let mut s = session(cli, spec)?;
-    s.source = Some(source);
-    s.files = files;
-    s.gate = opts.policy.gate()?;
-    let key = resolve(&s.spec, &opts.target)?;
+    let (s, key) = change_session(cli, opts)?;
+    run_in(&s, cli, &key, opts, request, out)
+}
+
+/// Carries out `request` on the environment `key` in the session `s`.
+pub(crate) fn run_in(
+    s: &Session,
+    cli: &Cli,
+    key: &EnvKey,
+    opts: &ChangeOpts,
+    request: Change,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let mut backend = backend(cli)?;
-    let result = apply_change(&s, backend.as_mut(), &key, &request, opts, out).map(|_| ());
+    let result = apply_change(s, backend.as_mut(), key, &request, opts, out).map(|_| ());
     if matches!(result, Err(Failure::Broken(_))) {
         backend.forget();
     }

@@ -480,36 +480,21 @@ impl Backend for DockerBackend {
     }
 
     fn traefik(&mut self) -> Result<Option<crate::backend::TraefikView>> {
-        let url = format!("http://{}/api/rawdata", switchyard_model::proxy::INTERNAL_ADDRESS);
         let proxy = self.opts.proxy.clone();
         let source = format!("the proxy's API, {} in {proxy}", switchyard_model::proxy::INTERNAL_ADDRESS);
+        let rawdata = self.ask_internal("/api/rawdata", "API")?;
         self.rt.block_on(async {
-            // busybox wget in the proxy (busybox's `wget -T` crashes in some builds); the URL reaches the shell as
-            // an argument only. Bounded in the container by `timeout` where there is one, so no wget is left
-            // waiting there, and here in any case.
-            let args = [url.as_str(), "10"];
-            let script = r#"if command -v timeout >/dev/null 2>&1; then timeout "$2" wget -q -O - "$1"; else wget -q -O - "$1"; fi"#;
-            let asked = self.host.script(script, &args, &[]);
-            let out = tokio::time::timeout(Duration::from_secs(15), asked)
-                .await
-                .map_err(|_| anyhow!("Traefik's API ({url} in {proxy}) did not answer within 15s"))??;
-            if out.code == 143 || out.code == 124 {
-                bail!("Traefik's API ({url} in {proxy}) did not answer within 10s: is Traefik stuck?");
-            }
-            if out.code != 0 {
-                bail!(
-                    "Traefik's API does not answer in {proxy} ({url}: {}); `switchyard --docker install` runs \
-                     Traefik with its API there",
-                    out.stderr.trim()
-                );
-            }
             // The log since the proxy started, bounded too: a long-running proxy may have a long one.
             let provider_failure =
                 tokio::time::timeout(Duration::from_secs(10), install::provider_failure(&self.host.docker, &proxy))
                     .await
                     .map_err(|_| anyhow!("the proxy's log ({proxy}) could not be read within 10s"))??;
-            Ok(Some(crate::backend::TraefikView { source, rawdata: out.stdout, provider_failure }))
+            Ok(Some(crate::backend::TraefikView { source, rawdata, provider_failure }))
         })
+    }
+
+    fn metrics(&mut self) -> Result<String> {
+        self.ask_internal("/metrics", "metrics")
     }
 
     fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<crate::backend::HostView> {
@@ -779,6 +764,37 @@ exit 3"#,
                 Some(format!("wrote {files} in {}:/switchyard", self.host.container))
             }
             other => bail!("the Docker backend cannot carry out: {other}"),
+        })
+    }
+}
+
+impl DockerBackend {
+    /// GETs `path` from Traefik's internal entry point inside the proxy container (nothing is published): its
+    /// API (`what`: for messages) or its metrics.
+    fn ask_internal(&mut self, path: &str, what: &str) -> Result<String> {
+        let url = format!("http://{}{path}", switchyard_model::proxy::INTERNAL_ADDRESS);
+        let proxy = self.opts.proxy.clone();
+        self.rt.block_on(async {
+            // busybox wget in the proxy (busybox's `wget -T` crashes in some builds); the URL reaches the shell as
+            // an argument only. Bounded in the container by `timeout` where there is one, so no wget is left
+            // waiting there, and here in any case.
+            let args = [url.as_str(), "10"];
+            let script = r#"if command -v timeout >/dev/null 2>&1; then timeout "$2" wget -q -O - "$1"; else wget -q -O - "$1"; fi"#;
+            let asked = self.host.script(script, &args, &[]);
+            let out = tokio::time::timeout(Duration::from_secs(15), asked)
+                .await
+                .map_err(|_| anyhow!("Traefik's {what} ({url} in {proxy}) did not answer within 15s"))??;
+            if out.code == 143 || out.code == 124 {
+                bail!("Traefik's {what} ({url} in {proxy}) did not answer within 10s: is Traefik stuck?");
+            }
+            if out.code != 0 {
+                bail!(
+                    "Traefik's {what} could not be read in {proxy} ({url}: {}); `switchyard --docker install` runs \
+                     Traefik with its API and metrics there",
+                    out.stderr.trim()
+                );
+            }
+            Ok(out.stdout)
         })
     }
 }
