@@ -21,7 +21,7 @@ const session = {
   app: '',
   env: '',
   now: Math.floor(Date.now() / 1000),
-  last: null, // the last step: { title, changed, plan, undo, diff, diagnostics }
+  last: null, // the last step: { title, changed, plan, undo, before, after, file, diagnostics }
 };
 
 const specEditor = new Editor($('spec-editor'), $('spec'), 'switchyard.yaml');
@@ -61,8 +61,12 @@ const render = new Latest(async () => {
 
 const requestRender = () => render.request();
 
-/** Resolves once the page shows the latest inputs (the browser tests and the latency benchmark use it). */
-const idle = () => render.idle();
+/** Resolves once the page shows the latest inputs, the Diff panel's too when it is open (the browser tests
+ * and the latency benchmark use it). */
+const idle = async () => {
+  await render.idle();
+  await panelIdle('diff-panel');
+};
 
 /** The last view shown (the environment's generated configuration and its version map). */
 let lastView = null;
@@ -150,6 +154,7 @@ function showLastStep() {
     setText($('plan'), '');
     setText($('undo'), '');
     $('diff').replaceChildren();
+    if (panels['diff-panel']) panels['diff-panel'].then((d) => d.request());
     return;
   }
   const summary = last.refused ? `${last.title}: refused` : `${last.title}: ${last.changed ? 'done' : 'nothing to change'}`;
@@ -161,7 +166,19 @@ function showLastStep() {
   setText($('plan-title'), last.title);
   setText($('plan'), last.plan);
   setText($('undo'), last.undo);
-  showDiff($('diff'), last.diff);
+  if (panels['diff-panel']) panels['diff-panel'].then((d) => d.request());
+}
+
+/** The Diff panel: the last step's diff, computed by the module loaded on demand once the panel is open. */
+function createDiff() {
+  const run = new Latest(async () => {
+    const last = session.last;
+    if (!last || last.refused) return;
+    const { result } = await call('diff', last.before, last.after, last.file);
+    showDiff($('diff'), result.ok || '');
+  });
+  run.request();
+  return { request: () => run.request(), idle: () => run.idle() };
 }
 
 function showDiff(node, diff) {
@@ -198,6 +215,7 @@ function loadPanel(id) {
         return who;
       }),
       'check-panel': () => import('./check.js').then(({ createCheck }) => createCheck({ view })),
+      'diff-panel': () => Promise.resolve(createDiff()),
       'policy-panel': () => import('./policies.js').then(({ createPolicies }) => {
         const policies = createPolicies({ call, $, el, diagnosticItem: inputItem, session });
         policies.ready.then(() => policies.checkNow());
@@ -270,7 +288,10 @@ function step(action) {
       refuse(result.diagnostics);
     } else {
       const ok = result.ok;
-      session.last = { title, refused: false, changed: ok.changed, plan: ok.plan, undo: ok.undo, diff: ok.diff, diagnostics: result.diagnostics };
+      session.last = {
+        title, refused: false, changed: ok.changed, plan: ok.plan, undo: ok.undo,
+        before: ok.before, after: ok.after, file: ok.file, diagnostics: result.diagnostics,
+      };
       if (ok.changed) {
         session.states = JSON.stringify(ok.states, null, 2);
         stateEditor.value = session.states;

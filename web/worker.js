@@ -4,8 +4,9 @@
 //
 // The adapter (crates/wasm) makes every decision; this file only forwards.
 //
-// Two modules: the workflow's (loaded with the page) and the validator and request simulator's
-// (`switchyard_inspect`), imported the first time a call needs it, that is when its panel is first opened.
+// Two modules: the workflow's (loaded with the page) and the validator, request simulator, policies' and
+// diff's (`switchyard_inspect`), imported the first time a call needs it, that is when its panel is first
+// opened.
 
 import init, * as model from './pkg/switchyard_wasm.js';
 
@@ -34,6 +35,7 @@ const calls = {
   policy_input: async (spec, states, app, env, request, now) =>
     (await inspect()).policy_input(spec, states, app, env, request, BigInt(now)),
   policy_verdict: async (name, answer) => (await inspect()).policy_verdict(name, answer),
+  diff: async (before, after, file) => (await inspect()).diff(before, after, file),
 };
 
 // The last spec and states received: the page sends `null` for the one that did not change.

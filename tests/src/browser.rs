@@ -156,6 +156,17 @@ impl Browser {
     }
 
     /// Waits until the page shows the latest inputs.
+    /// Types `keys` into the focused element as a keyboard does (key down, key up), where its caret is: unlike
+    /// an element's send-keys, which chromedriver may start by moving the caret to the end of the text.
+    pub async fn type_keys(&self, keys: &str) {
+        use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".into());
+        for value in keys.chars() {
+            actions = actions.then(KeyAction::Down { value }).then(KeyAction::Up { value });
+        }
+        self.client.perform_actions(actions).await.unwrap();
+    }
+
     pub async fn idle(&self) {
         self.js_async("await window.playground.idle(); return true;").await;
     }

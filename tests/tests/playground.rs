@@ -82,8 +82,7 @@ async fn the_playground_runs_the_workflow_in_chromium() {
         .js("const t = document.getElementById('spec'); const i = t.value.indexOf('    compose: compose.yaml') + 8; t.focus(); t.setSelectionRange(i, i); return i;")
         .await;
     assert!(at.as_i64().unwrap() > 8);
-    let editor = page.client.find(Locator::Id("spec")).await.unwrap();
-    editor.send_keys("\u{E003}").await.unwrap(); // Backspace: `compose` becomes `comose`
+    page.type_keys("\u{E003}").await; // Backspace: `compose` becomes `comose`
     page.idle().await;
     let spec = page.js("return document.getElementById('spec').value").await;
     let spec = spec.as_str().unwrap();
@@ -124,14 +123,15 @@ async fn the_playground_runs_the_workflow_in_chromium() {
         .js("const t = document.getElementById('spec'); const before = t.value.slice(0, t.selectionStart).split('\\n'); return [before.length, before[before.length - 1].length + 1]")
         .await;
     assert_eq!(cursor, json!([line, expected[0]["column"]]));
-    page.js("const t = document.getElementById('spec'); const i = t.value.indexOf('    comose: ') + 7; t.setSelectionRange(i, i);").await;
-    editor.send_keys("p").await.unwrap();
+    page.js("const t = document.getElementById('spec'); const i = t.value.indexOf('    comose: ') + 7; t.focus(); t.setSelectionRange(i, i);").await;
+    page.type_keys("p").await;
     page.idle().await;
     assert_eq!(page.text("#diagnostics").await, "No problems.");
     assert_eq!(page.js("return document.querySelectorAll('#spec-editor .gutter .line.error').length").await, json!(0));
     assert_eq!(page.js("return document.getElementById('stale').hidden").await, json!(true));
 
-    // Deploy a preview.
+    // Deploy a preview, with the Diff panel open (its diff comes from the module loaded on demand).
+    open_tab(&page, "diff-panel").await;
     set_input(&page, "version", "v1.3.0").await;
     click(&page, "deploy").await;
     assert!(page.text("#step-result").await.contains("whoami/dev: deploy v1.3.0: done"));

@@ -92,7 +92,7 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// The wasm modules of the page: (name under `pkg/`, the features of `switchyard-wasm` it is built with).
 /// `switchyard_wasm` is loaded with the page; `switchyard_inspect` (the validator and the request simulator)
 /// only when a panel that needs it is first opened.
-pub const MODULES: &[(&str, &str)] = &[("switchyard_wasm", "workflow"), ("switchyard_inspect", "inspect,policy")];
+pub const MODULES: &[(&str, &str)] = &[("switchyard_wasm", "workflow"), ("switchyard_inspect", "inspect,policy,diff")];
 
 /// Builds the playground into [`output_dir`] and returns that directory. Cheap when nothing changed: cargo
 /// decides whether a module is rebuilt, wasm-bindgen and wasm-opt run only on a newer module, and the page's
@@ -167,10 +167,31 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name();
         if entry.path().is_file() && !NOT_SERVED.iter().any(|n| name == *n) {
-            std::fs::copy(entry.path(), out.join(&name)).map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            serve(&entry.path(), &out.join(&name))?;
         }
     }
+    // wasm-bindgen's glue, stripped in place (again when it was not rebuilt: stripping twice changes nothing).
+    for (name, _) in MODULES {
+        let glue = pkg.join(format!("{name}.js"));
+        serve(&glue, &glue)?;
+    }
     Ok(out)
+}
+
+/// Copies a file of the page to where it is served: JavaScript without what only its readers need
+/// ([`crate::strip::strip_js`]).
+fn serve(from: &Path, to: &Path) -> Result<(), String> {
+    let failed = |e: std::io::Error| format!("{}: {e}", from.display());
+    if from.extension().is_some_and(|e| e == "js") {
+        let text = std::fs::read_to_string(from).map_err(failed)?;
+        if let Some(stripped) = crate::strip::strip_js(&text) {
+            return std::fs::write(to, stripped).map_err(|e| format!("{}: {e}", to.display()));
+        }
+    }
+    if from != to {
+        std::fs::copy(from, to).map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// The model's own checks as a policy module (ABI v1, docs/policy-abi.md): `crates/policy` built for

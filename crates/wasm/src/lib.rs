@@ -10,13 +10,18 @@
 //! - `inspect` ([`inspect`]): any Traefik dynamic configuration: `check_traefik` (the validator) and `route`
 //!   (the request simulator), loaded when a panel that needs them is first opened;
 //! - `policy` ([`policy`], built into the same module as `inspect`): the policies' input and the reading of
-//!   their answers, `policy_input` and `policy_verdict`, for the Policies panel (`web/policies.js`).
+//!   their answers, `policy_input` and `policy_verdict`, for the Policies panel (`web/policies.js`);
+//! - `diff` ([`diff`], built into the same module as `inspect`): the unified diff of a step's configuration
+//!   for the Diff panel, computed when that panel is open (Myers' diff is about 17 KB gzipped, which the
+//!   page's first load does without).
 //!
-//! Both are on by default (the native build and its tests have everything).
+//! All are on by default (the native build and its tests have everything).
 
 use serde::Serialize;
 use switchyard_diagnostics::Diagnostic;
 
+#[cfg(feature = "diff")]
+pub mod diff;
 #[cfg(any(feature = "workflow", feature = "policy"))]
 mod inputs;
 #[cfg(feature = "inspect")]

@@ -6,7 +6,7 @@ use serde::Serialize;
 use switchyard_model::naming;
 use switchyard_model::render::{render_env, render_world, to_yaml};
 use switchyard_model::traefik::RenderedConfig;
-use switchyard_model::view::{EnvStatus, RoutingGraph, routing_graph, status, unified_diff, version_services};
+use switchyard_model::view::{EnvStatus, RoutingGraph, routing_graph, status, version_services};
 use switchyard_model::{Context, Diagnostic, EnvKey, EnvState, Timestamp, World};
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -148,7 +148,6 @@ struct Applied<'a> {
     undo: String,
     before: String,
     after: String,
-    diff: String,
 }
 
 fn read_request(request_json: &str) -> Result<switchyard_model::Change, Vec<Diagnostic>> {
@@ -164,9 +163,10 @@ pub fn describe_request(request_json: &str) -> String {
 }
 
 /// Applies a request (`{"change": "promote", "version": "v1.3.0", "share": 10}`) to one environment:
-/// `{ ok: { changed, state, states, file, plan, undo, before, after, diff }, diagnostics }`: the new state,
+/// `{ ok: { changed, state, states, file, plan, undo, before, after }, diagnostics }`: the new state,
 /// every state (the input with this one replaced, as the next call's `states_json`), the plan and its undo
-/// as text, the environment's Traefik file before and after (YAML) and their unified diff.
+/// as text, the environment's Traefik file before and after (YAML); their diff is [`crate::diff::diff`]'s, in
+/// the module loaded on demand.
 #[wasm_bindgen]
 pub fn apply(spec_yaml: &str, states_json: &str, app: &str, env: &str, request_json: &str, now_unix: u64) -> String {
     let run = || -> Result<(switchyard_model::Outcome, World), Vec<Diagnostic>> {
@@ -186,7 +186,6 @@ pub fn apply(spec_yaml: &str, states_json: &str, app: &str, env: &str, request_j
     let show = || -> Reply<Applied<'_>> {
         let file = naming::config_file(app, env);
         let (before, after) = (yaml(&outcome.before)?, yaml(&outcome.after)?);
-        let diff = unified_diff(&before, &after, &format!("a/{file}"), &format!("b/{file}"));
         let applied = Applied {
             changed: outcome.changed,
             state: &outcome.state,
@@ -196,7 +195,6 @@ pub fn apply(spec_yaml: &str, states_json: &str, app: &str, env: &str, request_j
             undo: outcome.undo.to_string(),
             before,
             after,
-            diff,
         };
         Ok((applied, outcome.diagnostics.clone()))
     };
@@ -235,7 +233,11 @@ mod tests {
         assert!(rendered["ok"].as_str().unwrap().contains("Host(`v1-2-0-whoami.dev.example.com`)"));
         assert_eq!(deployed["ok"]["states"].as_array().unwrap().len(), 1);
         assert!(deployed["ok"]["plan"].as_str().unwrap().contains(" 1. create stack whoami-dev-v1-2-0"));
-        let diff = deployed["ok"]["diff"].as_str().unwrap();
+        let ok = &deployed["ok"];
+        let (before, after) = (ok["before"].as_str().unwrap(), ok["after"].as_str().unwrap());
+        let diff: serde_json::Value =
+            serde_json::from_str(&crate::diff::diff(before, after, "switchyard_whoami_dev.yml")).unwrap();
+        let diff = diff["ok"].as_str().unwrap();
         assert!(diff.starts_with("--- a/switchyard_whoami_dev.yml\n+++ b/switchyard_whoami_dev.yml\n"), "{diff}");
         assert!(diff.contains("+      rule: Host(`v1-2-0-whoami.dev.example.com`)"), "{diff}");
 
