@@ -15,9 +15,25 @@ use crate::switchyard_bin;
 pub const APP_IMAGE: &str = "switchyard-test-app:e2e";
 
 pub const APP: &str = r#"#!/bin/sh
-# Answers with its version; /cgi-bin/health fails while /tmp/unhealthy exists.
+# Answers with its version; /cgi-bin/health fails while /tmp/unhealthy exists. A version named *-fail5 answers
+# every fifth request with a 500; one named *-slow answers after half a second (a CGI script, which busybox
+# httpd runs for / when there is no index.html).
 mkdir -p /www/cgi-bin
-printf '%s\n' "${APP_VERSION:-unknown}" > /www/index.html
+case "${APP_VERSION:-unknown}" in
+*-fail5|*-slow)
+  cat > /www/cgi-bin/index.cgi <<'H'
+#!/bin/sh
+case "$APP_VERSION" in
+*-fail5)
+  n=$(cat /tmp/count 2>/dev/null); n=$(( ${n:-0} + 1 )); echo "$n" > /tmp/count
+  if [ $(( n % 5 )) -eq 0 ]; then printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nfailed\n'; exit 0; fi ;;
+*-slow) sleep 0.5 ;;
+esac
+printf 'Content-Type: text/plain\r\n\r\n%s\n' "$APP_VERSION"
+H
+  chmod +x /www/cgi-bin/index.cgi ;;
+*) printf '%s\n' "${APP_VERSION:-unknown}" > /www/index.html ;;
+esac
 cat > /www/cgi-bin/health <<'H'
 #!/bin/sh
 if [ -e /tmp/unhealthy ]; then printf 'Status: 503 Unavailable\r\nContent-Type: text/plain\r\n\r\nunhealthy\n'; else printf 'Content-Type: text/plain\r\n\r\nok\n'; fi
@@ -143,6 +159,41 @@ impl Site {
             "services:\n  web:\n    image: {APP_IMAGE}\n    environment:\n      APP_VERSION: ${{SWITCHYARD_VERSION}}\n"
         ));
         site
+    }
+
+    /// A site whose spec routes `web` with the health check for load (and `environment`'s lines), installed,
+    /// with `version` deployed, live with all traffic and answering on the production host.
+    pub fn live(name: &str, environment: &[&str], version: &str) -> Site {
+        let site = Site::new(name);
+        site.write_spec(&[ROUTE_WEB, HEALTH_UNDER_LOAD], environment);
+        site.install();
+        site.ok(&["deploy", version]);
+        site.ok(&["promote", version, "--share", "100"]);
+        site.wait_for_answer(&site.production_host(), version);
+        site
+    }
+
+    /// Runs `body` under a load on the production host (`rate` requests per second over 4 connections); then
+    /// stops the load, prints its report if `body` failed, and removes the site, whatever happened.
+    pub fn under_load(self, rate: u32, body: impl FnOnce(&Site, &crate::load::Load)) {
+        let load = crate::load::Load::start(
+            &[self.target(&self.production_host())],
+            crate::load::Options {
+                connections: 4,
+                rate,
+                max_duration: std::time::Duration::from_secs(300),
+                ..crate::load::Options::default()
+            },
+        );
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&self, &load)));
+        let report = load.stop();
+        if result.is_err() {
+            report.print();
+        }
+        self.cleanup();
+        if let Err(panic) = result {
+            std::panic::resume_unwind(panic);
+        }
     }
 
     pub fn path(&self) -> &Path {
