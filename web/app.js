@@ -216,6 +216,7 @@ function loadPanel(id) {
       }),
       'check-panel': () => import('./check.js').then(({ createCheck }) => createCheck({ view })),
       'diff-panel': () => Promise.resolve(createDiff()),
+      'rollout-panel': () => import('./rollout.js').then(({ createRollout }) => createRollout({ session, item: inputItem })),
       'policy-panel': () => import('./policies.js').then(({ createPolicies }) => {
         const policies = createPolicies({ call, $, el, diagnosticItem: inputItem, session });
         policies.ready.then(() => policies.checkNow());
@@ -418,6 +419,7 @@ window.playground = {
   /** The panels' latest runs, once opened (the browser tests wait on them). */
   who: { idle: () => panelIdle('who-panel') },
   check: { idle: () => panelIdle('check-panel') },
+  rollout: { idle: () => panelIdle('rollout-panel') },
   /** The Policies panel once it has loaded its modules and finished its latest run (tests wait on it). */
   policies: async () => {
     const made = await loadPanel('policy-panel');

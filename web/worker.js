@@ -36,6 +36,7 @@ const calls = {
     (await inspect()).policy_input(spec, states, app, env, request, BigInt(now)),
   policy_verdict: async (name, answer) => (await inspect()).policy_verdict(name, answer),
   diff: async (before, after, file) => (await inspect()).diff(before, after, file),
+  replay_rollout: async (spec, app, env, traffic) => (await inspect()).replay_rollout(spec, app, env, traffic),
 };
 
 // The last spec and states received: the page sends `null` for the one that did not change.

@@ -668,6 +668,7 @@ fn the_first_load_stays_within_its_budget_and_the_rest_is_reported() {
             "policies/switchyard-model.wasm",
             "policy-host.js",
             "policy-worker.js",
+            "rollout.js",
             "share.js",
             "who.js"
         ]
@@ -675,4 +676,43 @@ fn the_first_load_stays_within_its_budget_and_the_rest_is_reported() {
     let (first, total) = (sizes.initial().1, sizes.total().1);
     assert!(first < total);
     assert!(first <= 350_000, "the first load is over the 350 KB budget: {first} B gzipped\n{sizes}");
+}
+
+/// The Rollout panel: the example's `dev` (no rollout: the defaults) replayed against a candidate failing a
+/// fifth of its requests is rolled back at its first step, in the model's words; a healthy one goes through
+/// every step and the bake; the words are those of `switchyard_model::replay`, which the CLI's decisions share.
+#[tokio::test]
+async fn the_rollout_panel_replays_a_rollout_against_made_up_numbers() {
+    if !browser::available() {
+        return;
+    }
+    let server = browser::serve();
+    let page = Browser::start().await;
+    page.open(&server.url()).await;
+    open_tab(&page, "rollout-panel").await;
+    page.js_async("await window.playground.rollout.idle(); return true;").await;
+    let of = page.text("#rollout-of").await;
+    assert!(of.contains("whoami/dev: no rollout declared, the defaults: steps 10, 25, 50, 100%"), "{of}");
+    let text = page.text("#rollout-text").await;
+    assert!(text.starts_with("step 1 of 4 (10%): rolled back at 1 s: "), "{text}");
+    assert!(text.contains("over the 1% allowed"), "{text}");
+    let rollout = switchyard_model::rollout::Rollout::default();
+    let traffic = switchyard_model::replay::Traffic {
+        rate: 200.0,
+        candidate_errors: 20.0,
+        candidate_latency_ms: 20.0,
+        live_errors: 0.0,
+        live_latency_ms: 20.0,
+        candidate_fails_after_s: 0,
+    };
+    assert_eq!(text, switchyard_model::replay::replay(&rollout, &traffic).text());
+
+    set_input(&page, "rollout-errors", "0").await;
+    page.client.find(Locator::Id("rollout-run")).await.unwrap().click().await.unwrap();
+    page.js_async("await window.playground.rollout.idle(); return true;").await;
+    let text = page.text("#rollout-text").await;
+    assert_eq!(page.js("return document.getElementById('rollout-text').dataset.outcome").await, json!("done"));
+    assert!(text.contains("bake at 100% for 5m: passed at 540 s"), "{text}");
+    page.assert_no_errors().await;
+    page.close().await;
 }

@@ -43,6 +43,7 @@ pub mod plan;
 pub mod policy;
 pub mod proxy;
 pub mod render;
+pub mod replay;
 pub mod rollout;
 pub mod served;
 pub mod spec;

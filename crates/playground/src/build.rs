@@ -92,7 +92,8 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// The wasm modules of the page: (name under `pkg/`, the features of `switchyard-wasm` it is built with).
 /// `switchyard_wasm` is loaded with the page; `switchyard_inspect` (the validator and the request simulator)
 /// only when a panel that needs it is first opened.
-pub const MODULES: &[(&str, &str)] = &[("switchyard_wasm", "workflow"), ("switchyard_inspect", "inspect,policy,diff")];
+pub const MODULES: &[(&str, &str)] =
+    &[("switchyard_wasm", "workflow"), ("switchyard_inspect", "inspect,policy,diff,replay")];
 
 /// Builds the playground into [`output_dir`] and returns that directory. Cheap when nothing changed: cargo
 /// decides whether a module is rebuilt, wasm-bindgen and wasm-opt run only on a newer module, and the page's
@@ -288,6 +289,7 @@ pub const LAZY: &[&str] = &[
     "policy-host.js",
     "policy-worker.js",
     "share.js",
+    "rollout.js",
 ];
 
 /// Whether the page loads `name` (a path under the output directory) only on demand.

@@ -13,7 +13,9 @@
 //!   their answers, `policy_input` and `policy_verdict`, for the Policies panel (`web/policies.js`);
 //! - `diff` ([`diff`], built into the same module as `inspect`): the unified diff of a step's configuration
 //!   for the Diff panel, computed when that panel is open (Myers' diff is about 17 KB gzipped, which the
-//!   page's first load does without).
+//!   page's first load does without);
+//! - `replay` ([`replay`], built into the same module as `inspect`): a rollout replayed against made-up
+//!   numbers, for the Rollout panel.
 //!
 //! All are on by default (the native build and its tests have everything).
 
@@ -22,12 +24,14 @@ use switchyard_diagnostics::Diagnostic;
 
 #[cfg(feature = "diff")]
 pub mod diff;
-#[cfg(any(feature = "workflow", feature = "policy"))]
+#[cfg(any(feature = "workflow", feature = "policy", feature = "replay"))]
 mod inputs;
 #[cfg(feature = "inspect")]
 pub mod inspect;
 #[cfg(feature = "policy")]
 pub mod policy;
+#[cfg(feature = "replay")]
+pub mod replay;
 #[cfg(feature = "workflow")]
 pub mod workflow;
 
