@@ -444,3 +444,35 @@ fn nothing_is_written_when_traefiks_directory_would_be_broken() {
     fs::remove_file(dynamic.join("theirs.yml")).unwrap();
     env.ok(&dev(&["deploy", "v1"]));
 }
+
+/// A rollout that could not run is refused before anything changes: steps that do not rise, `--share` with a
+/// rollout's options, and on the local backend no Traefik to read metrics from.
+#[test]
+fn a_rollout_that_cannot_run_changes_nothing() {
+    let env = Env::new();
+    env.ok(&dev(&["create"]));
+    env.ok(&dev(&["deploy", "v1"]));
+    env.ok(&dev(&["observe", "v1", "healthy"]));
+    env.ok(&dev(&["promote", "v1"]));
+    env.ok(&dev(&["deploy", "v2"]));
+    env.ok(&dev(&["observe", "v2", "healthy"]));
+    let before = env.snapshot();
+    let text = env.expect(1, &dev(&["promote", "v2", "--steps", "50,10,100"]));
+    assert!(text.contains("SY0217") && text.contains("the steps [50, 10, 100] do not rise"), "{text}");
+    let text = env.expect(1, &dev(&["promote", "v2", "--steps", "10,50"]));
+    assert!(text.contains("end with 100, which completes the promotion: [10, 50, 100]"), "{text}");
+    let text = env.expect(2, &dev(&["promote", "v2", "--share", "10", "--steps", "10,100"]));
+    assert!(text.contains("cannot be used with"), "{text}");
+    let text = env.expect(2, &dev(&["promote", "v2", "--max-error-rate", "one"]));
+    assert!(text.contains("is not a percentage"), "{text}");
+    let text = env.expect(1, &dev(&["promote", "v2", "--steps", "10,100"]));
+    assert!(text.contains("no rollout starts, Traefik's metrics cannot be read"), "{text}");
+    assert!(text.contains("--traefik-api"), "{text}");
+    let text = env.expect(1, &dev(&["rollout", "abort"]));
+    assert!(text.contains("SY0215") && text.contains("no rollout is under way in whoami/dev"), "{text}");
+    assert_eq!(env.snapshot(), before, "nothing may change");
+    // A dry run shows the rollout's first step and changes nothing either.
+    let text = env.ok(&dev(&["promote", "v2", "--steps", "10,100", "--dry-run"]));
+    assert!(text.contains("start a rollout of v2: 10%, 100%, 1m a step"), "{text}");
+    assert_eq!(env.snapshot(), before);
+}
