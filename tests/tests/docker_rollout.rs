@@ -92,5 +92,16 @@ fn a_good_version_walks_every_step_and_a_failing_one_is_rolled_back_at_the_first
         let bound = 10 * 10 * rate as usize / 100;
         assert!(failures.len() <= bound, "{} failed, over the bound {bound}\n{report}", failures.len());
         assert!(!failures.is_empty(), "no request failed: was the failing version ever reached?\n{report}");
+
+        // A team's policy that allows no canary step above 25 %: the rollout's step to 50 % is refused, and
+        // the refusal rolls it back (a policy holds for a rollout's steps as for `shift`).
+        load.step("policy");
+        site.ok(&["deploy", "v4"]);
+        let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/policies/canary-25.wat");
+        let text = site.expect(1, &["promote", "v4", "--steps", "10,50,100", "--policy", policy]);
+        assert!(text.contains("step 1 of 3 (10%) passed"), "{text}");
+        assert!(text.contains("CANARY25") && text.contains("a canary step of 50 percent"), "{text}");
+        assert!(text.contains("was rolled back at step 1 of 3 (10%): the next step failed"), "{text}");
+        assert_eq!(site.env_state().traffic_summary(), "green v2 100%");
     });
 }

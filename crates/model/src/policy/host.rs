@@ -4,13 +4,15 @@ use std::collections::BTreeMap;
 
 use super::abi::{ABI_VERSION, ChangeInput, InputRef, Source};
 use crate::render::render_env;
-use crate::state::{EnvKey, World};
+use crate::rollout::{Phase, Progress};
+use crate::state::{EnvKey, EnvState, World};
 use crate::transition::{Change, Outcome};
 use crate::valid_spec::ValidSpec;
 
 /// The change as policies see it: the command's name and its arguments (`repair` is the `create` request that
-/// `switchyard repair` plans).
-pub fn change_of(request: &Change, key: &EnvKey, repair: bool) -> ChangeInput {
+/// `switchyard repair` plans). `before`, the environment's state before the change, gives a rollout's next
+/// share.
+pub fn change_of(request: &Change, key: &EnvKey, repair: bool, before: Option<&EnvState>) -> ChangeInput {
     let (command, version, share) = match request {
         Change::Create if repair => ("repair", None, None),
         Change::Create => ("create", None, None),
@@ -21,9 +23,16 @@ pub fn change_of(request: &Change, key: &EnvKey, repair: bool) -> ChangeInput {
         Change::Complete => ("complete", None, None),
         Change::Rollback => ("rollback", None, None),
         Change::StartRollout { version, rollout } => ("promote", Some(version.clone()), rollout.steps.first().copied()),
-        // The share is the step's the change moves to (none when it moves to the bake or ends the rollout): the
-        // state before it names the rollout and its steps.
-        Change::NextStep { version, .. } => ("rollout-step", Some(version.clone()), None),
+        // The share the step moves the candidate to, as a `shift` would say it (none when it moves to the bake
+        // or ends the rollout): a policy that limits shares holds for a rollout's steps too.
+        Change::NextStep { version, .. } => {
+            let next = before.and_then(|s| s.rollout.as_ref()).and_then(Progress::next);
+            let share = match next {
+                Some(Phase::Step { share, .. }) => Some(share),
+                _ => None,
+            };
+            ("rollout-step", Some(version.clone()), share)
+        }
         Change::AbortRollout { version, .. } => ("rollout-abort", Some(version.clone()), None),
         Change::Retire { version } => ("retire", Some(version.clone()), None),
         Change::Cleanup => ("cleanup", None, None),
@@ -71,7 +80,7 @@ pub fn change_input(
 ) -> Result<Vec<u8>, String> {
     let mut after = world.clone();
     after.insert(key.clone(), outcome.state.clone());
-    let change = change_of(request, key, repair);
+    let change = change_of(request, key, repair, world.get(key));
     let plan = serde_json::to_value(&outcome.plan.steps).map_err(|e| format!("could not write the plan: {e}"))?;
     write_input(&InputRef {
         abi: ABI_VERSION,
