@@ -99,6 +99,10 @@ fn slow_starved_killed_and_restarted_rollouts() {
         resumed.wait_for("resuming the rollout of v3 at step 1 of 2 (20%)");
         // A Traefik restart in the middle of the resumed step: its counters start from zero again.
         resumed.wait_for("watched for 30s");
+        // A second driver beside the live one is refused: it would take every step twice.
+        let text = site.expect(1, &["rollout", "resume"]);
+        assert!(text.contains("SY0218") && text.contains("is driven by pid"), "{text}");
+        assert!(site.ok(&["status"]).contains("driven by pid"));
         std::thread::sleep(Duration::from_secs(3));
         load.step("restart");
         docker(&["restart", "-t", "1", &site.proxy]);

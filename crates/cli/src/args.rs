@@ -244,6 +244,10 @@ pub(crate) enum Command {
         /// $SWITCHYARD_TRAEFIK_API.
         #[arg(long, value_name = "URL")]
         traefik_api: Option<String>,
+        /// `resume`: take the rollout over from its driver on another machine, which you know is gone (one
+        /// gone on this machine is taken over without it).
+        #[arg(long)]
+        take_over: bool,
         #[command(flatten)]
         opts: ChangeOpts,
     },

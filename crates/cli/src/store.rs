@@ -46,8 +46,14 @@ impl LockHolder {
     /// True when the holder ran on this machine and its process is gone: the lock is left over from a CLI
     /// that was killed, and nothing can still be working under it.
     pub(crate) fn is_dead(&self) -> bool {
-        self.host.is_some() && self.host == this_host() && !Path::new(&format!("/proc/{}", self.pid)).exists()
+        process_gone(self.host.as_deref(), self.pid)
     }
+}
+
+/// True when process `pid` of machine `host` ran on this machine and is gone (false when it ran elsewhere:
+/// nothing here can tell).
+pub(crate) fn process_gone(host: Option<&str>, pid: u32) -> bool {
+    host.is_some() && host.map(str::to_string) == this_host() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// This machine's name, to tell locks held here from locks held elsewhere.

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use crate::rollout::Rollout;
+use crate::rollout::{Driver, Rollout};
 use crate::state::HealthStatus;
 use crate::transition::Change;
 
@@ -28,6 +28,10 @@ pub(crate) struct ChangeFields {
     passed: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    #[serde(default)]
+    driver: Option<Driver>,
+    #[serde(default)]
+    take_over: Option<bool>,
 }
 
 #[derive(Clone, Copy, Deserialize)]
@@ -42,6 +46,7 @@ enum Kind {
     Rollback,
     StartRollout,
     NextStep,
+    ResumeRollout,
     AbortRollout,
     Retire,
     Cleanup,
@@ -51,7 +56,7 @@ impl TryFrom<ChangeFields> for Change {
     type Error = String;
 
     fn try_from(f: ChangeFields) -> Result<Change, String> {
-        let ChangeFields { change, version, status, share, rollout, passed, reason } = f;
+        let ChangeFields { change, version, status, share, rollout, passed, reason, driver, take_over } = f;
         let (name, takes): (&str, &[&str]) = match change {
             Kind::Create => ("create", &[]),
             Kind::Deploy => ("deploy", &["version"]),
@@ -60,8 +65,9 @@ impl TryFrom<ChangeFields> for Change {
             Kind::SetShare => ("set_share", &["share"]),
             Kind::Complete => ("complete", &[]),
             Kind::Rollback => ("rollback", &[]),
-            Kind::StartRollout => ("start_rollout", &["version", "rollout"]),
-            Kind::NextStep => ("next_step", &["version", "passed"]),
+            Kind::StartRollout => ("start_rollout", &["version", "rollout", "driver"]),
+            Kind::NextStep => ("next_step", &["version", "passed", "driver"]),
+            Kind::ResumeRollout => ("resume_rollout", &["version", "driver", "take_over"]),
             Kind::AbortRollout => ("abort_rollout", &["version", "reason"]),
             Kind::Retire => ("retire", &["version"]),
             Kind::Cleanup => ("cleanup", &[]),
@@ -73,6 +79,8 @@ impl TryFrom<ChangeFields> for Change {
             ("rollout", rollout.is_some()),
             ("passed", passed.is_some()),
             ("reason", reason.is_some()),
+            ("driver", driver.is_some()),
+            ("take_over", take_over.is_some()),
         ];
         for (field, present) in given {
             if present && !takes.contains(&field) {
@@ -96,12 +104,19 @@ impl TryFrom<ChangeFields> for Change {
             Kind::SetShare => Change::SetShare { share: share.ok_or_else(|| missing("share"))? },
             Kind::Complete => Change::Complete,
             Kind::Rollback => Change::Rollback,
-            Kind::StartRollout => {
-                Change::StartRollout { version: version()?, rollout: rollout.ok_or_else(|| missing("rollout"))? }
-            }
+            Kind::StartRollout => Change::StartRollout {
+                version: version()?,
+                rollout: rollout.ok_or_else(|| missing("rollout"))?,
+                driver,
+            },
             Kind::NextStep => {
-                Change::NextStep { version: version()?, passed: passed.ok_or_else(|| missing("passed"))? }
+                Change::NextStep { version: version()?, passed: passed.ok_or_else(|| missing("passed"))?, driver }
             }
+            Kind::ResumeRollout => Change::ResumeRollout {
+                version: version()?,
+                driver: driver.ok_or_else(|| missing("driver"))?,
+                take_over: take_over.unwrap_or(false),
+            },
             Kind::AbortRollout => {
                 Change::AbortRollout { version: version()?, reason: reason.ok_or_else(|| missing("reason"))? }
             }
@@ -129,8 +144,14 @@ mod tests {
             Change::SetShare { share: 50 },
             Change::Complete,
             Change::Rollback,
-            Change::StartRollout { version: "v2".into(), rollout: Rollout::default() },
-            Change::NextStep { version: "v2".into(), passed: "ok".into() },
+            Change::StartRollout { version: "v2".into(), rollout: Rollout::default(), driver: None },
+            Change::NextStep { version: "v2".into(), passed: "ok".into(), driver: None },
+            Change::NextStep {
+                version: "v2".into(),
+                passed: "ok".into(),
+                driver: Some(Driver { host: Some("ci".into()), pid: 7 }),
+            },
+            Change::ResumeRollout { version: "v2".into(), driver: Driver { host: None, pid: 8 }, take_over: true },
             Change::AbortRollout { version: "v2".into(), reason: "bad".into() },
             Change::Retire { version: "v1".into() },
             Change::Cleanup,

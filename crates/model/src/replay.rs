@@ -98,8 +98,14 @@ const PATIENCE_S: u64 = 3600;
 /// Replays `rollout` against `traffic`, a second at a time.
 pub fn replay(rollout: &Rollout, traffic: &Traffic) -> Replay {
     let thresholds = rollout.thresholds();
-    let mut progress =
-        Progress { version: "candidate".into(), rollout: rollout.clone(), step: 0, since: Timestamp(0), last: None };
+    let mut progress = Progress {
+        version: "candidate".into(),
+        rollout: rollout.clone(),
+        step: 0,
+        since: Timestamp(0),
+        last: None,
+        driver: None,
+    };
     let mut phases = Vec::new();
     let mut now = 0u64;
     // Cumulative counters, as Traefik keeps them.

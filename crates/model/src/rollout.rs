@@ -205,6 +205,28 @@ pub struct Progress {
     /// The last step's decision, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<String>,
+    /// The process walking the steps: only it takes the next one (`rollout resume` takes over from one that
+    /// is gone). None for a rollout walked by hand (the playground).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<Driver>,
+}
+
+/// A process that walks a rollout: its machine and process id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Driver {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    pub pid: u32,
+}
+
+impl fmt::Display for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.host {
+            Some(host) => write!(f, "pid {} on {host}", self.pid),
+            None => write!(f, "pid {}", self.pid),
+        }
+    }
 }
 
 /// What a rollout is doing.
@@ -321,6 +343,7 @@ mod tests {
             step: 0,
             since: Timestamp::default(),
             last: None,
+            driver: None,
         };
         assert_eq!(p.phase(), Phase::Step { index: 0, share: 10 });
         assert_eq!(p.describe(), "step 1 of 2 (10%)");

@@ -12,7 +12,7 @@ use crate::names;
 use crate::naming;
 use crate::plan::{Plan, Probe, Step};
 use crate::render::{RenderError, render_env};
-use crate::rollout::{Phase, Progress, Rollout};
+use crate::rollout::{Driver, Phase, Progress, Rollout};
 use crate::state::{
     Deployment, Endpoint, EnvKey, EnvState, HISTORY_LEN, HealthStatus, HistoryEntry, Slot, Split, World,
 };
@@ -50,10 +50,23 @@ pub enum Change {
     Rollback,
     /// Promote a version in steps (see [`crate::rollout`]): its first step's share now, the rest by
     /// [`Change::NextStep`] once each step passed.
-    StartRollout { version: String, rollout: Rollout },
+    StartRollout {
+        version: String,
+        rollout: Rollout,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        driver: Option<Driver>,
+    },
     /// The rollout of `version` passed its current step (`passed`: why, in words): on to the next share, the
-    /// bake, or done.
-    NextStep { version: String, passed: String },
+    /// bake, or done. Refused from another `driver` than the rollout's.
+    NextStep {
+        version: String,
+        passed: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        driver: Option<Driver>,
+    },
+    /// `driver` takes on the rollout of `version` where it stands, its step watched afresh; from another
+    /// driver only with `take_over` (that one is gone).
+    ResumeRollout { version: String, driver: Driver, take_over: bool },
     /// The rollout of `version` failed (`reason`: why, in words): all traffic back to the live slot at once.
     AbortRollout { version: String, reason: String },
     /// Remove a version no slot holds.
@@ -72,11 +85,12 @@ impl Change {
             Change::SetShare { share } => format!("set the candidate's share to {share}%"),
             Change::Complete => "complete the promotion".into(),
             Change::Rollback => "roll back".into(),
-            Change::StartRollout { version, rollout } => {
+            Change::StartRollout { version, rollout, .. } => {
                 let steps: Vec<String> = rollout.steps.iter().map(|s| format!("{s}%")).collect();
                 format!("start a rollout of {version}: {}, {} a step", steps.join(", "), rollout.step_time)
             }
-            Change::NextStep { version, passed } => format!("rollout of {version}: {passed}"),
+            Change::NextStep { version, passed, .. } => format!("rollout of {version}: {passed}"),
+            Change::ResumeRollout { version, driver, .. } => format!("resume the rollout of {version} ({driver})"),
             Change::AbortRollout { version, reason } => format!("roll back the rollout of {version}: {reason}"),
             Change::Retire { version } => format!("retire {version}"),
             Change::Cleanup => "clean up by retention".into(),
@@ -118,6 +132,8 @@ pub enum TransitionError {
     NoRollout { key: EnvKey, version: String, under_way: Option<String> },
     #[error("a rollout of {version} is under way in {key}")]
     RolloutUnderWay { key: EnvKey, version: String },
+    #[error("the rollout of {version} in {key} is driven by {driver}")]
+    DrivenElsewhere { key: EnvKey, version: String, driver: String },
     #[error("the rollout cannot run: {problem}")]
     InvalidRollout { problem: String, fix: String },
     #[error("{version} is held by the {slot} slot in {key}; it cannot be removed")]
@@ -147,6 +163,7 @@ impl TransitionError {
             TransitionError::NoRollout { .. } => "SY0215",
             TransitionError::RolloutUnderWay { .. } => "SY0216",
             TransitionError::InvalidRollout { .. } => "SY0217",
+            TransitionError::DrivenElsewhere { .. } => "SY0218",
             TransitionError::Render(_) => "SY0299",
         }
     }
@@ -191,6 +208,10 @@ impl TransitionError {
                 "take it on with `switchyard rollout resume`, or stop it with `switchyard rollout abort`".into()
             }
             TransitionError::InvalidRollout { fix, .. } => fix.clone(),
+            TransitionError::DrivenElsewhere { .. } => {
+                "let it go on; if that process is gone, `switchyard rollout resume --take-over` takes the rollout on"
+                    .into()
+            }
             TransitionError::Render(_) => return None,
         })
     }
@@ -366,8 +387,16 @@ impl Transition<'_> {
                 self.stop_rollout("rolled back by hand");
                 self.rollback()
             }
-            Change::StartRollout { version, rollout } => self.start_rollout(version, rollout),
-            Change::NextStep { version, passed } => self.next_step(version, passed),
+            Change::StartRollout { version, rollout, driver } => self.start_rollout(version, rollout, driver),
+            Change::NextStep { version, passed, driver } => self.next_step(version, passed, driver.as_ref()),
+            Change::ResumeRollout { version, driver, take_over } => {
+                let mut progress = self.rollout_of(version)?.clone();
+                self.check_driver(&progress, Some(driver), *take_over)?;
+                progress.driver = Some(driver.clone());
+                progress.since = self.ctx.now;
+                self.new.rollout = Some(progress);
+                Ok(true)
+            }
             Change::AbortRollout { version, reason } => {
                 self.rollout_of(version)?;
                 self.new.rollout = None;
@@ -514,7 +543,12 @@ impl Transition<'_> {
         Ok(true)
     }
 
-    fn start_rollout(&mut self, version: &str, rollout: &Rollout) -> Result<bool, TransitionError> {
+    fn start_rollout(
+        &mut self,
+        version: &str,
+        rollout: &Rollout,
+        driver: &Option<Driver>,
+    ) -> Result<bool, TransitionError> {
         if let Some((_, problem, fix)) = rollout.problems().into_iter().next() {
             return Err(TransitionError::InvalidRollout { problem, fix });
         }
@@ -533,8 +567,14 @@ impl Transition<'_> {
         if !self.promote(version, first)? {
             return Ok(false);
         }
-        let progress =
-            Progress { version: version.into(), rollout: rollout.clone(), step: 0, since: self.ctx.now, last: None };
+        let progress = Progress {
+            version: version.into(),
+            rollout: rollout.clone(),
+            step: 0,
+            since: self.ctx.now,
+            last: None,
+            driver: driver.clone(),
+        };
         // With nothing live there is nothing to compare with or go back to: the promotion is all there is.
         if had_live && (first < 100 || progress.next().is_some()) {
             self.new.rollout = Some(progress);
@@ -554,8 +594,26 @@ impl Transition<'_> {
         }
     }
 
-    fn next_step(&mut self, version: &str, passed: &str) -> Result<bool, TransitionError> {
+    /// Refuses `driver` when the rollout has another one, unless it takes over.
+    fn check_driver(
+        &self,
+        progress: &Progress,
+        driver: Option<&Driver>,
+        take_over: bool,
+    ) -> Result<(), TransitionError> {
+        match &progress.driver {
+            Some(recorded) if driver != Some(recorded) && !take_over => Err(TransitionError::DrivenElsewhere {
+                key: self.key.clone(),
+                version: progress.version.clone(),
+                driver: recorded.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn next_step(&mut self, version: &str, passed: &str, driver: Option<&Driver>) -> Result<bool, TransitionError> {
         let mut progress = self.rollout_of(version)?.clone();
+        self.check_driver(&progress, driver, false)?;
         match progress.next() {
             Some(Phase::Step { index, share }) => {
                 self.set_share(share)?;

@@ -323,6 +323,8 @@ pub struct RolloutStatus {
     pub since: crate::time::Timestamp,
     /// The last step's decision.
     pub last: Option<String>,
+    /// The process walking it, in words (`pid 4242 on build-1`).
+    pub driver: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -404,6 +406,7 @@ pub fn status(spec: &ValidSpec, state: &EnvState) -> Result<EnvStatus, RenderErr
             at: p.describe(),
             since: p.since,
             last: p.last.clone(),
+            driver: p.driver.as_ref().map(ToString::to_string),
         }),
     })
 }
@@ -422,7 +425,8 @@ impl std::fmt::Display for EnvStatus {
             }
         }
         if let Some(r) = &self.rollout {
-            writeln!(f, "  rollout of {}: at {} since {}", r.version, r.at, r.since)?;
+            let driven = r.driver.as_ref().map(|d| format!(", driven by {d}")).unwrap_or_default();
+            writeln!(f, "  rollout of {}: at {} since {}{driven}", r.version, r.at, r.since)?;
             if let Some(last) = &r.last {
                 writeln!(f, "    last decision: {last}")?;
             }

@@ -33,7 +33,9 @@ pub(crate) fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             change::run(cli, opts, Change::ObserveHealth { version: name.clone(), status }, out)
         }
         Command::Promote { name, share, rollout: args, opts } => rollout::promote(cli, name, *share, args, opts, out),
-        Command::Rollout { action, traefik_api, opts } => rollout::run(cli, *action, traefik_api.as_deref(), opts, out),
+        Command::Rollout { action, traefik_api, take_over, opts } => {
+            rollout::run(cli, *action, traefik_api.as_deref(), *take_over, opts, out)
+        }
         Command::Shift { share, opts } => change::run(cli, opts, Change::SetShare { share: *share }, out),
         Command::Complete(opts) => change::run(cli, opts, Change::Complete, out),
         Command::Rollback(opts) => change::run(cli, opts, Change::Rollback, out),

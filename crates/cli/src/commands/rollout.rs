@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use switchyard_model::analysis::{Analysis, Reading, Verdict, analyse};
-use switchyard_model::rollout::{Phase, Progress, describe_figures, watched_services};
+use switchyard_model::rollout::{Driver, Phase, Progress, describe_figures, watched_services};
 use switchyard_model::{Change, EnvKey, EnvState};
 use switchyard_traefik::metrics::service_counters;
 
@@ -20,7 +20,7 @@ use crate::backend::Backend;
 use crate::commands::change::{self, apply_change};
 use crate::local::LocalBackend;
 use crate::session::{Failure, Session, backend, change_session, clock, refuse};
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::traefik_api::ApiUrl;
 
 /// How long Traefik's metrics may stay unreadable (Traefik restarting) before the driver gives up, leaving the
@@ -58,7 +58,7 @@ pub(crate) fn promote(
             .metrics()
             .map_err(|e| refuse(format!("error: no rollout starts, Traefik's metrics cannot be read: {e:#}\n")))?;
     }
-    let request = Change::StartRollout { version: version.into(), rollout };
+    let request = Change::StartRollout { version: version.into(), rollout, driver: Some(this_driver()) };
     let result = apply_change(&s, backend.as_mut(), &key, &request, opts, out).and_then(|outcome| {
         if opts.dry_run {
             return Ok(());
@@ -85,6 +85,7 @@ pub(crate) fn run(
     cli: &Cli,
     action: RolloutAction,
     traefik_api: Option<&str>,
+    take_over: bool,
     opts: &ChangeOpts,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
@@ -101,6 +102,15 @@ pub(crate) fn run(
         match action {
             RolloutAction::Resume => {
                 writeln!(out, "{key}: resuming the rollout of {} at {}", progress.version, progress.describe())?;
+                // A driver that is gone on this machine is taken over without asking; one elsewhere only with
+                // --take-over.
+                let gone = progress.driver.as_ref().is_some_and(|d| store::process_gone(d.host.as_deref(), d.pid));
+                let request = Change::ResumeRollout {
+                    version: progress.version.clone(),
+                    driver: this_driver(),
+                    take_over: take_over || gone,
+                };
+                apply_change(&s, backend.as_mut(), &key, &request, opts, out)?;
                 drive(cli, &mut s, backend.as_mut(), &key, opts, out)
             }
             RolloutAction::Abort => {
@@ -114,6 +124,11 @@ pub(crate) fn run(
         backend.forget();
     }
     result
+}
+
+/// This process, as a rollout's driver.
+fn this_driver() -> Driver {
+    Driver { host: store::this_host(), pid: std::process::id() }
 }
 
 /// The backend, able to read Traefik's metrics: on the local backend, from the API `--traefik-api` (else
@@ -179,7 +194,8 @@ fn drive(
         s.now = clock(cli.now.as_deref())?;
         match watched {
             Watched::Passed(passed) => {
-                let request = Change::NextStep { version: progress.version.clone(), passed };
+                let request =
+                    Change::NextStep { version: progress.version.clone(), passed, driver: Some(this_driver()) };
                 match apply_change(s, backend, key, &request, opts, out) {
                     Ok(_) => {}
                     // The next step was refused (its health check failed, a policy refused it): the traffic is

@@ -22,7 +22,9 @@ pub fn change_of(request: &Change, key: &EnvKey, repair: bool, before: Option<&E
         Change::SetShare { share } => ("shift", None, Some(*share)),
         Change::Complete => ("complete", None, None),
         Change::Rollback => ("rollback", None, None),
-        Change::StartRollout { version, rollout } => ("promote", Some(version.clone()), rollout.steps.first().copied()),
+        Change::StartRollout { version, rollout, .. } => {
+            ("promote", Some(version.clone()), rollout.steps.first().copied())
+        }
         // The share the step moves the candidate to, as a `shift` would say it (none when it moves to the bake
         // or ends the rollout): a policy that limits shares holds for a rollout's steps too.
         Change::NextStep { version, .. } => {
@@ -34,6 +36,7 @@ pub fn change_of(request: &Change, key: &EnvKey, repair: bool, before: Option<&E
             ("rollout-step", Some(version.clone()), share)
         }
         Change::AbortRollout { version, .. } => ("rollout-abort", Some(version.clone()), None),
+        Change::ResumeRollout { version, .. } => ("rollout-resume", Some(version.clone()), None),
         Change::Retire { version } => ("retire", Some(version.clone()), None),
         Change::Cleanup => ("cleanup", None, None),
     };

@@ -301,14 +301,15 @@ fn a_rollout_step_tells_policies_the_share_it_moves_to() {
     let key = EnvKey::new("whoami", "dev");
     let mut state = EnvState::new("whoami", "dev");
     let rollout = Rollout { steps: vec![10, 50, 100], ..Rollout::default() };
-    state.rollout = Some(Progress { version: "v2".into(), rollout, step: 0, since: crate::Timestamp(0), last: None });
-    let next = Change::NextStep { version: "v2".into(), passed: "ok".into() };
+    state.rollout =
+        Some(Progress { version: "v2".into(), rollout, step: 0, since: crate::Timestamp(0), last: None, driver: None });
+    let next = Change::NextStep { version: "v2".into(), passed: "ok".into(), driver: None };
     let seen = host::change_of(&next, &key, false, Some(&state));
     assert_eq!((seen.command.as_str(), seen.share), ("rollout-step", Some(50)));
     state.rollout.as_mut().unwrap().step = 2;
     // From 100% to the bake: no share moves.
     assert_eq!(host::change_of(&next, &key, false, Some(&state)).share, None);
-    let start = Change::StartRollout { version: "v2".into(), rollout: Rollout::default() };
+    let start = Change::StartRollout { version: "v2".into(), rollout: Rollout::default(), driver: None };
     let seen = host::change_of(&start, &key, false, None);
     assert_eq!((seen.command.as_str(), seen.share), ("promote", Some(10)));
 }

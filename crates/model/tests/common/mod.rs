@@ -114,7 +114,8 @@ pub(crate) fn run(fixture: &Fixture, name: &str) -> Run {
                 let _ = writeln!(text, "changed: {}, revision {}", out.changed, out.state.revision);
                 let _ = writeln!(text, "traffic: {}", out.state.traffic_summary());
                 if let Some(p) = &out.state.rollout {
-                    let _ = writeln!(text, "rollout of {}: {} since {}", p.version, p.describe(), p.since);
+                    let driven = p.driver.as_ref().map(|d| format!(", driven by {d}")).unwrap_or_default();
+                    let _ = writeln!(text, "rollout of {}: {} since {}{driven}", p.version, p.describe(), p.since);
                 }
                 let _ = write!(text, "{}", out.plan);
                 for d in &out.diagnostics {
