@@ -62,6 +62,28 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Why Traefik did not start.
+#[derive(Debug)]
+struct StartError {
+    /// A port chosen free was taken before Traefik bound it (by any process's outgoing connection: a free
+    /// port is one of the ephemeral ones).
+    port_taken: bool,
+    message: String,
+}
+
+/// Starts Traefik with `start`, which chooses its ports afresh each time, again while a port it chose was
+/// taken meanwhile (at most 5 times).
+fn on_free_ports(mut start: impl FnMut() -> Result<LocalTraefik, StartError>) -> LocalTraefik {
+    let mut attempt = 1;
+    loop {
+        match start() {
+            Ok(traefik) => return traefik,
+            Err(e) if e.port_taken && attempt < 5 => attempt += 1,
+            Err(e) => panic!("{}", e.message),
+        }
+    }
+}
+
 /// The real Traefik binary run directly on 127.0.0.1, with the file provider on `dir` and its API, ping and
 /// metrics on an entry point of their own. Stopped (SIGKILL) when dropped.
 #[derive(Debug)]
@@ -81,8 +103,10 @@ impl LocalTraefik {
     /// internal `traefik` entry point with the API, ping and metrics, and the file provider on `dir`; returns once
     /// it answers ping. Its log goes to `log`.
     pub fn start(dir: &Path, entry_points: &[&str], args: &[String], log: &Path) -> LocalTraefik {
-        let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
-        LocalTraefik::launch(&all, eps, api_port, log, false, PING_PATIENCE)
+        on_free_ports(|| {
+            let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
+            LocalTraefik::try_launch(&all, eps, api_port, log, false, PING_PATIENCE)
+        })
     }
 
     /// The same over a directory that already holds many files: Traefik reads them all before it answers
@@ -94,16 +118,20 @@ impl LocalTraefik {
         log: &Path,
         patience: Duration,
     ) -> LocalTraefik {
-        let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
-        LocalTraefik::launch(&all, eps, api_port, log, false, patience)
+        on_free_ports(|| {
+            let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
+            LocalTraefik::try_launch(&all, eps, api_port, log, false, patience)
+        })
     }
 
     /// The same, for a process that may end without dropping it (a fuzz target: libFuzzer exits on a finding
     /// without running destructors): Traefik runs under `sh`, which stops it (SIGKILL) once its standard input,
     /// a pipe from this process, closes, however this process ends.
     pub fn start_tied(dir: &Path, entry_points: &[&str], args: &[String], log: &Path) -> LocalTraefik {
-        let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
-        LocalTraefik::launch(&all, eps, api_port, log, true, PING_PATIENCE)
+        on_free_ports(|| {
+            let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
+            LocalTraefik::try_launch(&all, eps, api_port, log, true, PING_PATIENCE)
+        })
     }
 
     /// The flags of [`LocalTraefik::start`], the entry points' ports and the API's port.
@@ -137,6 +165,15 @@ impl LocalTraefik {
     /// reads `dir`, and the other paths under `/switchyard/` (the certificate resolvers' storage) move under
     /// `root` (their directories created, as `install` does). Returns once it answers ping; its log goes to `log`.
     pub fn start_as_installed(static_args: &[String], dir: &Path, root: &Path, log: &Path) -> LocalTraefik {
+        on_free_ports(|| {
+            let (args, entry_points, api_port) = LocalTraefik::installed_args(static_args, dir, root);
+            LocalTraefik::try_launch(&args, entry_points, api_port, log, false, PING_PATIENCE)
+        })
+    }
+
+    /// The flags of [`LocalTraefik::start_as_installed`] (on newly chosen free ports), the entry points'
+    /// ports and the API's port.
+    fn installed_args(static_args: &[String], dir: &Path, root: &Path) -> (Vec<String>, Vec<(String, u16)>, u16) {
         const ROOT: &str = "/switchyard/";
         let mut args = Vec::new();
         let mut entry_points = Vec::new();
@@ -171,22 +208,24 @@ impl LocalTraefik {
             }
         }
         let api_port = api_port.expect("the internal entry point `traefik` is among the flags");
-        LocalTraefik::start_with(&args, entry_points, api_port, log)
+        (args, entry_points, api_port)
     }
 
     /// Starts Traefik with exactly `args`; `api_port` must be where its ping answers.
     pub fn start_with(args: &[String], entry_points: Vec<(String, u16)>, api_port: u16, log: &Path) -> LocalTraefik {
-        LocalTraefik::launch(args, entry_points, api_port, log, false, PING_PATIENCE)
+        LocalTraefik::try_launch(args, entry_points, api_port, log, false, PING_PATIENCE)
+            .unwrap_or_else(|e| panic!("{}", e.message))
     }
 
-    fn launch(
+    /// Starts Traefik and waits for its ping; a Traefik that exits at start is an error, with its log.
+    fn try_launch(
         args: &[String],
         entry_points: Vec<(String, u16)>,
         api_port: u16,
         log: &Path,
         tied: bool,
         patience: Duration,
-    ) -> LocalTraefik {
+    ) -> Result<LocalTraefik, StartError> {
         let file = std::fs::File::create(log).unwrap();
         let mut command = if tied {
             // A background command of a non-interactive shell reads /dev/null, so `cat` alone reads the pipe.
@@ -206,10 +245,14 @@ impl LocalTraefik {
         let start = Instant::now();
         loop {
             if get(api_port, "127.0.0.1", "/ping", &[]).is_ok_and(|r| r.status == 200) {
-                return t;
+                return Ok(t);
             }
             if let Ok(Some(status)) = t.child.try_wait() {
-                panic!("traefik exited with {status} at start:\n{}", t.log_text());
+                let log = t.log_text();
+                return Err(StartError {
+                    port_taken: log.contains("address already in use"),
+                    message: format!("traefik exited with {status} at start:\n{log}"),
+                });
             }
             assert!(start.elapsed() < patience, "traefik did not answer ping:\n{}", t.log_text());
             std::thread::sleep(Duration::from_millis(50));
