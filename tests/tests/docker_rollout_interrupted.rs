@@ -93,7 +93,7 @@ fn slow_starved_killed_and_restarted_rollouts() {
         let _ = killed.finish();
         assert_eq!(site.env_state().traffic_summary(), "blue v1 80%, green v3 20%");
         let text = site.expect(1, &["promote", "v3"]);
-        assert!(text.contains("a rollout of v3 is under way") || text.contains("SY0226"), "{text}");
+        assert!(text.contains("SY0216") && text.contains("a rollout of v3 is under way"), "{text}");
         load.step("resumed");
         let resumed = Background::start(site, "resumed", &["rollout", "resume"]);
         resumed.wait_for("resuming the rollout of v3 at step 1 of 2 (20%)");

@@ -130,10 +130,10 @@ pub(crate) fn clock(now: Option<&str>) -> Result<Timestamp> {
     }
 }
 
-/// The backend for `status`: the local one asks Traefik's API where `--traefik-api` (else
-/// `SWITCHYARD_TRAEFIK_API`) says. The variable is not an option's default: set for a local Traefik, it must not
-/// refuse `status` on a Docker host.
-pub(crate) fn status_backend(cli: &Cli, traefik_api: Option<&str>) -> Result<Box<dyn Backend>, Failure> {
+/// The backend for a command that asks Traefik (`status`, a rollout's metrics): the local one asks Traefik's API
+/// where `--traefik-api` (else `SWITCHYARD_TRAEFIK_API`) says. The variable is not an option's default: set for a
+/// local Traefik, it must not refuse the command on a Docker host.
+pub(crate) fn traefik_backend(cli: &Cli, traefik_api: Option<&str>) -> Result<Box<dyn Backend>, Failure> {
     let docker = cli.docker || cli.context.is_some();
     if docker && traefik_api.is_some() {
         return Err(refuse(

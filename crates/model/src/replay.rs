@@ -112,10 +112,7 @@ pub fn replay(rollout: &Rollout, traffic: &Traffic) -> Replay {
     let mut candidate = Counters::default();
     let mut live = Counters::default();
     loop {
-        let share = match progress.phase() {
-            Phase::Step { share, .. } => share,
-            Phase::Bake => 100,
-        };
+        let share = progress.share();
         let window = progress.window().as_millis().div_ceil(1000);
         // The counters only rise here, so the window's first reading and the latest give what every reading
         // between would (a restart is what needs them all).

@@ -246,6 +246,21 @@ impl Progress {
         }
     }
 
+    /// The candidate's share of production traffic in the current phase.
+    pub fn share(&self) -> u8 {
+        match self.phase() {
+            Phase::Step { share, .. } => share,
+            Phase::Bake => 100,
+        }
+    }
+
+    /// The version the candidate is compared with: the one in the other slot (live during the steps, the one
+    /// rolled back to during the bake); `None` when that slot is empty.
+    pub fn live_version<'s>(&self, state: &'s EnvState) -> Option<&'s str> {
+        let slot = state.slot_of(&self.version)?;
+        state.slots.get(&slot.other()).map(String::as_str)
+    }
+
     /// How long the current phase is watched.
     pub fn window(&self) -> Duration {
         match self.phase() {

@@ -11,17 +11,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use switchyard_model::analysis::{Analysis, Reading, Verdict, analyse};
-use switchyard_model::rollout::{Driver, Phase, Progress, describe_figures, watched_services};
+use switchyard_model::rollout::{Driver, Progress, describe_figures, watched_services};
 use switchyard_model::{Change, EnvKey, EnvState};
 use switchyard_traefik::metrics::service_counters;
 
 use crate::args::{ChangeOpts, Cli, RolloutAction, RolloutArgs};
 use crate::backend::Backend;
 use crate::commands::change::{self, apply_change};
-use crate::local::LocalBackend;
-use crate::session::{Failure, Session, backend, change_session, clock, refuse};
-use crate::store::{self, Store};
-use crate::traefik_api::ApiUrl;
+use crate::session::{Failure, Session, backend, change_session, clock, refuse, traefik_backend};
+use crate::store;
 
 /// How long Traefik's metrics may stay unreadable (Traefik restarting) before the driver gives up, leaving the
 /// traffic at the step it is at.
@@ -51,7 +49,7 @@ pub(crate) fn promote(
     if let Some((key, problem, fix)) = rollout.problems().into_iter().next() {
         return Err(refuse(format!("error[SY0217]: the rollout cannot run: {problem} (`{key}`)\n  hint: {fix}\n")));
     }
-    let mut backend = rollout_backend(cli, args.traefik_api.as_deref())?;
+    let mut backend = traefik_backend(cli, args.traefik_api.as_deref())?;
     // A rollout that could not watch its steps must not start.
     if !opts.dry_run {
         backend
@@ -91,7 +89,7 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let (mut s, key) = change_session(cli, opts)?;
     let mut backend = match action {
-        RolloutAction::Resume => rollout_backend(cli, traefik_api)?,
+        RolloutAction::Resume => traefik_backend(cli, traefik_api)?,
         RolloutAction::Abort => backend(cli)?,
     };
     let result = (|| {
@@ -129,31 +127,6 @@ pub(crate) fn run(
 /// This process, as a rollout's driver.
 fn this_driver() -> Driver {
     Driver { host: store::this_host(), pid: std::process::id() }
-}
-
-/// The backend, able to read Traefik's metrics: on the local backend, from the API `--traefik-api` (else
-/// `$SWITCHYARD_TRAEFIK_API`) names.
-fn rollout_backend(cli: &Cli, traefik_api: Option<&str>) -> Result<Box<dyn Backend>, Failure> {
-    let docker = cli.docker || cli.context.is_some();
-    if docker {
-        if traefik_api.is_some() {
-            return Err(refuse(
-                "--traefik-api is for the local backend; on a Docker host switchyard reads the proxy's metrics \
-                 itself\n"
-                    .into(),
-            ));
-        }
-        return Ok(backend(cli)?);
-    }
-    let from_env = std::env::var("SWITCHYARD_TRAEFIK_API").ok().filter(|v| !v.is_empty());
-    let store = Store::new(&cli.dir, cli.dynamic_dir.as_deref());
-    match traefik_api.or(from_env.as_deref()) {
-        Some(url) => {
-            let api = ApiUrl::parse(url).map_err(|e| refuse(format!("{e:#}\n")))?;
-            Ok(Box::new(LocalBackend::new(store).with_traefik_api(api)))
-        }
-        None => Ok(Box::new(LocalBackend::new(store))),
-    }
 }
 
 /// How a watched phase ended.
@@ -250,15 +223,11 @@ fn watch(
     let rollout = &progress.rollout;
     let thresholds = rollout.thresholds();
     let candidate_services = watched_services(&s.spec, state, &progress.version);
-    let live_version =
-        state.slot_of(&progress.version).and_then(|slot| state.slots.get(&slot.other())).cloned().unwrap_or_default();
+    let live_version = progress.live_version(state).unwrap_or_default().to_string();
     let live_services = watched_services(&s.spec, state, &live_version);
     let window = Duration::from_millis(progress.window().as_millis());
     let poll = (window / 10).clamp(Duration::from_millis(250), Duration::from_secs(1));
-    let share = match progress.phase() {
-        Phase::Step { share, .. } => share,
-        Phase::Bake => 100,
-    };
+    let share = progress.share();
     let mut limits = format!("errors at most {}", rollout.max_error_rate);
     if let Some(p95) = rollout.max_p95 {
         limits.push_str(&format!(", p95 at most {p95}"));

@@ -11,12 +11,12 @@ use switchyard_model::{EnvKey, EnvState, ValidSpec};
 
 use crate::args::{Cli, StatusArgs, Target};
 use crate::backend::{Backend, TraefikView};
-use crate::session::{Failure, Session, load_spec, refuse, session, status_backend};
+use crate::session::{Failure, Session, load_spec, refuse, session, traefik_backend};
 
 pub(crate) fn run(cli: &Cli, args: &StatusArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let StatusArgs { target, json, check, traefik_api } = args;
     let s = session(cli, load_spec(&cli.spec)?)?;
-    let mut backend = status_backend(cli, traefik_api.as_deref())?;
+    let mut backend = traefik_backend(cli, traefik_api.as_deref())?;
     print_status(&s, backend.as_mut(), target, &StatusOpts { json: *json, check: *check }, out)
 }
 
