@@ -315,7 +315,18 @@ fn ci() -> Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     // The policy module's own target, where its ABI exports exist.
-    cargo(&["clippy", "-p", "switchyard-policy", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
+    cargo(&[
+        "clippy",
+        "-p",
+        "switchyard-policy",
+        "-p",
+        "switchyard-example-rollout-floor",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     // The model's policy, which the policy tests run in wasmtime.
     policy_build(&root)?;
     // The wasm build, through wasm-bindgen and wasm-opt, with the size of everything the page loads.

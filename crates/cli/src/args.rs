@@ -139,10 +139,6 @@ pub(crate) struct RolloutArgs {
     /// The requests the candidate must answer in a step before it can pass.
     #[arg(long, value_name = "N", conflicts_with = "share")]
     pub(crate) min_requests: Option<u32>,
-    /// Local backend: where your Traefik answers its API and metrics, e.g. http://127.0.0.1:8080; else
-    /// $SWITCHYARD_TRAEFIK_API.
-    #[arg(long, value_name = "URL")]
-    pub(crate) traefik_api: Option<String>,
 }
 
 impl RolloutArgs {
@@ -167,6 +163,15 @@ impl RolloutArgs {
         r.max_p95 = self.max_p95.or(r.max_p95);
         r.min_requests = self.min_requests.unwrap_or(r.min_requests);
         Some(r)
+    }
+
+    /// The change `promote VERSION` asks for: with `--share N`, that share at once; else with a rollout (the
+    /// environment's `rollout` under these options), its start; else the whole of the traffic at once.
+    pub(crate) fn promotion(&self, version: &str, share: Option<u8>, base: Option<&Rollout>) -> Change {
+        match share.map_or_else(|| self.rollout(base), |_| None) {
+            Some(rollout) => Change::StartRollout { version: version.into(), rollout, driver: None },
+            None => Change::Promote { version: version.into(), share: share.unwrap_or(100) },
+        }
     }
 }
 
@@ -232,6 +237,10 @@ pub(crate) enum Command {
         share: Option<u8>,
         #[command(flatten)]
         rollout: RolloutArgs,
+        /// Local backend: where your Traefik answers its API and metrics, e.g. http://127.0.0.1:8080; else
+        /// $SWITCHYARD_TRAEFIK_API.
+        #[arg(long, value_name = "URL")]
+        traefik_api: Option<String>,
         #[command(flatten)]
         opts: ChangeOpts,
     },
@@ -437,13 +446,16 @@ pub(crate) enum Proposed {
         #[arg(value_name = "VERSION")]
         name: String,
     },
-    /// Promote a version into the idle slot with a share of production traffic.
+    /// Promote a version into the idle slot with a share of production traffic, or start its rollout (the
+    /// environment's `rollout`, or any of the rollout options), as `promote` would.
     Promote {
         #[arg(value_name = "VERSION")]
         name: String,
-        /// Percent of production traffic, 1 to 100.
-        #[arg(long, default_value = "100", value_parser = parse_share)]
-        share: u8,
+        /// Percent of production traffic, 1 to 100; without a rollout, 100.
+        #[arg(long, value_parser = parse_share)]
+        share: Option<u8>,
+        #[command(flatten)]
+        rollout: RolloutArgs,
     },
     /// Change the candidate's share.
     Shift {
@@ -465,11 +477,12 @@ pub(crate) enum Proposed {
 }
 
 impl Proposed {
-    pub(crate) fn request(&self) -> Change {
+    /// The change proposed, with `base` the environment's rollout.
+    pub(crate) fn request(&self, base: Option<&Rollout>) -> Change {
         match self {
             Proposed::Create => Change::Create,
             Proposed::Deploy { name } => Change::Deploy { version: name.clone() },
-            Proposed::Promote { name, share } => Change::Promote { version: name.clone(), share: *share },
+            Proposed::Promote { name, share, rollout } => rollout.promotion(name, *share, base),
             Proposed::Shift { share } => Change::SetShare { share: *share },
             Proposed::Complete => Change::Complete,
             Proposed::Rollback => Change::Rollback,

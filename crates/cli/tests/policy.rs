@@ -26,21 +26,29 @@ fn canary() -> String {
 /// The model's policy module, built once per test run (a no-op when it is up to date).
 fn model_policy() -> String {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| build_policy("switchyard-policy", "switchyard_policy")).display().to_string()
+}
+
+/// The example policy in Rust (`examples/policies/rollout-floor`), built once per test run.
+fn floor_policy() -> String {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .current_dir(root())
-                .args(["build", "-q", "-p", "switchyard-policy", "--target", "wasm32-unknown-unknown"])
-                .args(["--profile", "policy"])
-                .status()
-                .unwrap();
-            assert!(status.success(), "the model's policy did not build");
-            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-            target.join("wasm32-unknown-unknown/policy/switchyard_policy.wasm")
-        })
+        .get_or_init(|| build_policy("switchyard-example-rollout-floor", "switchyard_example_rollout_floor"))
         .display()
         .to_string()
+}
+
+/// Builds `package` for wasm32-unknown-unknown with the `policy` profile; returns the module's path.
+fn build_policy(package: &str, file: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root())
+        .args(["build", "-q", "-p", package, "--target", "wasm32-unknown-unknown", "--profile", "policy"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{package} did not build");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    target.join(format!("wasm32-unknown-unknown/policy/{file}.wasm"))
 }
 
 struct Env {
@@ -131,6 +139,35 @@ fn the_wat_policy_refuses_a_30_percent_canary_and_allows_20() {
     assert!(env.state().contains("\"share\": 20"), "{}", env.state());
     env.expect(1, &["shift", "--share", "50", "--policy", &canary]);
     env.expect(0, &["complete", "--policy", &canary]);
+}
+
+#[test]
+fn the_rust_example_holds_a_rollout_to_the_teams_floor() {
+    let env = Env::new();
+    let module = floor_policy();
+    let floor = module.as_str();
+    let loose = ["promote", "v2", "--steps", "25,100", "--max-error-rate", "2%"];
+    let (out, _) = env.expect(1, &[&["check", "--policy", floor][..], &loose].concat());
+    for finding in [
+        "error[floor/first-step]: the rollout of v2 in whoami/dev starts at 25%; the team's first step is at most 10%",
+        "error[floor/error-rate]: the rollout of v2 in whoami/dev allows an error rate of 2%; the team allows at most 0.5%",
+        "error[floor/p95]: the rollout of v2 in whoami/dev does not watch latency; the team requires a p95 of at most 500ms",
+        "error[floor/min-requests]: the rollout of v2 in whoami/dev judges a step on 50 requests; the team wants at least 100",
+    ] {
+        assert!(out.contains(finding), "{finding}\n{out}");
+    }
+    assert!(out.contains("--max-error-rate 0.5%"), "{out}");
+    let strict = ["promote", "v2", "--max-error-rate", "0.5%", "--max-p95", "300ms", "--min-requests", "100"];
+    env.expect(0, &[&["check", "--policy", floor][..], &strict].concat());
+    // A plain promotion is no rollout: nothing to judge.
+    env.expect(0, &["check", "--policy", floor, "promote", "v2", "--share", "30"]);
+
+    // On the change itself (planned, as a dry run: a rollout that starts needs a Traefik to read): refused.
+    let before = env.state();
+    let (out, err) = env.expect(1, &[&loose[..], &["--dry-run", "--policy", floor]].concat());
+    assert!(out.contains("floor/error-rate"), "{out}");
+    assert!(err.contains("refused, nothing was changed"), "{err}");
+    assert_eq!(env.state(), before);
 }
 
 #[test]

@@ -24,7 +24,8 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut dyn Write) -> Result<()
     let input = match change {
         Some(proposed) => {
             let key = resolve(&s.spec, target)?;
-            let request = proposed.request();
+            let environment = s.spec.spec.apps.get(&key.app).and_then(|a| a.environments.get(&key.env));
+            let request = proposed.request(environment.and_then(|e| e.rollout.as_ref()));
             let outcome = plan(&s, &world, &key, &request)?;
             change_input_json(&s, &world, &key, &request, false, &outcome)?
         }

@@ -32,7 +32,9 @@ pub(crate) fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             };
             change::run(cli, opts, Change::ObserveHealth { version: name.clone(), status }, out)
         }
-        Command::Promote { name, share, rollout: args, opts } => rollout::promote(cli, name, *share, args, opts, out),
+        Command::Promote { name, share, rollout: args, traefik_api, opts } => {
+            rollout::promote(cli, name, *share, args, traefik_api.as_deref(), opts, out)
+        }
         Command::Rollout { action, traefik_api, take_over, opts } => {
             rollout::run(cli, *action, traefik_api.as_deref(), *take_over, opts, out)
         }

@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use switchyard_model::analysis::{Analysis, Reading, Verdict, analyse};
 use switchyard_model::rollout::{Driver, Progress, describe_figures, watched_services};
-use switchyard_model::{Change, EnvKey, EnvState};
+use switchyard_model::{Change, Diagnostic, EnvKey, EnvState};
 use switchyard_traefik::metrics::service_counters;
 
 use crate::args::{ChangeOpts, Cli, RolloutAction, RolloutArgs};
 use crate::backend::Backend;
 use crate::commands::change::{self, apply_change};
-use crate::session::{Failure, Session, backend, change_session, clock, refuse, traefik_backend};
+use crate::session::{Failure, Session, backend, change_session, clock, refuse, refuse_diagnostic, traefik_backend};
 use crate::store;
 
 /// How long Traefik's metrics may stay unreadable (Traefik restarting) before the driver gives up, leaving the
@@ -33,28 +33,25 @@ pub(crate) fn promote(
     version: &str,
     share: Option<u8>,
     args: &RolloutArgs,
+    traefik_api: Option<&str>,
     opts: &ChangeOpts,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let (mut s, key) = change_session(cli, opts)?;
     let environment = s.spec.spec.apps.get(&key.app).and_then(|a| a.environments.get(&key.env));
-    let rollout = match share {
-        Some(_) => None,
-        None => args.rollout(environment.and_then(|e| e.rollout.as_ref())),
-    };
-    let Some(rollout) = rollout else {
-        let request = Change::Promote { version: version.into(), share: share.unwrap_or(100) };
-        return change::run_in(&s, cli, &key, opts, request, out);
+    let rollout = match args.promotion(version, share, environment.and_then(|e| e.rollout.as_ref())) {
+        Change::StartRollout { rollout, .. } => rollout,
+        request => return change::run_in(&s, cli, &key, opts, request, out),
     };
     if let Some((key, problem, fix)) = rollout.problems().into_iter().next() {
-        return Err(refuse(format!("error[SY0217]: the rollout cannot run: {problem} (`{key}`)\n  hint: {fix}\n")));
+        return Err(refuse_diagnostic(
+            &Diagnostic::error("SY0217", format!("the rollout cannot run: {problem} (`{key}`)")).hint(fix),
+        ));
     }
-    let mut backend = traefik_backend(cli, args.traefik_api.as_deref())?;
+    let mut backend = traefik_backend(cli, traefik_api)?;
     // A rollout that could not watch its steps must not start.
     if !opts.dry_run {
-        backend
-            .metrics()
-            .map_err(|e| refuse(format!("error: no rollout starts, Traefik's metrics cannot be read: {e:#}\n")))?;
+        backend.metrics().map_err(|e| refuse(format!("no rollout starts, Traefik's metrics cannot be read: {e:#}")))?;
     }
     let request = Change::StartRollout { version: version.into(), rollout, driver: Some(this_driver()) };
     let result = apply_change(&s, backend.as_mut(), &key, &request, opts, out).and_then(|outcome| {
@@ -95,7 +92,7 @@ pub(crate) fn run(
     let result = (|| {
         let world = backend.load_world()?;
         let Some(progress) = world.get(&key).and_then(|state| state.rollout.clone()) else {
-            return Err(refuse(format!("error[SY0215]: no rollout is under way in {key}\n")));
+            return Err(no_rollout(&key));
         };
         match action {
             RolloutAction::Resume => {
@@ -156,10 +153,10 @@ fn drive(
                     Ok(())
                 }
                 Some(version) => Err(refuse(format!(
-                    "{key}: the rollout of {version} was stopped by another change; production {}\n",
+                    "{key}: the rollout of {version} was stopped by another change; production {}",
                     state.traffic_summary()
                 ))),
-                None => Err(refuse(format!("error[SY0215]: no rollout is under way in {key}\n"))),
+                None => Err(no_rollout(key)),
             };
         };
         driven = Some(progress.version.clone());
@@ -204,7 +201,7 @@ fn abort(
     let request = Change::AbortRollout { version: progress.version.clone(), reason: reason.clone() };
     let outcome = apply_change(s, backend, key, &request, opts, out)?;
     Err(refuse(format!(
-        "{key}: the rollout of {} was rolled back at {}: {reason}; production {}\n",
+        "{key}: the rollout of {} was rolled back at {}: {reason}; production {}",
         progress.version,
         progress.describe(),
         outcome.state.traffic_summary()
@@ -305,4 +302,9 @@ fn figures_text(analysis: &Analysis, candidate: &str, live: &str) -> String {
         text.push_str(&format!("; {live}: {}", describe_figures(&analysis.live)));
     }
     text
+}
+
+/// SY0215: the environment has no rollout to resume or abort.
+fn no_rollout(key: &EnvKey) -> Failure {
+    refuse_diagnostic(&Diagnostic::error("SY0215", format!("no rollout is under way in {key}")))
 }
