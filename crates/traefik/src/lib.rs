@@ -11,9 +11,11 @@
 //!    blue/green hazards.
 //! 4. [`simulate`] tells which router, service and server answer a request, and how requests split.
 //!
-//! Beside them, [`metrics`] reads what Traefik counts per service (its Prometheus text) for a rollout's analysis.
+//! Beside them, [`metrics`] reads what Traefik counts per service (its Prometheus text) for a rollout's analysis,
+//! and [`kv`] writes a configuration as the keys Traefik's key-value providers (etcd, Redis) read.
 
 pub mod dynamic;
+pub mod kv;
 pub mod metrics;
 pub mod rules;
 pub mod simulate;
