@@ -180,8 +180,14 @@ fn install_prerequisites() -> Result<()> {
 }
 
 /// The browser tests drive Debian's headless Chromium through chromedriver.
-const BROWSER_PACKAGES: &[(&str, &str)] =
-    &[("/usr/bin/chromium", "chromium"), ("/usr/bin/chromedriver", "chromium-driver")];
+/// Debian's packages the tests need beside the engine's: headless Chromium for the playground, and the real
+/// etcd and Redis the fleet's stores are tested against.
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    ("/usr/bin/chromium", "chromium"),
+    ("/usr/bin/chromedriver", "chromium-driver"),
+    ("/usr/bin/etcd", "etcd-server"),
+    ("/usr/bin/redis-server", "redis-server"),
+];
 
 /// A running Docker engine for the end-to-end tests: Debian's docker.io when dockerd is missing, started
 /// when its socket is absent (as root, with the vfs storage driver, which works inside containers). `extra`:
@@ -310,7 +316,7 @@ fn ci() -> Result<()> {
     let root = root();
     // wasm-bindgen-cli at Cargo.lock's version and wasm-opt, for the playground.
     switchyard_playground::install_tools(&root).map_err(anyhow::Error::msg)?;
-    docker_engine(BROWSER_PACKAGES)?;
+    docker_engine(TEST_PACKAGES)?;
     traefik()?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
