@@ -17,7 +17,7 @@ use switchyard_e2e::switchyard_bin;
 use switchyard_e2e::traefik::{LocalTraefik, get};
 use switchyard_model::proxy::PROVIDERS_THROTTLE;
 use switchyard_real_stores::{LocalEtcd, LocalRedis};
-use switchyard_store::{Endpoint, Guard, Write, connect};
+use switchyard_store::{Credentials, Endpoint, Guard, Write, connect};
 use switchyard_traefik::kv;
 
 /// One app with two routes. The versions' servers are container names, which resolve nowhere here; their
@@ -153,7 +153,7 @@ fn fleet_follows_the_workflow(endpoint: &str, provider: &str, address: &str) {
         }
     }
     // So the root key is written first (as installing a fleet does), and the instances start watching it.
-    let mut store = connect(&Endpoint::parse(endpoint).unwrap()).unwrap();
+    let mut store = connect(&Endpoint::parse(endpoint).unwrap(), &Credentials::default()).unwrap();
     let (root, marker) = kv::root_marker(kv::DEFAULT_ROOT);
     let first = Write {
         guard: Guard { key: "switchyard/shop/prod/revision".into(), expect: None, set: "0".into() },

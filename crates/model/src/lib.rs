@@ -45,6 +45,7 @@ pub mod proxy;
 pub mod render;
 pub mod replay;
 pub mod rollout;
+pub mod routing;
 pub mod served;
 pub mod spec;
 pub mod state;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::names;
 use crate::rollout::Rollout;
+use crate::routing::Routing;
 use crate::time::Duration;
 use switchyard_diagnostics::{Diagnostic, KeyPath};
 
@@ -258,6 +259,10 @@ pub struct Environment {
     /// fails: `promote VERSION` then walks the steps (`promote --share N` still moves at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Rollout>,
+    /// Where the environment's routing lives: left out, Traefik's file provider on the host; with a `store`,
+    /// a key-value store that every Traefik of a fleet watches, written in one transaction per change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Routing>,
 }
 
 fn default_entry_points() -> Vec<String> {
@@ -692,6 +697,11 @@ impl Environment {
         if let Some(rollout) = &self.rollout {
             for (key, problem, fix) in rollout.problems() {
                 out.push(Diagnostic::error("SY0139", problem).at(p.key("rollout").key(key).path()).hint(fix));
+            }
+        }
+        if let Some(routing) = &self.routing {
+            for (key, problem) in routing.problems() {
+                out.push(Diagnostic::error("SY0144", problem).at(p.key("routing").key(key).path()));
             }
         }
     }

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
 use crate::http::{NoAnswer, post};
-use crate::{Endpoint, Store, StoreError, Write};
+use crate::{Credentials, Endpoint, Store, StoreError, Write};
 
 /// An etcd cluster.
 #[derive(Debug)]
@@ -22,10 +22,10 @@ pub struct Etcd {
 }
 
 impl Etcd {
-    /// Connects (authenticates when the endpoint has credentials) and checks that a member answers.
-    pub fn connect(endpoint: &Endpoint) -> Result<Etcd, StoreError> {
+    /// Connects (authenticates when there are credentials) and checks that a member answers.
+    pub fn connect(endpoint: &Endpoint, credentials: &Credentials) -> Result<Etcd, StoreError> {
         let mut etcd = Etcd { endpoint: endpoint.clone(), token: None };
-        if let (Some(name), Some(password)) = (&endpoint.credentials.username, &endpoint.credentials.password) {
+        if let (Some(name), Some(password)) = (&credentials.username, &credentials.password) {
             let answer = etcd.call("/v3/auth/authenticate", &json!({"name": name, "password": password}))?;
             let token = answer["token"].as_str().ok_or_else(|| etcd.refused("it gave no token for the user".into()))?;
             etcd.token = Some(token.to_string());

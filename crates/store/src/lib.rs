@@ -3,8 +3,8 @@
 //! Where a fleet's routing lives: a key-value store that every Traefik of the fleet watches (Traefik's own
 //! `providers.etcd` and `providers.redis`), so that one transaction moves every instance at once.
 //!
-//! - [`endpoint`]: the store an environment names (`etcd://HOST:PORT`, `redis://HOST:PORT`), credentials from
-//!   the environment, never from the spec.
+//! - The store an environment names is a `switchyard_traefik::kv::Endpoint` (`etcd://HOST:PORT`,
+//!   `redis://HOST:PORT`); its [`Credentials`] come from the environment of the process, never from the spec.
 //! - [`Store`]: what switchyard needs of a store: list the keys under a prefix, read one, and [`commit`] a
 //!   [`Write`] (keys to put and to delete, and a guard: a key whose value must be what the writer last saw) in
 //!   one transaction, all of it or nothing.
@@ -17,12 +17,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-pub mod endpoint;
 pub mod etcd;
 mod http;
 pub mod redis;
 
-pub use endpoint::{Credentials, Endpoint, Kind};
+pub use switchyard_traefik::kv::{Endpoint, Kind};
 
 /// A compare-and-set on one key, which makes a [`Write`] fail when someone else wrote since its writer read:
 /// the write goes through only while `key` holds `expect` (`None`: while it is absent), and sets it to `set`.
@@ -100,12 +99,39 @@ pub trait Store {
     fn commit(&mut self, write: &Write) -> Result<(), StoreError>;
 }
 
-/// Connects to the store `endpoint` names.
-pub fn connect(endpoint: &Endpoint) -> Result<Box<dyn Store>, StoreError> {
+/// Connects to the store `endpoint` names, as the user `credentials` name (if any).
+pub fn connect(endpoint: &Endpoint, credentials: &Credentials) -> Result<Box<dyn Store>, StoreError> {
     Ok(match endpoint.kind {
-        Kind::Etcd => Box::new(etcd::Etcd::connect(endpoint)?),
-        Kind::Redis => Box::new(redis::Redis::connect(endpoint)?),
+        Kind::Etcd => Box::new(etcd::Etcd::connect(endpoint, credentials)?),
+        Kind::Redis => Box::new(redis::Redis::connect(endpoint, credentials)?),
     })
+}
+
+/// A user name and password for the store; the password is never shown.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// The credentials for a store of `kind` from the process's environment (`SWITCHYARD_ETCD_USERNAME`,
+    /// `SWITCHYARD_ETCD_PASSWORD`; `SWITCHYARD_REDIS_USERNAME`, `SWITCHYARD_REDIS_PASSWORD`).
+    pub fn from_env(kind: Kind) -> Credentials {
+        let var = |what: &str| {
+            std::env::var(format!("SWITCHYARD_{}_{what}", kind.name().to_uppercase())).ok().filter(|v| !v.is_empty())
+        };
+        Credentials { username: var("USERNAME"), password: var("PASSWORD") }
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +151,12 @@ mod tests {
         assert_eq!(write.put, map(&[("b", "20"), ("d", "4")]));
         assert_eq!(write.delete, BTreeSet::from(["c".to_string()]));
         assert_eq!(write.operations(), 4);
+    }
+
+    #[test]
+    fn a_password_is_never_shown() {
+        let c = Credentials { username: Some("ops".into()), password: Some("s3cret".into()) };
+        assert!(!format!("{c:?}").contains("s3cret"));
     }
 
     #[test]

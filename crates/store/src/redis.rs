@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use redis::{ConnectionAddr, IntoConnectionInfo as _, RedisConnectionInfo};
 
-use crate::{Endpoint, Store, StoreError, Write};
+use crate::{Credentials, Endpoint, Store, StoreError, Write};
 
 /// How long to wait for the connection, and then for each answer.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,18 +27,18 @@ impl std::fmt::Debug for Redis {
 }
 
 impl Redis {
-    /// Connects (authenticating when the endpoint has credentials) and selects the endpoint's database.
-    pub fn connect(endpoint: &Endpoint) -> Result<Redis, StoreError> {
+    /// Connects (authenticating when there are credentials) and selects the endpoint's database.
+    pub fn connect(endpoint: &Endpoint, credentials: &Credentials) -> Result<Redis, StoreError> {
         let unreachable = |why: String| StoreError::Unreachable { endpoint: endpoint.to_string(), why };
         let address = endpoint.addresses.first().ok_or_else(|| unreachable("no address".into()))?;
         let (host, port) = address.rsplit_once(':').ok_or_else(|| unreachable(format!("{address} has no port")))?;
         let port = port.parse::<u16>().map_err(|_| unreachable(format!("{address} has no valid port")))?;
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let mut settings = RedisConnectionInfo::default().set_db(i64::from(endpoint.database));
-        if let Some(user) = &endpoint.credentials.username {
+        if let Some(user) = &credentials.username {
             settings = settings.set_username(user);
         }
-        if let Some(password) = &endpoint.credentials.password {
+        if let Some(password) = &credentials.password {
             settings = settings.set_password(password);
         }
         let info = ConnectionAddr::Tcp(host, port)

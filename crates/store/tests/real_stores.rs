@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
 
 use switchyard_real_stores::{LocalEtcd, LocalRedis};
-use switchyard_store::{Endpoint, Guard, Store, StoreError, Write, connect};
+use switchyard_store::{Credentials, Endpoint, Guard, Store, StoreError, Write, connect};
 
 fn pairs(n: usize, tag: &str) -> BTreeMap<String, String> {
     (0..n).map(|i| (format!("traefik/http/routers/r{i:03}/rule"), format!("Host(`{tag}{i}.test`)"))).collect()
@@ -19,7 +19,7 @@ fn guard(expect: Option<&str>, set: &str) -> Guard {
 }
 
 fn open(endpoint: &str) -> Box<dyn Store> {
-    connect(&Endpoint::parse(endpoint).unwrap()).unwrap()
+    connect(&Endpoint::parse(endpoint).unwrap(), &Credentials::default()).unwrap()
 }
 
 /// What every store must do, on `endpoint`; `stop` and `start` stop the server and start it again.
@@ -83,7 +83,7 @@ fn behaves(endpoint: &str, stop: &mut dyn FnMut(), start: &mut dyn FnMut()) {
 
     // Stopped: unreachable, said as such. Started again: everything committed is there.
     stop();
-    match connect(&Endpoint::parse(endpoint).unwrap()).and_then(|mut s| s.list("traefik/")) {
+    match connect(&Endpoint::parse(endpoint).unwrap(), &Credentials::default()).and_then(|mut s| s.list("traefik/")) {
         Err(StoreError::Unreachable { endpoint: e, .. }) => assert_eq!(e, endpoint),
         other => panic!("a stopped store must be unreachable: {other:?}"),
     }

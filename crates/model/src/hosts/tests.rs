@@ -150,6 +150,7 @@ fn colliding_spec() -> impl proptest::strategy::Strategy<Value = Spec> {
             retention: Default::default(),
             hosts,
             rollout: None,
+            routing: None,
         });
     let app = (
         proptest::collection::btree_map(select(&["web", "api", "admin"][..]).prop_map(str::to_string), route, 1..3),

@@ -1,8 +1,9 @@
-//! The store an environment names: `etcd://HOST:PORT[,HOST:PORT...]` or `redis://HOST:PORT[/DB]`.
+//! The store an environment names: `etcd://HOST:PORT[,HOST:PORT...]` or `redis://HOST:PORT[/DB]`, the same
+//! members Traefik's provider is given (`providers.etcd.endpoints`, `providers.redis.endpoints`).
 //!
-//! Credentials never go into the spec file: an endpoint with `user:password@` is refused, and [`Credentials`]
-//! come from the environment of the process that connects (`SWITCHYARD_ETCD_USERNAME` and
-//! `SWITCHYARD_ETCD_PASSWORD`, `SWITCHYARD_REDIS_USERNAME` and `SWITCHYARD_REDIS_PASSWORD`), read by the CLI.
+//! Credentials never go into the spec file: an endpoint with `user:password@` is refused; the process that
+//! connects reads them from its environment (`SWITCHYARD_ETCD_USERNAME` and `SWITCHYARD_ETCD_PASSWORD`,
+//! `SWITCHYARD_REDIS_USERNAME` and `SWITCHYARD_REDIS_PASSWORD`).
 
 use std::fmt;
 
@@ -23,22 +24,6 @@ impl Kind {
     }
 }
 
-/// A user name and password for the store; the password is never shown.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Credentials {
-    pub username: Option<String>,
-    pub password: Option<String>,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
-            .finish()
-    }
-}
-
 /// A parsed endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -47,7 +32,6 @@ pub struct Endpoint {
     pub addresses: Vec<String>,
     /// Redis: the database number (0 by default).
     pub database: u32,
-    pub credentials: Credentials,
 }
 
 impl fmt::Display for Endpoint {
@@ -97,7 +81,7 @@ impl Endpoint {
         if kind == Kind::Redis && addresses.len() > 1 {
             return Err(format!("{text:?}: switchyard writes to one Redis server (its primary); {hint}"));
         }
-        Ok(Endpoint { kind, addresses, database, credentials: Credentials::default() })
+        Ok(Endpoint { kind, addresses, database })
     }
 }
 
@@ -150,11 +134,5 @@ mod tests {
             assert!(err.contains(says), "{text}: {err}");
             assert!(!err.contains("secret"), "{err}");
         }
-    }
-
-    #[test]
-    fn a_password_is_never_shown() {
-        let c = Credentials { username: Some("ops".into()), password: Some("s3cret".into()) };
-        assert!(!format!("{c:?}").contains("s3cret"));
     }
 }
