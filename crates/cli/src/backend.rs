@@ -19,6 +19,19 @@ pub(crate) struct HostView {
     pub(crate) lock: Option<LockHolder>,
     /// A change cut short after its commit point waits to be finished.
     pub(crate) journal: bool,
+    /// For an environment whose routing lives in a store (then `config` is None): where, and its keys there.
+    pub(crate) store: Option<StoreView>,
+}
+
+/// An environment's routing as its store holds it.
+#[derive(Debug, Default)]
+pub(crate) struct StoreView {
+    /// The store, as the spec names it.
+    pub(crate) endpoint: String,
+    /// Traefik's root key there.
+    pub(crate) root: String,
+    /// The keys of Traefik's configuration the environment wrote, with their values.
+    pub(crate) keys: std::collections::BTreeMap<String, String>,
 }
 
 /// What [`Backend::traefik`] reads from the Traefik that serves the environments.

@@ -92,7 +92,7 @@ impl Backend for LocalBackend {
         )
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
-        Ok(HostView { config, lock, journal: false })
+        Ok(HostView { config, lock, journal: false, store: None })
     }
 
     fn load_world(&mut self) -> Result<World> {

@@ -17,6 +17,7 @@ mod policy;
 #[cfg(test)]
 mod policy_tests;
 mod report;
+mod routing;
 mod session;
 mod store;
 mod traefik_api;

@@ -15,6 +15,7 @@ use crate::docker;
 use crate::gate::Gate;
 use crate::local::LocalBackend;
 use crate::report;
+use crate::routing::Routed;
 use crate::store::Store;
 use crate::traefik_api;
 
@@ -133,7 +134,11 @@ pub(crate) fn clock(now: Option<&str>) -> Result<Timestamp> {
 /// The backend for a command that asks Traefik (`status`, a rollout's metrics): the local one asks Traefik's API
 /// where `--traefik-api` (else `SWITCHYARD_TRAEFIK_API`) says. The variable is not an option's default: set for a
 /// local Traefik, it must not refuse the command on a Docker host.
-pub(crate) fn traefik_backend(cli: &Cli, traefik_api: Option<&str>) -> Result<Box<dyn Backend>, Failure> {
+pub(crate) fn traefik_backend(
+    cli: &Cli,
+    spec: &ValidSpec,
+    traefik_api: Option<&str>,
+) -> Result<Box<dyn Backend>, Failure> {
     let docker = cli.docker || cli.context.is_some();
     if docker && traefik_api.is_some() {
         return Err(refuse(
@@ -145,18 +150,20 @@ pub(crate) fn traefik_backend(cli: &Cli, traefik_api: Option<&str>) -> Result<Bo
         Some(url) => {
             let api = traefik_api::ApiUrl::parse(url).map_err(|e| refuse(format!("{e:#}")))?;
             let store = Store::new(&cli.dir, cli.dynamic_dir.as_deref());
-            Ok(Box::new(LocalBackend::new(store).with_traefik_api(api)))
+            Ok(Routed::wrap(Box::new(LocalBackend::new(store).with_traefik_api(api)), spec)?)
         }
-        None => Ok(backend(cli)?),
+        None => Ok(backend(cli, spec)?),
     }
 }
 
-/// The backend the global options choose.
-pub(crate) fn backend(cli: &Cli) -> Result<Box<dyn Backend>> {
-    if cli.docker || cli.context.is_some() {
-        return Ok(Box::new(docker::DockerBackend::connect(docker_options(cli))?));
-    }
-    Ok(Box::new(LocalBackend::new(Store::new(&cli.dir, cli.dynamic_dir.as_deref()))))
+/// The backend the global options choose, with the environments of `spec` that name a store kept there.
+pub(crate) fn backend(cli: &Cli, spec: &ValidSpec) -> Result<Box<dyn Backend>> {
+    let inner: Box<dyn Backend> = if cli.docker || cli.context.is_some() {
+        Box::new(docker::DockerBackend::connect(docker_options(cli))?)
+    } else {
+        Box::new(LocalBackend::new(Store::new(&cli.dir, cli.dynamic_dir.as_deref())))
+    };
+    Routed::wrap(inner, spec)
 }
 
 pub(crate) fn docker_options(cli: &Cli) -> docker::DockerOptions {

@@ -99,8 +99,7 @@ impl Store for Etcd {
     fn commit(&mut self, write: &Write) -> Result<(), StoreError> {
         let guard = &write.guard;
         let compare = match &guard.expect {
-            Some(value) => json!({"key": B64.encode(&guard.key), "target": "VALUE", "result": "EQUAL",
-                                  "value": B64.encode(value)}),
+            Some(value) => holds(&guard.key, value),
             None => json!({"key": B64.encode(&guard.key), "target": "CREATE", "result": "EQUAL",
                            "create_revision": "0"}),
         };
@@ -124,6 +123,17 @@ impl Store for Etcd {
         };
         Err(StoreError::Conflict { key: guard.key.clone(), expected: guard.expect.clone(), found })
     }
+
+    fn delete_if(&mut self, key: &str, expect: &str) -> Result<bool, StoreError> {
+        let txn = json!({"compare": [holds(key, expect)],
+                         "success": [{"request_delete_range": {"key": B64.encode(key)}}]});
+        Ok(self.call("/v3/kv/txn", &txn)?["succeeded"].as_bool() == Some(true))
+    }
+}
+
+/// The compare of a guard: `key` holds `value`.
+fn holds(key: &str, value: &str) -> Value {
+    json!({"key": B64.encode(key), "target": "VALUE", "result": "EQUAL", "value": B64.encode(value)})
 }
 
 /// The end of the range of keys that start with `prefix` (its last byte plus one).

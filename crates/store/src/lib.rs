@@ -45,9 +45,7 @@ impl Write {
     /// keys of `current` that `wanted` lacks are deleted (a store limits the operations of a transaction: etcd
     /// to 128 by default, `--max-txn-ops`).
     pub fn replace(current: &BTreeMap<String, String>, wanted: &BTreeMap<String, String>, guard: Guard) -> Write {
-        let put =
-            wanted.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        let delete = current.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+        let (put, delete) = changes(current, wanted);
         Write { guard, put, delete }
     }
 
@@ -55,6 +53,16 @@ impl Write {
     pub fn operations(&self) -> usize {
         self.put.len() + self.delete.len() + 1
     }
+}
+
+/// What turns the keys `current` into `wanted`: the keys to put (those whose value changes) and to delete.
+pub fn changes(
+    current: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, BTreeSet<String>) {
+    let put = wanted.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let delete = current.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+    (put, delete)
 }
 
 /// What a store did not do.
@@ -97,6 +105,9 @@ pub trait Store {
     fn get(&mut self, key: &str) -> Result<Option<String>, StoreError>;
     /// Applies `write` in one transaction if its guard holds; else nothing and [`StoreError::Conflict`].
     fn commit(&mut self, write: &Write) -> Result<(), StoreError>;
+    /// Deletes `key` if it holds `expect` (a lock released by its holder); false when it holds something else
+    /// or nothing.
+    fn delete_if(&mut self, key: &str, expect: &str) -> Result<bool, StoreError>;
 }
 
 /// Connects to the store `endpoint` names, as the user `credentials` name (if any).

@@ -49,7 +49,37 @@ impl Redis {
         let connection = client.get_connection_with_timeout(TIMEOUT).map_err(|e| classify(endpoint, &e))?;
         connection.set_read_timeout(Some(TIMEOUT)).map_err(|e| unreachable(e.to_string()))?;
         connection.set_write_timeout(Some(TIMEOUT)).map_err(|e| unreachable(e.to_string()))?;
-        Ok(Redis { endpoint: endpoint.clone(), connection })
+        let mut redis = Redis { endpoint: endpoint.clone(), connection };
+        redis.keep_notifications()?;
+        Ok(redis)
+    }
+
+    /// Makes sure Redis sends the keyspace notifications Traefik watches (`notify-keyspace-events` with `K`, and
+    /// `A` or both `g` and `$`). Traefik's Redis provider turns them on when it starts, but Redis forgets them
+    /// when it restarts (they are not persisted) and Traefik, reconnected, does not turn them on again: it then
+    /// never sees another change (seen with Traefik 3.7.15 and Redis 7). So every connection checks them.
+    fn keep_notifications(&mut self) -> Result<(), StoreError> {
+        let (_, flags): (String, String) = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("notify-keyspace-events")
+            .query(&mut self.connection)
+            .map_err(|e| self.error(&e))?;
+        if notifies(&flags) {
+            return Ok(());
+        }
+        let wanted = format!("{flags}AKE");
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("notify-keyspace-events")
+            .arg(&wanted)
+            .query::<()>(&mut self.connection)
+            .map_err(|e| StoreError::Refused {
+                endpoint: self.endpoint.to_string(),
+                why: format!(
+                    "it does not send the keyspace notifications Traefik watches (notify-keyspace-events is {flags:?}) \
+                     and switchyard could not turn them on ({e}); set `notify-keyspace-events AKE` in redis.conf"
+                ),
+            })
     }
 
     fn error(&self, e: &redis::RedisError) -> StoreError {
@@ -65,6 +95,12 @@ fn classify(endpoint: &Endpoint, e: &redis::RedisError) -> StoreError {
     } else {
         StoreError::Refused { endpoint: endpoint.to_string(), why }
     }
+}
+
+/// Whether `flags` (of `notify-keyspace-events`) send what Traefik watches: keyspace events of strings and
+/// generic commands.
+fn notifies(flags: &str) -> bool {
+    flags.contains('K') && (flags.contains('A') || (flags.contains('g') && flags.contains('$')))
 }
 
 /// `text` with the characters `SCAN`'s pattern treats as special escaped.
@@ -144,11 +180,29 @@ impl Store for Redis {
         }
         Ok(())
     }
+
+    fn delete_if(&mut self, key: &str, expect: &str) -> Result<bool, StoreError> {
+        redis::cmd("WATCH").arg(key).query::<()>(&mut self.connection).map_err(|e| self.error(&e))?;
+        if self.get(key)?.as_deref() != Some(expect) {
+            redis::cmd("UNWATCH").query::<()>(&mut self.connection).map_err(|e| self.error(&e))?;
+            return Ok(false);
+        }
+        let mut block = redis::pipe();
+        block.atomic().cmd("DEL").arg(key).ignore();
+        let answer: redis::Value = block.query(&mut self.connection).map_err(|e| self.error(&e))?;
+        Ok(!matches!(answer, redis::Value::Nil))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_notifications_traefik_needs_are_recognised() {
+        assert!(notifies("AKE") && notifies("g$K") && notifies("KA"));
+        assert!(!notifies("") && !notifies("AE") && !notifies("Kg"));
+    }
 
     #[test]
     fn patterns_match_only_the_prefix() {

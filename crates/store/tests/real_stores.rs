@@ -81,6 +81,12 @@ fn behaves(endpoint: &str, stop: &mut dyn FnMut(), start: &mut dyn FnMut()) {
     );
     assert_eq!(store.list("traefik/").unwrap(), pairs(10, winner));
 
+    // A compare-and-delete: only while the key holds what its owner put there.
+    assert!(!store.delete_if("switchyard/test/revision", "4").unwrap());
+    assert!(store.delete_if("traefik-other/x", "y").unwrap());
+    assert_eq!(store.get("traefik-other/x").unwrap(), None);
+    assert!(!store.delete_if("traefik-other/x", "y").unwrap());
+
     // Stopped: unreachable, said as such. Started again: everything committed is there.
     stop();
     match connect(&Endpoint::parse(endpoint).unwrap(), &Credentials::default()).and_then(|mut s| s.list("traefik/")) {

@@ -33,7 +33,7 @@ pub(crate) fn run_in(
     request: Change,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let mut backend = backend(cli)?;
+    let mut backend = backend(cli, &s.spec)?;
     let result = apply_change(s, backend.as_mut(), key, &request, opts, out).map(|_| ());
     if matches!(result, Err(Failure::Broken(_))) {
         backend.forget();

@@ -20,7 +20,7 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut dyn Write) -> Result<()
     let Some(gate) = &s.gate else {
         return Err(Failure::Broken(anyhow!("give at least one --policy PATH to check (docs/policy-abi.md)")));
     };
-    let world = backend(cli)?.load_world()?;
+    let world = backend(cli, &s.spec)?.load_world()?;
     let input = match change {
         Some(proposed) => {
             let key = resolve(&s.spec, target)?;

@@ -13,7 +13,7 @@ use crate::session::{Failure, backend, load_spec, session};
 pub(crate) fn run(cli: &Cli, args: &RenderArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let RenderArgs { target, format } = args;
     let s = session(cli, load_spec(&cli.spec)?)?;
-    let world = backend(cli)?.load_world()?;
+    let world = backend(cli, &s.spec)?.load_world()?;
     let config = render_world(&s.spec, &world, target)?;
     let text = match format {
         Format::Yaml => to_yaml(&config),

@@ -48,7 +48,7 @@ pub(crate) fn promote(
             &Diagnostic::error("SY0217", format!("the rollout cannot run: {problem} (`{key}`)")).hint(fix),
         ));
     }
-    let mut backend = traefik_backend(cli, traefik_api)?;
+    let mut backend = traefik_backend(cli, &s.spec, traefik_api)?;
     // A rollout that could not watch its steps must not start.
     if !opts.dry_run {
         backend.metrics().map_err(|e| refuse(format!("no rollout starts, Traefik's metrics cannot be read: {e:#}")))?;
@@ -86,8 +86,8 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let (mut s, key) = change_session(cli, opts)?;
     let mut backend = match action {
-        RolloutAction::Resume => traefik_backend(cli, traefik_api)?,
-        RolloutAction::Abort => backend(cli)?,
+        RolloutAction::Resume => traefik_backend(cli, &s.spec, traefik_api)?,
+        RolloutAction::Abort => backend(cli, &s.spec)?,
     };
     let result = (|| {
         let world = backend.load_world()?;

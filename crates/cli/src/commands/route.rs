@@ -31,7 +31,7 @@ pub(crate) fn run(cli: &Cli, args: &RouteArgs, out: &mut dyn Write) -> Result<()
     let mut versions = std::collections::BTreeMap::new();
     let files = if paths.is_empty() {
         let s = session(cli, load_spec(&cli.spec)?)?;
-        let world = backend(cli)?.load_world()?;
+        let world = backend(cli, &s.spec)?.load_world()?;
         versions = switchyard_model::view::version_services(world.values());
         let config = render_world(&s.spec, &world, &Target { app: None, env: None })?;
         let mut files = vec![("rendered.yml".to_string(), to_yaml(&config).map_err(|e| Failure::Broken(e.into()))?)];

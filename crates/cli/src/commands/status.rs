@@ -16,7 +16,7 @@ use crate::session::{Failure, Session, load_spec, refuse, session, traefik_backe
 pub(crate) fn run(cli: &Cli, args: &StatusArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let StatusArgs { target, json, check, traefik_api } = args;
     let s = session(cli, load_spec(&cli.spec)?)?;
-    let mut backend = traefik_backend(cli, traefik_api.as_deref())?;
+    let mut backend = traefik_backend(cli, &s.spec, traefik_api.as_deref())?;
     print_status(&s, backend.as_mut(), target, &StatusOpts { json: *json, check: *check }, out)
 }
 
@@ -188,16 +188,38 @@ pub(crate) fn host_lines(
     let file = switchyard_model::naming::config_file(&key.app, &key.env);
     let view = backend.host_view(key, &file)?;
     let expected = render_env(spec, state).map_err(|e| anyhow!("{e}"))?.config;
-    let expected = to_yaml(&expected).map_err(|e| anyhow!("{e}"))?;
-    let file_agrees = view.config.as_ref() == Some(&expected);
-    let mut lines = vec![match &view.config {
-        None => format!("Traefik's file {file}: MISSING; `switchyard repair` writes it"),
-        Some(_) if file_agrees => format!("Traefik's file {file}: as the state says"),
-        Some(_) => format!(
-            "Traefik's file {file}: DIFFERS from the state (a change cut short, or an edit by hand); \
-             `switchyard repair` rewrites it"
-        ),
-    }];
+    let (file_agrees, first) = match &view.store {
+        Some(store) => {
+            let wanted = switchyard_traefik::kv::pairs(&store.root, &expected).map_err(|e| anyhow!("{e}"))?;
+            let agrees = store.keys == wanted;
+            let line = match () {
+                _ if store.keys.is_empty() && !wanted.is_empty() => {
+                    format!("routing in {}: MISSING; `switchyard repair` writes it", store.endpoint)
+                }
+                _ if agrees => format!("routing in {}: as the state says ({} keys)", store.endpoint, wanted.len()),
+                _ => format!(
+                    "routing in {}: DIFFERS from the state (a change cut short, or an edit by hand); `switchyard \
+                     repair` rewrites it",
+                    store.endpoint
+                ),
+            };
+            (agrees, line)
+        }
+        None => {
+            let expected = to_yaml(&expected).map_err(|e| anyhow!("{e}"))?;
+            let agrees = view.config.as_ref() == Some(&expected);
+            let line = match &view.config {
+                None => format!("Traefik's file {file}: MISSING; `switchyard repair` writes it"),
+                Some(_) if agrees => format!("Traefik's file {file}: as the state says"),
+                Some(_) => format!(
+                    "Traefik's file {file}: DIFFERS from the state (a change cut short, or an edit by hand); \
+                     `switchyard repair` rewrites it"
+                ),
+            };
+            (agrees, line)
+        }
+    };
+    let mut lines = vec![first];
     match &view.lock {
         Some(holder) => lines.push(format!(
             "locked by {}{}",

@@ -511,7 +511,7 @@ exit 0"#;
         let config = parts.next().filter(|c| *c != "\u{1d}").map(str::to_string);
         let lock = parts.next().and_then(|t| serde_json::from_str(t).ok());
         let journal = parts.next().is_some_and(|t| t.contains("journal"));
-        Ok(crate::backend::HostView { config, lock, journal })
+        Ok(crate::backend::HostView { config, lock, journal, store: None })
     }
 
     fn lock(&mut self, key: &EnvKey, holder: &LockHolder, break_lock: bool) -> Result<()> {
