@@ -139,7 +139,7 @@ impl Credentials {
     /// `SWITCHYARD_ETCD_PASSWORD`; `SWITCHYARD_REDIS_USERNAME`, `SWITCHYARD_REDIS_PASSWORD`).
     pub fn from_env(kind: Kind) -> Credentials {
         let var = |what: &str| {
-            std::env::var(format!("SWITCHYARD_{}_{what}", kind.name().to_uppercase())).ok().filter(|v| !v.is_empty())
+            std::env::var(format!("{}_{what}", kind.credentials_variable())).ok().filter(|v| !v.is_empty())
         };
         Credentials { username: var("USERNAME"), password: var("PASSWORD") }
     }

@@ -22,6 +22,15 @@ impl Kind {
             Kind::Redis => "redis",
         }
     }
+
+    /// The start of the names of the environment variables that hold its credentials (`..._USERNAME`,
+    /// `..._PASSWORD`).
+    pub fn credentials_variable(self) -> &'static str {
+        match self {
+            Kind::Etcd => "SWITCHYARD_ETCD",
+            Kind::Redis => "SWITCHYARD_REDIS",
+        }
+    }
 }
 
 /// A parsed endpoint.
@@ -59,11 +68,10 @@ impl Endpoint {
         };
         if rest.contains('@') {
             return Err(format!(
-                "{}://...: credentials never go into the spec; set SWITCHYARD_{}_USERNAME and SWITCHYARD_{}_PASSWORD \
-                 in the environment of the command instead",
+                "{}://...: credentials never go into the spec; set {var}_USERNAME and {var}_PASSWORD in the \
+                 environment of the command instead",
                 kind.name(),
-                kind.name().to_uppercase(),
-                kind.name().to_uppercase()
+                var = kind.credentials_variable()
             ));
         }
         let (hosts, database) = match (kind, rest.split_once('/')) {
