@@ -16,6 +16,7 @@ use switchyard_e2e::switchyard_bin;
 use switchyard_e2e::traefik::{LocalTraefik, get};
 use switchyard_model::proxy::PROVIDERS_THROTTLE;
 use switchyard_real_stores::{LocalEtcd, LocalRedis};
+use switchyard_store::{Credentials, Endpoint, Guard, Write, connect};
 
 fn spec(store: &str) -> String {
     format!(
@@ -36,6 +37,13 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Runs and requires success; returns stdout and stderr together.
+fn ok_text(dir: &Path, args: &[&str]) -> String {
+    let out = run(dir, args);
+    assert!(out.status.success(), "switchyard {args:?}:\n{}", text(&out));
+    text(&out)
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
@@ -186,6 +194,24 @@ fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnM
     assert_eq!(rendered_weights(dir.path()), before, "a change against a store that was down wrote something");
     ok(dir.path(), &["shift", "--share", "70"]);
     converge(dir.path(), &fleet, provider);
+    // A lock left by a CLI on another machine: refused while it is fresh, taken over once it is older than
+    // --lock-ttl (no process here can tell whether that one still runs).
+    let mut kv = connect(&Endpoint::parse(store).unwrap(), &Credentials::default()).unwrap();
+    let left = r#"{"actor":"alice","pid":4711,"since":"2026-01-01T00:00:00Z","change":"shift","host":"elsewhere"}"#;
+    let lock = Guard { key: "switchyard/shop/prod/lock".into(), expect: None, set: left.into() };
+    kv.commit(&Write { guard: lock, put: Default::default(), delete: Default::default() }).unwrap();
+    let out = run(dir.path(), &["--lock-ttl", "100000d", "shift", "--share", "80"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("locked in") && text(&out).contains("alice (process 4711 on elsewhere)"),
+        "{}",
+        text(&out)
+    );
+    let out = ok_text(dir.path(), &["shift", "--share", "80"]);
+    assert!(out.contains("taking over the stale lock of shop/prod held by alice"), "{out}");
+    assert_eq!(kv.get("switchyard/shop/prod/lock").unwrap(), None, "the lock taken over is released");
+    converge(dir.path(), &fleet, provider);
+
     for traefik in &fleet {
         let log = traefik.log_text();
         assert!(!log.contains(" ERR ") || log.contains("Provider error"), "{log}");

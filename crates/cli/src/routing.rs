@@ -58,13 +58,19 @@ fn own_key(key: &EnvKey, what: &str) -> String {
 pub(crate) struct Routed {
     inner: Box<dyn Backend>,
     stores: BTreeMap<EnvKey, EnvStore>,
+    /// A lock older than this is stale and is taken over (`--lock-ttl`, as on a Docker host).
+    lock_ttl: std::time::Duration,
     /// A lock in a store was broken or taken over.
     took_over: bool,
 }
 
 impl Routed {
     /// Wraps `inner` for the environments of `spec` that name a store; `inner` itself when none does.
-    pub(crate) fn wrap(inner: Box<dyn Backend>, spec: &ValidSpec) -> Result<Box<dyn Backend>> {
+    pub(crate) fn wrap(
+        inner: Box<dyn Backend>,
+        spec: &ValidSpec,
+        lock_ttl: std::time::Duration,
+    ) -> Result<Box<dyn Backend>> {
         let mut stores = BTreeMap::new();
         for (app_name, app) in &spec.spec.apps {
             for (env_name, env) in &app.environments {
@@ -78,7 +84,7 @@ impl Routed {
         if stores.is_empty() {
             return Ok(inner);
         }
-        Ok(Box::new(Routed { inner, stores, took_over: false }))
+        Ok(Box::new(Routed { inner, stores, lock_ttl, took_over: false }))
     }
 
     fn env(&mut self, key: &EnvKey) -> Option<&mut EnvStore> {
@@ -154,12 +160,16 @@ impl Backend for Routed {
                     return Ok(());
                 }
                 Err(StoreError::Conflict { found: Some(found), .. }) if attempt == 0 => {
-                    let holder = serde_json::from_str::<LockHolder>(&found).ok();
-                    let who = holder.as_ref().map_or_else(|| "an unknown holder".to_string(), LockHolder::describe);
-                    if break_lock || holder.as_ref().is_some_and(LockHolder::is_dead) {
+                    let held = serde_json::from_str::<LockHolder>(&found).ok();
+                    let who = held.as_ref().map_or_else(|| "an unknown holder".to_string(), LockHolder::describe);
+                    let ttl = self.lock_ttl.as_secs();
+                    let expired = held.as_ref().is_some_and(|h| holder.since.0.saturating_sub(h.since.0) > ttl);
+                    let dead = held.as_ref().is_some_and(LockHolder::is_dead);
+                    if break_lock || expired || dead {
                         self.took_over = true;
                         if !break_lock {
-                            eprintln!("warning: taking over the lock of {key} left by {who}, whose process is gone");
+                            let why = if dead { "its process is gone" } else { "it is older than --lock-ttl" };
+                            eprintln!("warning: taking over the stale lock of {key} held by {who}: {why}");
                         }
                         expect = Some(found);
                         continue;

@@ -150,7 +150,7 @@ pub(crate) fn traefik_backend(
         Some(url) => {
             let api = traefik_api::ApiUrl::parse(url).map_err(|e| refuse(format!("{e:#}")))?;
             let store = Store::new(&cli.dir, cli.dynamic_dir.as_deref());
-            Ok(Routed::wrap(Box::new(LocalBackend::new(store).with_traefik_api(api)), spec)?)
+            Ok(Routed::wrap(Box::new(LocalBackend::new(store).with_traefik_api(api)), spec, cli.lock_ttl)?)
         }
         None => Ok(backend(cli, spec)?),
     }
@@ -163,7 +163,7 @@ pub(crate) fn backend(cli: &Cli, spec: &ValidSpec) -> Result<Box<dyn Backend>> {
     } else {
         Box::new(LocalBackend::new(Store::new(&cli.dir, cli.dynamic_dir.as_deref())))
     };
-    Routed::wrap(inner, spec)
+    Routed::wrap(inner, spec, cli.lock_ttl)
 }
 
 pub(crate) fn docker_options(cli: &Cli) -> docker::DockerOptions {
