@@ -18,11 +18,15 @@ use switchyard_model::proxy::PROVIDERS_THROTTLE;
 use switchyard_real_stores::{LocalEtcd, LocalRedis};
 use switchyard_store::{Credentials, Endpoint, Guard, Write, connect};
 
-fn spec(store: &str) -> String {
+/// The spec, with the environment's routing in `store`, watched by the Traefik instances whose APIs are `apis`.
+fn spec(store: &str, apis: &[String]) -> String {
+    let instances: Vec<String> = apis.iter().map(|a| format!("\"{a}\"")).collect();
     format!(
         "apps:\n  shop:\n    compose: compose.yaml\n    routes:\n      web: {{port: 80}}\n    \
          health: {{path: /health, interval: 1h, timeout: 1s}}\n    environments:\n      prod:\n        \
-         domain: shop.test\n        entry_points: [web]\n        routing: {{store: \"{store}\"}}\n"
+         domain: shop.test\n        entry_points: [web]\n        \
+         routing: {{store: \"{store}\", instances: [{}]}}\n",
+        instances.join(", ")
     )
 }
 
@@ -126,7 +130,7 @@ fn converge(dir: &Path, fleet: &[LocalTraefik], provider: &str) {
 
 fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnMut(), start: &mut dyn FnMut()) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("switchyard.yaml"), spec(store)).unwrap();
+    std::fs::write(dir.path().join("switchyard.yaml"), spec(store, &[])).unwrap();
     ok(dir.path(), &["create"]);
     // Nothing of the environment is written to files: its routing and state are in the store.
     assert!(!dir.path().join("dynamic").join("switchyard_shop_prod.yml").exists());
@@ -141,6 +145,9 @@ fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnM
     let fleet: Vec<LocalTraefik> = (0..3)
         .map(|i| LocalTraefik::start(empty.path(), &["web"], &flags, &dir.path().join(format!("fleet-{i}.log"))))
         .collect();
+    // From now on switchyard asks every instance, after each change, whether it serves it.
+    let apis: Vec<String> = fleet.iter().map(|t| format!("http://127.0.0.1:{}", t.api_port)).collect();
+    std::fs::write(dir.path().join("switchyard.yaml"), spec(store, &apis)).unwrap();
 
     for args in [&["deploy", "v1"][..], &["observe", "v1", "healthy"], &["promote", "v1"]] {
         ok(dir.path(), args);
@@ -154,6 +161,9 @@ fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnM
         let out = ok(dir.path(), args);
         let returned = since.elapsed();
         assert!(out.contains(&format!("wrote {store} (")), "{out}");
+        let said = out.lines().find(|l| l.contains("every instance serves it (3 of 3)"));
+        let said = said.unwrap_or_else(|| panic!("switchyard did not wait for the instances:\n{out}"));
+        println!("{provider}: {:<24} switchyard says: {}", args.join(" "), said.trim());
         let times = watch.until(&rendered_weights(dir.path()));
         println!(
             "{provider}: {:<24} the command took {returned:?}; each instance served it {times:?} after it started",
@@ -163,6 +173,9 @@ fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnM
     let status = ok(dir.path(), &["status"]);
     assert!(status.contains(&format!("routing in {store}: as the state says")), "{status}");
     assert!(status.contains("not locked"), "{status}");
+    for api in &apis {
+        assert!(status.contains(&format!("Traefik at {api}: serves it")), "{status}");
+    }
 
     // Two CLIs racing for the environment: one wins; the other either names the holder or runs after it.
     ok(dir.path(), &["promote", "v2", "--share", "10"]);
@@ -211,6 +224,14 @@ fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnM
     assert!(out.contains("taking over the stale lock of shop/prod held by alice"), "{out}");
     assert_eq!(kv.get("switchyard/shop/prod/lock").unwrap(), None, "the lock taken over is released");
     converge(dir.path(), &fleet, provider);
+
+    // An instance gone: status says it does not answer; the others serve the environment's last write.
+    let mut fleet = fleet;
+    let gone = fleet.pop().unwrap();
+    drop(gone);
+    let status = ok(dir.path(), &["status"]);
+    assert!(status.contains(&format!("Traefik at {}: does not answer", apis[2])), "{status}");
+    assert!(status.contains(&format!("Traefik at {}: serves it", apis[0])), "{status}");
 
     for traefik in &fleet {
         let log = traefik.log_text();

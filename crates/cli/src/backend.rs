@@ -30,8 +30,13 @@ pub(crate) struct StoreView {
     pub(crate) endpoint: String,
     /// Traefik's root key there.
     pub(crate) root: String,
-    /// The keys of Traefik's configuration the environment wrote, with their values.
+    /// The keys of Traefik's configuration the environment wrote, with their values (its revision marker aside).
     pub(crate) keys: std::collections::BTreeMap<String, String>,
+    /// The revision marker of its last write (`naming::revision_marker`).
+    pub(crate) marker: Option<String>,
+    /// What each instance of the fleet serves of it (`routing.instances`): its API, and the marker it serves
+    /// (None: none of the environment's writes), or why it could not be asked.
+    pub(crate) instances: Vec<(String, Result<Option<String>, String>)>,
 }
 
 /// What [`Backend::traefik`] reads from the Traefik that serves the environments.

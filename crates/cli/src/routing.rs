@@ -18,9 +18,11 @@
 //! of the configuration replaces exactly the environment's keys (puts what changed, deletes what is gone).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use switchyard_model::directory::Shipment;
+use switchyard_model::naming;
 use switchyard_model::plan::Step;
 use switchyard_model::state::STATE_FORMAT;
 use switchyard_model::{EnvKey, EnvState, Outcome, Timestamp, ValidSpec, World};
@@ -29,6 +31,7 @@ use switchyard_traefik::kv::{self, Endpoint};
 
 use crate::backend::{Backend, HostView, StoreView, TraefikView};
 use crate::store::LockHolder;
+use crate::traefik_api::ApiUrl;
 
 /// The store of one environment, connected on first use.
 struct EnvStore {
@@ -37,6 +40,11 @@ struct EnvStore {
     store: Option<Box<dyn Store>>,
     /// The lock this process holds on the environment, as written (the guard of every write).
     held: Option<String>,
+    /// The API of every Traefik of the fleet (`routing.instances`).
+    instances: Vec<ApiUrl>,
+    /// The configuration writes of this change so far, and the marker and time of the last.
+    writes: u32,
+    last_write: Option<(String, Instant)>,
 }
 
 impl EnvStore {
@@ -76,7 +84,21 @@ impl Routed {
             for (env_name, env) in &app.environments {
                 if let Some(routing) = &env.routing {
                     let endpoint = routing.endpoint().map_err(|e| anyhow!("{app_name}/{env_name}: {e}"))?;
-                    let entry = EnvStore { endpoint, root: routing.root_key.clone(), store: None, held: None };
+                    let instances = routing
+                        .instances
+                        .iter()
+                        .map(|url| ApiUrl::parse(url))
+                        .collect::<Result<Vec<_>>>()
+                        .with_context(|| format!("{app_name}/{env_name}: routing.instances"))?;
+                    let entry = EnvStore {
+                        endpoint,
+                        root: routing.root_key.clone(),
+                        store: None,
+                        held: None,
+                        instances,
+                        writes: 0,
+                        last_write: None,
+                    };
                     stores.insert(EnvKey::new(app_name, env_name), entry);
                 }
             }
@@ -244,15 +266,19 @@ impl Backend for Routed {
         match step {
             Step::WriteConfig { config, .. } => {
                 self.inner.ship_now()?;
-                let wanted = kv::pairs(&env.root, config).map_err(|e| anyhow!("{key}: {e}"))?;
+                let mut wanted = kv::pairs(&env.root, config).map_err(|e| anyhow!("{key}: {e}"))?;
+                env.writes += 1;
+                let marker = format!("{}.{}", state.revision, env.writes);
+                wanted.extend(kv::pairs(&env.root, &marker_config(&key, &marker)).map_err(|e| anyhow!("{key}: {e}"))?);
                 let current = Routed::current_routes(&key, env)?;
                 let (mut put, delete) = switchyard_store::changes(&current, &wanted);
-                let (root, marker) = kv::root_marker(&env.root);
-                put.insert(root, marker);
+                let (root, root_value) = kv::root_marker(&env.root);
+                put.insert(root, root_value);
                 let names: BTreeSet<&String> = wanted.keys().collect();
                 put.insert(own_key(&key, "routes"), serde_json::to_string(&names)?);
                 let (puts, deleted) = (put.len(), delete.len());
                 Routed::write(&key, env, put, delete)?;
+                env.last_write = Some((marker, Instant::now()));
                 Ok(Some(format!("wrote {} ({puts} keys put, {deleted} deleted, one transaction)", env.endpoint)))
             }
             Step::SaveState { .. } => {
@@ -260,7 +286,13 @@ impl Backend for Routed {
                 let mut text = serde_json::to_string_pretty(state)?;
                 text.push('\n');
                 Routed::write(&key, env, BTreeMap::from([(own_key(&key, "state"), text)]), BTreeSet::new())?;
-                Ok(None)
+                // The change is recorded; now every instance of the fleet should serve its last write.
+                Ok(match env.last_write.take() {
+                    Some((marker, written)) if !env.instances.is_empty() => {
+                        Some(wait_for_instances(&key, env, &marker, written))
+                    }
+                    _ => None,
+                })
             }
             _ => self.inner.step(step, state, now, out),
         }
@@ -284,14 +316,23 @@ impl Backend for Routed {
 
     fn host_view(&mut self, key: &EnvKey, config_file: &str) -> Result<HostView> {
         let Some(env) = self.env(key) else { return self.inner.host_view(key, config_file) };
-        let keys = Routed::current_routes(key, env)?;
+        let mut keys = Routed::current_routes(key, env)?;
         let (endpoint, root) = (env.endpoint.to_string(), env.root.clone());
+        let marker_prefix = format!("{root}/http/middlewares/{}/", naming::revision_marker(&key.app, &key.env));
+        let marker_keys: Vec<String> = keys.keys().filter(|k| k.starts_with(&marker_prefix)).cloned().collect();
+        let marker = marker_keys.iter().filter_map(|k| keys.remove(k)).next_back();
+        let provider = env.endpoint.kind.name();
+        let instances = env
+            .instances
+            .iter()
+            .map(|api| (api.base(), served_marker(api, key, provider).map_err(|e| format!("{e:#}"))))
+            .collect();
         let lock = env.store()?.get(&own_key(key, "lock")).map_err(|e| anyhow!("{e}"))?;
         Ok(HostView {
             config: None,
             lock: lock.and_then(|l| serde_json::from_str(&l).ok()),
             journal: false,
-            store: Some(StoreView { endpoint, root, keys }),
+            store: Some(StoreView { endpoint, root, keys, marker, instances }),
         })
     }
 
@@ -309,5 +350,81 @@ impl Backend for Routed {
 
     fn ship_now(&mut self) -> Result<()> {
         self.inner.ship_now()
+    }
+}
+
+/// How long the fleet is given to serve a change before switchyard says which instances lag.
+const CONVERGENCE_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The configuration of the revision marker of `key` (see `naming::revision_marker`), with `marker` as its value.
+fn marker_config(key: &EnvKey, marker: &str) -> serde_json::Value {
+    let name = naming::revision_marker(&key.app, &key.env);
+    serde_json::json!({"http": {"middlewares": {name: {"headers": {"customResponseHeaders": {REVISION_HEADER: marker}}}}}})
+}
+
+/// The header of the revision marker.
+const REVISION_HEADER: &str = "X-Switchyard-Revision";
+
+/// The marker `api`'s Traefik serves for `key` from the store of kind `provider`: None while it serves none.
+pub(crate) fn served_marker(api: &ApiUrl, key: &EnvKey, provider: &str) -> Result<Option<String>> {
+    let name = format!("{}@{provider}", naming::revision_marker(&key.app, &key.env));
+    Ok(api
+        .middleware(&name)?
+        .and_then(|m| m["headers"]["customResponseHeaders"][REVISION_HEADER].as_str().map(str::to_string)))
+}
+
+/// Waits until every instance serves `marker`, at most [`CONVERGENCE_PATIENCE`] after `written`; says when each
+/// did, or which lag and what they serve.
+fn wait_for_instances(key: &EnvKey, env: &EnvStore, marker: &str, written: Instant) -> String {
+    let provider = env.endpoint.kind.name();
+    let mut served: Vec<Option<Duration>> = vec![None; env.instances.len()];
+    let mut last: Vec<String> = vec![String::new(); env.instances.len()];
+    while served.iter().any(Option::is_none) && written.elapsed() < CONVERGENCE_PATIENCE {
+        for (i, api) in env.instances.iter().enumerate() {
+            if served[i].is_some() {
+                continue;
+            }
+            match served_marker(api, key, provider) {
+                Ok(Some(m)) if m == marker => served[i] = Some(written.elapsed()),
+                Ok(Some(m)) => last[i] = format!("still serves {m}"),
+                Ok(None) => last[i] = "serves none of this environment's writes".into(),
+                Err(e) => last[i] = format!("does not answer: {e:#}"),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
+    let lagging: Vec<String> = env
+        .instances
+        .iter()
+        .zip(&served)
+        .zip(&last)
+        .filter(|((_, s), _)| s.is_none())
+        .map(|((api, _), why)| format!("{} {why}", api.base()))
+        .collect();
+    if lagging.is_empty() {
+        let (slowest, time) = env
+            .instances
+            .iter()
+            .zip(&served)
+            .filter_map(|(api, s)| s.map(|s| (api.base(), s)))
+            .max_by_key(|(_, s)| *s)
+            .unwrap_or_default();
+        format!(
+            "every instance serves it ({} of {}): the slowest, {slowest}, {} after the write",
+            env.instances.len(),
+            env.instances.len(),
+            ms(time)
+        )
+    } else {
+        format!(
+            "WARNING: {} of {} instances do not serve it {} after the write (the change is recorded; they follow \
+             once they read {}): {}",
+            lagging.len(),
+            env.instances.len(),
+            ms(CONVERGENCE_PATIENCE),
+            env.endpoint,
+            lagging.join("; ")
+        )
     }
 }

@@ -58,8 +58,39 @@ impl ApiUrl {
         self.get("/metrics", "text/plain", "are Prometheus metrics on (--metrics.prometheus) on that entry point?")
     }
 
+    /// One middleware as Traefik serves it (`/api/http/middlewares/NAME`, NAME with its provider), or None
+    /// while Traefik has none of that name.
+    pub(crate) fn middleware(&self, name: &str) -> Result<Option<serde_json::Value>> {
+        let path = format!("/api/http/middlewares/{name}");
+        let (status, body) = self.fetch(&path, "application/json")?;
+        match status.as_str() {
+            "200" => Ok(Some(serde_json::from_str(&body).with_context(|| format!("{}: not JSON", self.url(&path)))?)),
+            "404" => Ok(None),
+            other => bail!("could not ask Traefik's API at {}: it answered {other}", self.url(&path)),
+        }
+    }
+
+    /// `http://HOST:PORT[/PREFIX]`, as given.
+    pub(crate) fn base(&self) -> String {
+        format!("http://{}{}", self.authority, self.prefix)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}{path}", self.authority, self.prefix)
+    }
+
     fn get(&self, path: &str, accept: &str, hint: &str) -> Result<String> {
-        let url = format!("http://{}{}{path}", self.authority, self.prefix);
+        let (status, body) = self.fetch(path, accept)?;
+        if status != "200" {
+            let first = body.lines().next().unwrap_or_default();
+            bail!("could not ask Traefik's API at {}: it answered {status} ({first}); {hint}", self.url(path));
+        }
+        Ok(body)
+    }
+
+    /// One GET: the status code and the body.
+    fn fetch(&self, path: &str, accept: &str) -> Result<(String, String)> {
+        let url = self.url(path);
         let fail = || format!("could not ask Traefik's API at {url}");
         let address = self
             .authority
@@ -100,13 +131,9 @@ impl ApiUrl {
             .ok_or_else(|| anyhow!("the answer is not HTTP"))
             .with_context(fail)?;
         let head = String::from_utf8_lossy(&raw[..split]);
-        let status = head.lines().next().unwrap_or_default();
+        let status = head.lines().next().unwrap_or_default().split_whitespace().nth(1).unwrap_or_default().to_string();
         let body = String::from_utf8_lossy(&raw[split + 4..]).into_owned();
-        if status.split_whitespace().nth(1) != Some("200") {
-            let first = body.lines().next().unwrap_or_default();
-            bail!("{}: it answered {status:?} ({first}); {hint}", fail());
-        }
-        Ok(body)
+        Ok((status, body))
     }
 }
 

@@ -66,7 +66,7 @@ pub static CODES: &[Code] = &[
     code("SY0141", Error, "SY01xx", "a host template does not make a valid lowercase hostname"),
     code("SY0142", Error, "SY01xx", "a slot or preview host template makes the same host for every slot or version"),
     code("SY0143", Error, "SY01xx", "two environments, or two kinds of host of one environment, answer on the same host and path"),
-    code("SY0144", Error, "SY01xx", "an environment's `routing` names a store switchyard cannot write to (not etcd:// or redis://, credentials in the spec, a bad address) or a bad root key"),
+    code("SY0144", Error, "SY01xx", "an environment's `routing` names a store switchyard cannot write to (not etcd:// or redis://, credentials in the spec, a bad address), a bad root key, or an instance that is not http://HOST:PORT"),
     code("SY0150", Error, "SY0150-SY0156", "a file of `traefik.files` has an empty path or is not a .yml, .yaml or .toml file"),
     code("SY0151", Error, "SY0150-SY0156", "a file name of `traefik.files` has characters other than letters, digits, `-`, `_` and `.`, or is reserved (starts with `.` or `switchyard`)"),
     code("SY0152", Error, "SY0150-SY0156", "two files of `traefik.files` have the same name in Traefik's directory"),

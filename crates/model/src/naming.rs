@@ -29,6 +29,11 @@ pub fn preview(app: &str, env: &str, slug: &str, service: &str) -> String {
 pub fn version(app: &str, env: &str, slug: &str, service: &str) -> String {
     concat(&[app, "_", env, "_ver_", slug, "_", service])
 }
+/// The middleware, used by no router, whose response header says which write of an environment a Traefik
+/// serves (an environment whose routing lives in a store: every instance of the fleet is asked for it).
+pub fn revision_marker(app: &str, env: &str) -> String {
+    concat(&[app, "_", env, "_revision"])
+}
 /// The compose project (and network) of a version: `whoami-dev-v1-2-0`.
 pub fn stack(app: &str, env: &str, slug: &str) -> String {
     format!("{app}-{env}-{slug}")

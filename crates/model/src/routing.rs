@@ -17,6 +17,10 @@ pub struct Routing {
     /// Traefik's root key in the store (`providers.etcd.rootKey`, `providers.redis.rootKey`).
     #[serde(default = "default_root_key")]
     pub root_key: String,
+    /// The API of every Traefik of the fleet, `http://HOST:PORT` (Traefik's `traefik` entry point with its API
+    /// on): after each change switchyard waits until all of them serve it, and `status` shows what each serves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<String>,
 }
 
 fn default_root_key() -> String {
@@ -29,17 +33,38 @@ impl Routing {
         Endpoint::parse(&self.store)
     }
 
-    /// What is wrong with it, as (key, problem); empty when switchyard can write to it.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+    /// What is wrong with it, as (key, index in the key's list, problem); empty when switchyard can use it.
+    pub fn problems(&self) -> Vec<(&'static str, Option<usize>, String)> {
         let mut out = Vec::new();
         if let Err(problem) = self.endpoint() {
-            out.push(("store", problem));
+            out.push(("store", None, problem));
         }
         if let Err(e) = kv::check_root(&self.root_key) {
-            out.push(("root_key", e.message));
+            out.push(("root_key", None, e.message));
+        }
+        for (i, url) in self.instances.iter().enumerate() {
+            if let Err(problem) = check_api_url(url) {
+                out.push(("instances", Some(i), problem));
+            }
         }
         out
     }
+}
+
+/// A Traefik API's address as `instances` takes it: `http://HOST:PORT`, nothing else.
+fn check_api_url(url: &str) -> Result<(), String> {
+    let hint = "give Traefik's API as http://HOST:PORT (its `traefik` entry point with the API on)";
+    let Some(authority) = url.strip_prefix("http://").map(|a| a.trim_end_matches('/')) else {
+        return Err(format!("{url:?} is not an http:// URL; {hint}"));
+    };
+    let Some((host, port)) = authority.rsplit_once(':') else {
+        return Err(format!("{url:?} has no port; {hint}"));
+    };
+    let host_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+    if !host_ok || port.parse::<u16>().map_or(true, |p| p == 0) {
+        return Err(format!("{url:?} is not a host and port; {hint}"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -48,11 +73,20 @@ mod tests {
 
     #[test]
     fn a_store_and_a_root_key_are_checked() {
-        let ok = Routing { store: "etcd://10.0.0.5:2379".into(), root_key: "traefik".into() };
+        let ok = Routing {
+            store: "etcd://10.0.0.5:2379".into(),
+            root_key: "traefik".into(),
+            instances: vec!["http://10.0.0.5:8080".into(), "http://edge-2.internal:8080/".into()],
+        };
         assert!(ok.problems().is_empty());
-        let bad = Routing { store: "redis://ops:s3cret@cache:6379".into(), root_key: "/traefik".into() };
+        let bad = Routing {
+            store: "redis://ops:s3cret@cache:6379".into(),
+            root_key: "/traefik".into(),
+            instances: vec!["http://10.0.0.5:8080".into(), "https://10.0.0.6:8080".into(), "http://a b:1".into()],
+        };
         let problems = bad.problems();
-        assert_eq!(problems.iter().map(|(k, _)| *k).collect::<Vec<_>>(), ["store", "root_key"]);
-        assert!(problems[0].1.contains("SWITCHYARD_REDIS_PASSWORD") && !problems[0].1.contains("s3cret"));
+        let keys: Vec<_> = problems.iter().map(|(k, i, _)| (*k, *i)).collect();
+        assert_eq!(keys, [("store", None), ("root_key", None), ("instances", Some(1)), ("instances", Some(2))]);
+        assert!(problems[0].2.contains("SWITCHYARD_REDIS_PASSWORD") && !problems[0].2.contains("s3cret"));
     }
 }

@@ -700,8 +700,14 @@ impl Environment {
             }
         }
         if let Some(routing) = &self.routing {
-            for (key, problem) in routing.problems() {
-                out.push(Diagnostic::error("SY0144", problem).at(p.key("routing").key(key).path()));
+            for (key, index, problem) in routing.problems() {
+                let routing_path = p.key("routing");
+                let field = routing_path.key(key);
+                let at = match index {
+                    Some(i) => field.index(i).path(),
+                    None => field.path(),
+                };
+                out.push(Diagnostic::error("SY0144", problem).at(at));
             }
         }
     }

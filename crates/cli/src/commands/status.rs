@@ -188,7 +188,7 @@ pub(crate) fn host_lines(
     let file = switchyard_model::naming::config_file(&key.app, &key.env);
     let view = backend.host_view(key, &file)?;
     let expected = render_env(spec, state).map_err(|e| anyhow!("{e}"))?.config;
-    let (file_agrees, first) = match &view.store {
+    let (file_agrees, mut lines) = match &view.store {
         Some(store) => {
             let wanted = switchyard_traefik::kv::pairs(&store.root, &expected).map_err(|e| anyhow!("{e}"))?;
             let agrees = store.keys == wanted;
@@ -203,7 +203,19 @@ pub(crate) fn host_lines(
                     store.endpoint
                 ),
             };
-            (agrees, line)
+            let mut lines = vec![line];
+            for (api, served) in &store.instances {
+                lines.push(match served {
+                    Ok(Some(m)) if Some(m) == store.marker.as_ref() => format!("Traefik at {api}: serves it"),
+                    Ok(Some(m)) => format!(
+                        "Traefik at {api}: LAGS: it serves write {m}, the store holds {}",
+                        store.marker.as_deref().unwrap_or("none")
+                    ),
+                    Ok(None) => format!("Traefik at {api}: LAGS: it serves none of this environment's writes"),
+                    Err(e) => format!("Traefik at {api}: does not answer ({e})"),
+                });
+            }
+            (agrees, lines)
         }
         None => {
             let expected = to_yaml(&expected).map_err(|e| anyhow!("{e}"))?;
@@ -216,10 +228,9 @@ pub(crate) fn host_lines(
                      `switchyard repair` rewrites it"
                 ),
             };
-            (agrees, line)
+            (agrees, vec![line])
         }
     };
-    let mut lines = vec![first];
     match &view.lock {
         Some(holder) => lines.push(format!(
             "locked by {}{}",
