@@ -161,6 +161,10 @@ fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnM
         let out = ok(dir.path(), args);
         let returned = since.elapsed();
         assert!(out.contains(&format!("wrote {store} (")), "{out}");
+        if args[0] == "rollback" {
+            // Routing only: the configuration and the state in one transaction, no lock taken.
+            assert!(out.contains(&format!("write the routing and the state to {store} in one transaction")), "{out}");
+        }
         let said = out.lines().find(|l| l.contains("every instance serves it (3 of 3)"));
         let said = said.unwrap_or_else(|| panic!("switchyard did not wait for the instances:\n{out}"));
         println!("{provider}: {:<24} switchyard says: {}", args.join(" "), said.trim());
@@ -212,7 +216,8 @@ fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnM
     let mut kv = connect(&Endpoint::parse(store).unwrap(), &Credentials::default()).unwrap();
     let left = r#"{"actor":"alice","pid":4711,"since":"2026-01-01T00:00:00Z","change":"shift","host":"elsewhere"}"#;
     let lock = Guard { key: "switchyard/shop/prod/lock".into(), expect: None, set: left.into() };
-    kv.commit(&Write { guard: lock, put: Default::default(), delete: Default::default() }).unwrap();
+    kv.commit(&Write { guard: lock, absent: Default::default(), put: Default::default(), delete: Default::default() })
+        .unwrap();
     let out = run(dir.path(), &["--lock-ttl", "100000d", "shift", "--share", "80"]);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(

@@ -156,6 +156,7 @@ fn fleet_follows_the_workflow(endpoint: &str, provider: &str, address: &str) {
     let mut store = connect(&Endpoint::parse(endpoint).unwrap(), &Credentials::default()).unwrap();
     let (root, marker) = kv::root_marker(kv::DEFAULT_ROOT);
     let first = Write {
+        absent: Default::default(),
         guard: Guard { key: "switchyard/shop/prod/revision".into(), expect: None, set: "0".into() },
         put: BTreeMap::from([(root.clone(), marker)]),
         delete: Default::default(),

@@ -82,8 +82,8 @@ pub(crate) trait Backend {
         now: Timestamp,
         out: &mut dyn Write,
     ) -> Result<Option<String>>;
-    /// True when [`Backend::commit_atomically`] can be tried.
-    fn commits_atomically(&self) -> bool {
+    /// True when [`Backend::commit_atomically`] can be tried for the environment `key`.
+    fn commits_atomically(&self, _key: &EnvKey) -> bool {
         false
     }
     /// Carries out a routing-only change (configuration and state writes) in one atomic step: takes the lock,

@@ -45,6 +45,8 @@ struct EnvStore {
     /// The configuration writes of this change so far, and the marker and time of the last.
     writes: u32,
     last_write: Option<(String, Instant)>,
+    /// The state as last read for a change that commits in one transaction (None: there was none).
+    basis: Option<Option<String>>,
 }
 
 impl EnvStore {
@@ -98,6 +100,7 @@ impl Routed {
                         instances,
                         writes: 0,
                         last_write: None,
+                        basis: None,
                     };
                     stores.insert(EnvKey::new(app_name, env_name), entry);
                 }
@@ -118,7 +121,7 @@ impl Routed {
         let held = env.held.clone().ok_or_else(|| anyhow!("{key}: writing to its store without its lock"))?;
         let guard = Guard { key: own_key(key, "lock"), expect: Some(held.clone()), set: held };
         let endpoint = env.endpoint.to_string();
-        match env.store()?.commit(&Write { guard, put, delete }) {
+        match env.store()?.commit(&Write { guard, absent: BTreeSet::new(), put, delete }) {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict { found, .. }) => {
                 let who = found
@@ -137,7 +140,9 @@ impl Routed {
         for (key, env) in &mut self.stores {
             world.remove(key);
             let endpoint = env.endpoint.to_string();
-            let Some(text) = env.store()?.get(&own_key(key, "state")).map_err(|e| anyhow!("{e}"))? else { continue };
+            let text = env.store()?.get(&own_key(key, "state")).map_err(|e| anyhow!("{e}"))?;
+            env.basis = Some(text.clone());
+            let Some(text) = text else { continue };
             let state: EnvState = serde_json::from_str(&text).with_context(|| {
                 format!("{key}: the state in {endpoint} is not a switchyard state; restore it from a backup")
             })?;
@@ -147,6 +152,27 @@ impl Routed {
             world.insert(key.clone(), state);
         }
         Ok(world)
+    }
+
+    /// What writing `config` changes in the store: the keys to put (Traefik's, the revision marker's, the root
+    /// key, the list of the environment's keys), those to delete, and the marker.
+    fn routes_write(
+        key: &EnvKey,
+        env: &mut EnvStore,
+        config: &switchyard_model::traefik::RenderedConfig,
+        revision: u64,
+    ) -> Result<(BTreeMap<String, String>, BTreeSet<String>, String)> {
+        let mut wanted = kv::pairs(&env.root, config).map_err(|e| anyhow!("{key}: {e}"))?;
+        env.writes += 1;
+        let marker = format!("{revision}.{}", env.writes);
+        wanted.extend(kv::pairs(&env.root, &marker_config(key, &marker)).map_err(|e| anyhow!("{key}: {e}"))?);
+        let current = Routed::current_routes(key, env)?;
+        let (mut put, delete) = switchyard_store::changes(&current, &wanted);
+        let (root, root_value) = kv::root_marker(&env.root);
+        put.insert(root, root_value);
+        let names: BTreeSet<&String> = wanted.keys().collect();
+        put.insert(own_key(key, "routes"), serde_json::to_string(&names)?);
+        Ok((put, delete, marker))
     }
 
     /// The environment's Traefik keys as they are in the store (those it wrote last, with their values).
@@ -173,6 +199,7 @@ impl Backend for Routed {
         for attempt in 0..2 {
             let write = Write {
                 guard: Guard { key: lock.clone(), expect: expect.clone(), set: mine.clone() },
+                absent: BTreeSet::new(),
                 put: BTreeMap::new(),
                 delete: BTreeSet::new(),
             };
@@ -233,21 +260,54 @@ impl Backend for Routed {
         self.took_over || self.inner.took_over()
     }
 
-    fn commits_atomically(&self) -> bool {
-        self.inner.commits_atomically()
+    fn commits_atomically(&self, key: &EnvKey) -> bool {
+        self.stores.contains_key(key) || self.inner.commits_atomically(key)
     }
 
+    /// A routing-only change of an environment in a store is one transaction: its configuration, its state and
+    /// the revision marker, written only while the state is the one the change was planned on and nobody holds
+    /// the lock. Nothing to lock or unlock; a change planned on an old state is refused and planned again.
     fn commit_atomically(
         &mut self,
         holder: &LockHolder,
         outcome: &Outcome,
         out: &mut dyn std::io::Write,
     ) -> Result<Option<EnvState>> {
-        // An environment in a store takes the lock path: its writes are guarded by the lock.
-        if self.stores.contains_key(&EnvKey::new(&outcome.state.app, &outcome.state.env)) {
-            return Ok(None);
+        let key = EnvKey::new(&outcome.state.app, &outcome.state.env);
+        let Some(env) = self.stores.get_mut(&key) else { return self.inner.commit_atomically(holder, outcome, out) };
+        let Some(basis) = env.basis.take() else { return Ok(None) };
+        let config = outcome.plan.steps.iter().rev().find_map(|step| match step {
+            Step::WriteConfig { config, .. } => Some(config),
+            _ => None,
+        });
+        self.inner.ship_now()?;
+        let mut text = serde_json::to_string_pretty(&outcome.state)?;
+        text.push('\n');
+        let mut put = BTreeMap::new();
+        let mut delete = BTreeSet::new();
+        let mut marker = None;
+        if let Some(config) = config {
+            let (routes, gone, written) = Routed::routes_write(&key, env, config, outcome.state.revision)?;
+            put.extend(routes);
+            delete = gone;
+            marker = Some(written);
         }
-        self.inner.commit_atomically(holder, outcome, out)
+        let guard = Guard { key: own_key(&key, "state"), expect: basis, set: text };
+        let write = Write { guard, absent: BTreeSet::from([own_key(&key, "lock")]), put, delete };
+        let endpoint = env.endpoint.to_string();
+        writeln!(out, "[1/1] write the routing and the state to {endpoint} in one transaction")?;
+        match env.store()?.commit(&write) {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. }) => return Ok(None),
+            Err(e) => return Err(anyhow!("{key}: {e}")),
+        }
+        writeln!(out, "      wrote {endpoint} ({} keys put, {} deleted)", write.put.len() + 1, write.delete.len())?;
+        if let Some(marker) = marker
+            && !env.instances.is_empty()
+        {
+            writeln!(out, "      {}", wait_for_instances(&key, env, &marker, Instant::now()))?;
+        }
+        Ok(Some(outcome.state.clone()))
     }
 
     fn forget(&mut self) {
@@ -266,16 +326,7 @@ impl Backend for Routed {
         match step {
             Step::WriteConfig { config, .. } => {
                 self.inner.ship_now()?;
-                let mut wanted = kv::pairs(&env.root, config).map_err(|e| anyhow!("{key}: {e}"))?;
-                env.writes += 1;
-                let marker = format!("{}.{}", state.revision, env.writes);
-                wanted.extend(kv::pairs(&env.root, &marker_config(&key, &marker)).map_err(|e| anyhow!("{key}: {e}"))?);
-                let current = Routed::current_routes(&key, env)?;
-                let (mut put, delete) = switchyard_store::changes(&current, &wanted);
-                let (root, root_value) = kv::root_marker(&env.root);
-                put.insert(root, root_value);
-                let names: BTreeSet<&String> = wanted.keys().collect();
-                put.insert(own_key(&key, "routes"), serde_json::to_string(&names)?);
+                let (put, delete, marker) = Routed::routes_write(&key, env, config, state.revision)?;
                 let (puts, deleted) = (put.len(), delete.len());
                 Routed::write(&key, env, put, delete)?;
                 env.last_write = Some((marker, Instant::now()));

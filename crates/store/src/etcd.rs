@@ -100,8 +100,7 @@ impl Store for Etcd {
         let guard = &write.guard;
         let compare = match &guard.expect {
             Some(value) => holds(&guard.key, value),
-            None => json!({"key": B64.encode(&guard.key), "target": "CREATE", "result": "EQUAL",
-                           "create_revision": "0"}),
+            None => absent(&guard.key),
         };
         let mut success: Vec<Value> = write
             .put
@@ -110,18 +109,28 @@ impl Store for Etcd {
             .collect();
         success.extend(write.delete.iter().map(|k| json!({"request_delete_range": {"key": B64.encode(k)}})));
         success.push(json!({"request_put": {"key": B64.encode(&guard.key), "value": B64.encode(&guard.set)}}));
-        let failure = json!([{"request_range": {"key": B64.encode(&guard.key)}}]);
-        let answer = self.call("/v3/kv/txn", &json!({"compare": [compare], "success": success, "failure": failure}))?;
+        let mut compares = vec![compare];
+        compares.extend(write.absent.iter().map(|k| absent(k)));
+        // When a compare fails: read the guard and the keys that must be absent, to say which did not hold.
+        let mut failure = vec![json!({"request_range": {"key": B64.encode(&guard.key)}})];
+        failure.extend(write.absent.iter().map(|k| json!({"request_range": {"key": B64.encode(k)}})));
+        let answer = self.call("/v3/kv/txn", &json!({"compare": compares, "success": success, "failure": failure}))?;
         // proto3's JSON leaves out a false `succeeded`.
         if answer["succeeded"].as_bool() == Some(true) {
             return Ok(());
         }
-        let kvs = &answer["responses"][0]["response_range"]["kvs"];
-        let found = match kvs.get(0) {
-            Some(kv) => Some(self.decode(&kv["value"])?),
-            None => None,
+        let value = |i: usize| -> Result<Option<String>, StoreError> {
+            match answer["responses"][i]["response_range"]["kvs"].get(0) {
+                Some(kv) => Ok(Some(self.decode(&kv["value"])?)),
+                None => Ok(None),
+            }
         };
-        Err(StoreError::Conflict { key: guard.key.clone(), expected: guard.expect.clone(), found })
+        for (i, key) in write.absent.iter().enumerate() {
+            if let Some(found) = value(i + 1)? {
+                return Err(StoreError::Conflict { key: key.clone(), expected: None, found: Some(found) });
+            }
+        }
+        Err(StoreError::Conflict { key: guard.key.clone(), expected: guard.expect.clone(), found: value(0)? })
     }
 
     fn delete_if(&mut self, key: &str, expect: &str) -> Result<bool, StoreError> {
@@ -129,6 +138,11 @@ impl Store for Etcd {
                          "success": [{"request_delete_range": {"key": B64.encode(key)}}]});
         Ok(self.call("/v3/kv/txn", &txn)?["succeeded"].as_bool() == Some(true))
     }
+}
+
+/// The compare of a key that must not exist.
+fn absent(key: &str) -> Value {
+    json!({"key": B64.encode(key), "target": "CREATE", "result": "EQUAL", "create_revision": "0"})
 }
 
 /// The compare of a guard: `key` holds `value`.

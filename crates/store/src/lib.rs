@@ -36,6 +36,8 @@ pub struct Guard {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
     pub guard: Guard,
+    /// Keys that must not exist either (someone's lock), else nothing is written.
+    pub absent: BTreeSet<String>,
     pub put: BTreeMap<String, String>,
     pub delete: BTreeSet<String>,
 }
@@ -46,7 +48,7 @@ impl Write {
     /// to 128 by default, `--max-txn-ops`).
     pub fn replace(current: &BTreeMap<String, String>, wanted: &BTreeMap<String, String>, guard: Guard) -> Write {
         let (put, delete) = changes(current, wanted);
-        Write { guard, put, delete }
+        Write { guard, absent: BTreeSet::new(), put, delete }
     }
 
     /// How many operations the transaction holds (the guard's put included).
@@ -103,7 +105,8 @@ pub trait Store {
     fn list(&mut self, prefix: &str) -> Result<BTreeMap<String, String>, StoreError>;
     /// One key's value.
     fn get(&mut self, key: &str) -> Result<Option<String>, StoreError>;
-    /// Applies `write` in one transaction if its guard holds; else nothing and [`StoreError::Conflict`].
+    /// Applies `write` in one transaction if its guard holds and its `absent` keys are absent; else nothing and
+    /// [`StoreError::Conflict`] naming the key that did not hold.
     fn commit(&mut self, write: &Write) -> Result<(), StoreError>;
     /// Deletes `key` if it holds `expect` (a lock released by its holder); false when it holds something else
     /// or nothing.

@@ -157,11 +157,28 @@ impl Store for Redis {
 
     fn commit(&mut self, write: &Write) -> Result<(), StoreError> {
         let guard = &write.guard;
-        redis::cmd("WATCH").arg(&guard.key).query::<()>(&mut self.connection).map_err(|e| self.error(&e))?;
+        let mut watch = redis::cmd("WATCH");
+        watch.arg(&guard.key);
+        for key in &write.absent {
+            watch.arg(key);
+        }
+        watch.query::<()>(&mut self.connection).map_err(|e| self.error(&e))?;
         let found = self.get(&guard.key)?;
-        if found != guard.expect {
+        let mut conflict = (found != guard.expect).then(|| StoreError::Conflict {
+            key: guard.key.clone(),
+            expected: guard.expect.clone(),
+            found,
+        });
+        for key in &write.absent {
+            if conflict.is_none()
+                && let Some(found) = self.get(key)?
+            {
+                conflict = Some(StoreError::Conflict { key: key.clone(), expected: None, found: Some(found) });
+            }
+        }
+        if let Some(conflict) = conflict {
             redis::cmd("UNWATCH").query::<()>(&mut self.connection).map_err(|e| self.error(&e))?;
-            return Err(StoreError::Conflict { key: guard.key.clone(), expected: guard.expect.clone(), found });
+            return Err(conflict);
         }
         let mut block = redis::pipe();
         block.atomic();

@@ -32,10 +32,24 @@ fn behaves(endpoint: &str, stop: &mut dyn FnMut(), start: &mut dyn FnMut()) {
     assert_eq!(store.get("switchyard/test/revision").unwrap().as_deref(), Some("1"));
 
     // A key outside the prefix is left alone by a replace under it.
-    store.commit(&Write { guard: guard(Some("1"), "2"), put: pairs(1, "other"), delete: Default::default() }).unwrap();
+    store
+        .commit(&Write {
+            guard: guard(Some("1"), "2"),
+            absent: Default::default(),
+            put: pairs(1, "other"),
+            delete: Default::default(),
+        })
+        .unwrap();
     let mut outside = BTreeMap::new();
     outside.insert("traefik-other/x".to_string(), "y".to_string());
-    store.commit(&Write { guard: guard(Some("2"), "3"), put: outside, delete: Default::default() }).unwrap();
+    store
+        .commit(&Write {
+            guard: guard(Some("2"), "3"),
+            absent: Default::default(),
+            put: outside,
+            delete: Default::default(),
+        })
+        .unwrap();
 
     // A replace: changed keys put, gone keys deleted, in one go.
     let current = store.list("traefik/").unwrap();
@@ -79,6 +93,21 @@ fn behaves(endpoint: &str, stop: &mut dyn FnMut(), start: &mut dyn FnMut()) {
             .iter()
             .any(|r| matches!(r, Err(StoreError::Conflict { found: Some(f), .. }) if *f == format!("5{winner}")))
     );
+    assert_eq!(store.list("traefik/").unwrap(), pairs(10, winner));
+
+    // A key that must be absent (someone's lock): present, nothing is written, and the conflict names it.
+    let held = Write {
+        guard: guard(Some(&format!("5{winner}")), "6"),
+        absent: ["traefik-other/x".to_string()].into(),
+        put: pairs(3, "held"),
+        delete: Default::default(),
+    };
+    match store.commit(&held) {
+        Err(StoreError::Conflict { key, found, .. }) => {
+            assert_eq!((key.as_str(), found.as_deref()), ("traefik-other/x", Some("y")));
+        }
+        other => panic!("a key that must be absent is there: {other:?}"),
+    }
     assert_eq!(store.list("traefik/").unwrap(), pairs(10, winner));
 
     // A compare-and-delete: only while the key holds what its owner put there.

@@ -70,7 +70,7 @@ pub(crate) fn apply_change(
     // A change that only rewrites routing (a rollback, a share lowered) commits in one step where the backend
     // can: lock, check that nothing changed since it was read (the states, Traefik's directory), write, unlock.
     // On any conflict it goes the locked way below.
-    if backend.commits_atomically() && !opts.break_lock && !opts.repair {
+    if backend.commits_atomically(key) && !opts.break_lock && !opts.repair {
         let world = backend.load_world_for_commit()?;
         let outcome = plan(s, &world, key, request)?;
         police(s, &world, key, request, opts, &outcome, out)?;

@@ -338,7 +338,7 @@ done
 }
 
 impl Backend for DockerBackend {
-    fn commits_atomically(&self) -> bool {
+    fn commits_atomically(&self, _key: &EnvKey) -> bool {
         true
     }
 
