@@ -28,7 +28,7 @@ cargo xtask <task>
   playground [--port N]
               build it, then serve it on http://127.0.0.1:N/ (default 8080; 0 picks one)
   bench       run the benchmarks (rendering, reading, validating; policies, cold and warm; where a reload's
-              time goes in the real Traefik; rollback on the Docker engine, until traffic moves), then print
+              time goes in the real Traefik; rollback on the Docker engine, until traffic moves; a fleet's convergence on etcd and Redis), then print
               each figure beside the reference measured in the same run, as a ratio
   fuzz [SECS] [TARGET]
               run the fuzz targets (rule_differential: the rule parser against the real Traefik;
@@ -56,7 +56,8 @@ fn main() -> Result<()> {
             docker_engine(&[])?;
             traefik()?;
             cargo(&["bench", "-p", "switchyard-e2e", "--bench", "reload"])?;
-            cargo(&["bench", "-p", "switchyard-e2e", "--bench", "rollback"])
+            cargo(&["bench", "-p", "switchyard-e2e", "--bench", "rollback"])?;
+            cargo(&["bench", "-p", "switchyard-e2e", "--bench", "fleet"])
         }
         Some("fuzz") => fuzz(&args[1..]),
         Some("help") | None => {

@@ -124,6 +124,31 @@ impl LocalTraefik {
         })
     }
 
+    /// The same, with `hosts` as the process's `/etc/hosts` (bind-mounted over it in a mount namespace of its
+    /// own, `unshare -m`; needs root): backends named as containers (`shop-prod-v1-web-1`) resolve to loopback
+    /// addresses where a test serves them, while nothing changes for the rest of the machine.
+    pub fn start_with_hosts(
+        dir: &Path,
+        entry_points: &[&str],
+        args: &[String],
+        log: &Path,
+        hosts: &Path,
+    ) -> LocalTraefik {
+        on_free_ports(|| {
+            let (all, eps, api_port) = LocalTraefik::file_provider_args(dir, entry_points, args);
+            let mut wrapped = vec![
+                "-m".to_string(),
+                "sh".into(),
+                "-c".into(),
+                r#"mount --bind "$0" /etc/hosts && exec "$@""#.into(),
+                hosts.display().to_string(),
+                binary().display().to_string(),
+            ];
+            wrapped.extend(all);
+            LocalTraefik::launch_program(Path::new("unshare"), &wrapped, eps, api_port, log, PING_PATIENCE)
+        })
+    }
+
     /// The same, for a process that may end without dropping it (a fuzz target: libFuzzer exits on a finding
     /// without running destructors): Traefik runs under `sh`, which stops it (SIGKILL) once its standard input,
     /// a pipe from this process, closes, however this process ends.
@@ -217,6 +242,20 @@ impl LocalTraefik {
             .unwrap_or_else(|e| panic!("{}", e.message))
     }
 
+    /// Runs `program` with `args` (which starts Traefik) and waits for Traefik's ping.
+    fn launch_program(
+        program: &Path,
+        args: &[String],
+        entry_points: Vec<(String, u16)>,
+        api_port: u16,
+        log: &Path,
+        patience: Duration,
+    ) -> Result<LocalTraefik, StartError> {
+        let mut command = Command::new(program);
+        command.stdin(Stdio::null());
+        LocalTraefik::run_and_wait(command, args, entry_points, api_port, log, patience)
+    }
+
     /// Starts Traefik and waits for its ping; a Traefik that exits at start is an error, with its log.
     fn try_launch(
         args: &[String],
@@ -226,8 +265,7 @@ impl LocalTraefik {
         tied: bool,
         patience: Duration,
     ) -> Result<LocalTraefik, StartError> {
-        let file = std::fs::File::create(log).unwrap();
-        let mut command = if tied {
+        let command = if tied {
             // A background command of a non-interactive shell reads /dev/null, so `cat` alone reads the pipe.
             let mut sh = Command::new("sh");
             sh.args(["-c", r#""$0" "$@" & t=$!; cat > /dev/null; kill -9 $t; wait $t"#]).arg(binary());
@@ -238,6 +276,19 @@ impl LocalTraefik {
             traefik.stdin(Stdio::null());
             traefik
         };
+        LocalTraefik::run_and_wait(command, args, entry_points, api_port, log, patience)
+    }
+
+    /// Runs `command` with `args` and waits for Traefik's ping on `api_port`.
+    fn run_and_wait(
+        mut command: Command,
+        args: &[String],
+        entry_points: Vec<(String, u16)>,
+        api_port: u16,
+        log: &Path,
+        patience: Duration,
+    ) -> Result<LocalTraefik, StartError> {
+        let file = std::fs::File::create(log).unwrap();
         let mut child =
             command.args(args).stdout(file.try_clone().unwrap()).stderr(file).spawn().expect("traefik starts");
         let tie = child.stdin.take();
