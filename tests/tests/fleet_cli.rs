@@ -237,6 +237,9 @@ fn fleet_workflow(store: &str, provider: &str, address: &str, stop: &mut dyn FnM
     let status = ok(dir.path(), &["status"]);
     assert!(status.contains(&format!("Traefik at {}: does not answer", apis[2])), "{status}");
     assert!(status.contains(&format!("Traefik at {}: serves it", apis[0])), "{status}");
+    // Started again, an instance comes back on the current routing, with nothing written for it.
+    fleet.push(LocalTraefik::start(empty.path(), &["web"], &flags, &dir.path().join("fleet-again.log")));
+    converge(dir.path(), &fleet, provider);
 
     for traefik in &fleet {
         let log = traefik.log_text();
