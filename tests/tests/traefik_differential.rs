@@ -85,6 +85,10 @@ fn rules_agree_with_the_real_traefik() {
     cases.extend(corpus("rules_valid.txt").into_iter().map(|r| (r, "corpus")));
     cases.extend(corpus("rules_invalid.txt").into_iter().map(|r| (r, "corpus")));
     cases.extend(rule_gen::rules(0x5EED_2026, 10_000).into_iter().map(|r| (r, "generated")));
+    // Found by the `rule_differential` fuzz target: characters Rust calls alphabetic or numeric that Go's scanner
+    // calls illegal (a mark, U+065F; letter numbers, U+2160; a superscript digit, U+00B2).
+    let found = ["Hostod\u{65f}`", "Host\u{2160}(`a`)", "Host(`a`) && P\u{b2}(`b`)", "H\u{65f}ost(`a`)"];
+    cases.extend(found.into_iter().map(|r| (r.to_string(), "found by fuzzing")));
     let rules: Vec<&str> = cases.iter().map(|(r, _)| r.as_str()).collect();
     let dir = tempfile::tempdir().unwrap();
     let mut judge = RuleJudge::start(dir.path());

@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn errors_point_at_the_problem() {
-        let cases: [(&str, &str, usize); 22] = [
+        let cases: [(&str, &str, usize); 24] = [
             ("", "SY3114", 1),
             ("Host(example.com)", "SY3101", 6),
             ("Host('example.com')", "SY3109", 6),
@@ -415,6 +415,11 @@ mod tests {
             ("Host(`a`) Path(`/`)", "SY3101", 11),
             ("Host(`a`) & Path(`/`)", "SY3101", 11),
             ("é(`a`) && Höst", "SY3102", 11),
+            // Go's identifiers are letters of category L and digits of Nd: a mark Rust calls alphabetic
+            // (U+065F), or a letter number (U+2160), is an illegal character there (found by fuzzing against
+            // the real Traefik).
+            ("Hostod\u{65f}`", "SY3101", 7),
+            ("Host\u{2160}(`a`)", "SY3101", 5),
         ];
         for (rule, code, col) in cases {
             let err = e(rule);

@@ -105,10 +105,9 @@ impl<'a> Lexer<'a> {
                 let message = format!("illegal character {name}; remove it");
                 return Err(self.error("SY3101", (start, start + c.len_utf8()), message, Vec::new()));
             }
-            c if c == '_' || c.is_alphabetic() => {
-                let len = self.src[start..]
-                    .find(|c: char| !(c == '_' || c.is_alphanumeric()))
-                    .unwrap_or(self.src.len() - start);
+            c if go_letter(c) => {
+                let len =
+                    self.src[start..].find(|c: char| !(go_letter(c) || go_digit(c))).unwrap_or(self.src.len() - start);
                 (Tok::Ident, start + len)
             }
             c if c.is_ascii_digit() => {
@@ -116,6 +115,11 @@ impl<'a> Lexer<'a> {
                     .find(|c: char| !(c == '_' || c == '.' || c.is_ascii_alphanumeric()))
                     .unwrap_or(self.src.len() - start);
                 (Tok::Other, start + len)
+            }
+            c if !c.is_ascii() => {
+                // Go's scanner: a character that is no letter, digit or operator is illegal where it stands.
+                let message = format!("illegal character U+{:04X}; remove it", u32::from(c));
+                return Err(self.error("SY3101", (start, start + c.len_utf8()), message, Vec::new()));
             }
             _ => {
                 // Operators Go knows, so the message quotes the whole of `==`, `!=`, `&^`...
@@ -183,4 +187,46 @@ impl<'a> Lexer<'a> {
             .to_string();
         self.error("SY3109", (start, end), message, hints)
     }
+}
+
+/// A letter as Go's scanner reads identifiers: `_`, an ASCII letter, or a character of Unicode's category L
+/// (`unicode.IsLetter`). Rust's `char::is_alphabetic` also takes letter numbers and the marks that are "other
+/// alphabetic" (`U+065F`), which Go calls illegal characters.
+fn go_letter(c: char) -> bool {
+    c == '_' || c.is_ascii_alphabetic() || (!c.is_ascii() && in_category(unicode_class(&LETTERS, r"\p{L}"), c))
+}
+
+/// A digit as Go's scanner reads identifiers: an ASCII digit or a character of category Nd (`unicode.IsDigit`).
+fn go_digit(c: char) -> bool {
+    c.is_ascii_digit() || (!c.is_ascii() && in_category(unicode_class(&DIGITS, r"\p{Nd}"), c))
+}
+
+static LETTERS: std::sync::OnceLock<Vec<(char, char)>> = std::sync::OnceLock::new();
+static DIGITS: std::sync::OnceLock<Vec<(char, char)>> = std::sync::OnceLock::new();
+
+/// The ranges of the Unicode class `pattern` (`\p{L}`), from regex-syntax's tables, made once.
+fn unicode_class(cell: &'static std::sync::OnceLock<Vec<(char, char)>>, pattern: &str) -> &'static [(char, char)] {
+    cell.get_or_init(|| {
+        let hir = regex_syntax::ParserBuilder::new().build().parse(pattern);
+        match hir.as_ref().map(regex_syntax::hir::Hir::kind) {
+            Ok(regex_syntax::hir::HirKind::Class(regex_syntax::hir::Class::Unicode(class))) => {
+                class.ranges().iter().map(|r| (r.start(), r.end())).collect()
+            }
+            _ => Vec::new(),
+        }
+    })
+}
+
+fn in_category(ranges: &[(char, char)], c: char) -> bool {
+    ranges
+        .binary_search_by(|&(start, end)| {
+            if end < c {
+                std::cmp::Ordering::Less
+            } else if start > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
