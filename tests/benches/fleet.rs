@@ -20,22 +20,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use switchyard_e2e::build_switchyard;
-use switchyard_e2e::load::{Load, Options, Target};
+use switchyard_e2e::load::{Load, Options, Target, ms, quantile};
 use switchyard_e2e::traefik::{LocalTraefik, get};
 use switchyard_model::proxy::PROVIDERS_THROTTLE;
 use switchyard_real_stores::{LocalEtcd, LocalRedis};
-
-/// The `q`-quantile (0..=1) of `xs`, nearest rank.
-fn quantile(xs: &[Duration], q: f64) -> Duration {
-    let mut xs = xs.to_vec();
-    xs.sort();
-    let rank = ((q * xs.len() as f64).ceil() as usize).clamp(1, xs.len());
-    xs[rank - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// A backend on `ip`: answers every request with `version`, keeping connections open.
 fn backend(ip: &str, port: u16, version: &'static str) -> u16 {

@@ -20,19 +20,7 @@ use std::time::{Duration, Instant};
 
 use switchyard_e2e::build_switchyard;
 use switchyard_e2e::docker::{Site, docker};
-use switchyard_e2e::load::{Load, Options, Target};
-
-/// The `q`-quantile (0..=1) of `xs`, nearest rank.
-fn quantile(xs: &[Duration], q: f64) -> Duration {
-    let mut xs = xs.to_vec();
-    xs.sort();
-    let rank = ((q * xs.len() as f64).ceil() as usize).clamp(1, xs.len());
-    xs[rank - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+use switchyard_e2e::load::{Load, Options, Target, ms, quantile};
 
 /// One path's measurements.
 #[derive(Default)]

@@ -603,6 +603,19 @@ impl fmt::Display for Report {
     }
 }
 
+/// The `q`-quantile (0..=1) of `xs`, nearest rank (for the benchmarks' medians and p95s).
+pub fn quantile(xs: &[Duration], q: f64) -> Duration {
+    let mut xs = xs.to_vec();
+    xs.sort();
+    let rank = ((q * xs.len() as f64).ceil() as usize).clamp(1, xs.len());
+    xs[rank - 1]
+}
+
+/// `d` in milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
